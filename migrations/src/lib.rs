@@ -1,0 +1,19 @@
+//! Database migrations for studygraph: the same schema on SQLite and PostgreSQL.
+//!
+//! Rules we keep (see the project's design notes on pitfalls): foreign keys are declared in
+//! `create_table`, one change per `ALTER TABLE`, and every migration runs in a transaction on
+//! both backends.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_graph;
+
+/// Runs every migration of the project in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_graph::Migration)]
+    }
+}

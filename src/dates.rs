@@ -1,0 +1,71 @@
+//! Partial dates as sources give them ("2006", "2006-10", "2006-10-15"), kept at their
+//! precision: a month-precise date is never stored as the first of the month.
+
+/// A date known to the year, month or day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartialDateValue {
+    pub year: i32,
+    pub month: Option<i32>,
+    pub day: Option<i32>,
+}
+
+impl PartialDateValue {
+    /// Parses ISO 8601 at any precision; the reason says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("\"{text}\" is not a date like 2006, 2006-10 or 2006-10-15");
+        let parts: Vec<&str> = text.trim().split('-').collect();
+        let number = |part: &str, len: usize| -> Result<i32, String> {
+            if part.len() != len || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            part.parse().map_err(|_| bad())
+        };
+        let (year, month, day) = match parts.as_slice() {
+            [y] => (number(y, 4)?, None, None),
+            [y, m] => (number(y, 4)?, Some(number(m, 2)?), None),
+            [y, m, d] => (number(y, 4)?, Some(number(m, 2)?), Some(number(d, 2)?)),
+            _ => return Err(bad()),
+        };
+        if let Some(m) = month {
+            if !(1..=12).contains(&m) {
+                return Err(format!("\"{text}\": month {m} is not 1-12"));
+            }
+            if let Some(d) = day
+                && chrono::NaiveDate::from_ymd_opt(year, m as u32, d as u32).is_none()
+            {
+                return Err(format!("\"{text}\" is not a calendar date"));
+            }
+        }
+        Ok(Self { year, month, day })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_precision_and_rejects_the_rest() {
+        assert_eq!(
+            PartialDateValue::parse("2006").unwrap(),
+            PartialDateValue {
+                year: 2006,
+                month: None,
+                day: None
+            }
+        );
+        assert_eq!(PartialDateValue::parse("2006-10").unwrap().month, Some(10));
+        assert_eq!(PartialDateValue::parse("2011-06-13").unwrap().day, Some(13));
+        for bad in [
+            "",
+            "06",
+            "2006-13",
+            "2006-02-30",
+            "2006-1",
+            "Oct 2006",
+            "2006-10-01-01",
+        ] {
+            assert!(PartialDateValue::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! sea-orm entities: one module per table that has a row type of its own. List-valued
+//! attributes (subjects, authors, aliases, ...) are rows in small tables described by
+//! [`ValueList`], read and written through generic SQL.
+
+pub mod dataset;
+pub mod producer;
+pub mod publication;
+pub mod publication_dataset;
+
+/// A table of `(owner_id, position, value)` rows holding one ordered list per owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueList {
+    ProducerAliases,
+    PublicationAuthors,
+    PublicationSubjects,
+    DatasetSubjects,
+    DatasetCoverage,
+    DatasetDataTypes,
+}
+
+impl ValueList {
+    /// `(table, owner column)`.
+    pub fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ProducerAliases => ("producer_alias", "producer_id"),
+            Self::PublicationAuthors => ("publication_author", "publication_id"),
+            Self::PublicationSubjects => ("publication_subject", "publication_id"),
+            Self::DatasetSubjects => ("dataset_subject", "dataset_id"),
+            Self::DatasetCoverage => ("dataset_coverage", "dataset_id"),
+            Self::DatasetDataTypes => ("dataset_data_type", "dataset_id"),
+        }
+    }
+}
+
+/// A table crediting producers for a record, with a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CreditTable {
+    Publication,
+    Dataset,
+}
+
+impl CreditTable {
+    /// `(table, owner column, owner table)`.
+    pub fn table(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Publication => ("publication_producer", "publication_id", "publication"),
+            Self::Dataset => ("dataset_producer", "dataset_id", "dataset"),
+        }
+    }
+}
+
+/// A row type that global ids and connections can point at.
+pub trait Record: sea_orm::FromQueryResult + Clone + Send + Sync + 'static {
+    const TABLE: crate::db::pages::Table;
+    fn id(&self) -> i64;
+}
+
+impl Record for publication::Model {
+    const TABLE: crate::db::pages::Table = crate::db::pages::Table::Publication;
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Record for dataset::Model {
+    const TABLE: crate::db::pages::Table = crate::db::pages::Table::Dataset;
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Record for producer::Model {
+    const TABLE: crate::db::pages::Table = crate::db::pages::Table::Producer;
+    fn id(&self) -> i64 {
+        self.id
+    }
+}

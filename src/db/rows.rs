@@ -1,0 +1,117 @@
+//! Batched reads that loaders build on: rows by id, value lists, producer credits and
+//! producer ancestors — each one statement for any number of owners.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+
+use super::entities::{CreditTable, Record, ValueList, producer};
+use super::sql::{MAX_IN_LIST, Sql};
+
+/// Rows of `R`'s table by id.
+pub async fn by_ids<R: Record>(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, R>, DbErr> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT * FROM ")
+            .push(R::TABLE.name())
+            .push(" WHERE id IN ")
+            .bind_list(chunk.iter().copied());
+        for row in conn.query_all_raw(sql.build()).await? {
+            let record = R::from_query_result(&row, "")?;
+            out.insert(record.id(), record);
+        }
+    }
+    Ok(out)
+}
+
+/// Each owner's list, in position order. Owners with an empty list are absent.
+pub async fn value_lists(
+    conn: &impl ConnectionTrait,
+    list: ValueList,
+    owners: &[i64],
+) -> Result<HashMap<i64, Vec<String>>, DbErr> {
+    let (table, owner) = list.table();
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in owners.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT ")
+            .push(owner)
+            .push(" AS owner, value FROM ")
+            .push(table)
+            .push(" WHERE ")
+            .push(owner)
+            .push(" IN ")
+            .bind_list(chunk.iter().copied())
+            .push(" ORDER BY ")
+            .push(owner)
+            .push(", position");
+        for row in conn.query_all_raw(sql.build()).await? {
+            out.entry(row.try_get("", "owner")?)
+                .or_default()
+                .push(row.try_get("", "value")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Each owner's credited producers with their role, ordered by role then producer name.
+pub async fn credits(
+    conn: &impl ConnectionTrait,
+    table: CreditTable,
+    owners: &[i64],
+) -> Result<HashMap<i64, Vec<(String, producer::Model)>>, DbErr> {
+    let (credits, owner, _) = table.table();
+    let mut out: HashMap<i64, Vec<(String, producer::Model)>> = HashMap::new();
+    for chunk in owners.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT c.")
+            .push(owner)
+            .push(" AS sg_owner, c.role AS sg_role, p.* FROM ")
+            .push(credits)
+            .push(" c JOIN producer p ON p.id = c.producer_id WHERE c.")
+            .push(owner)
+            .push(" IN ")
+            .bind_list(chunk.iter().copied())
+            .push(" ORDER BY c.")
+            .push(owner)
+            .push(", c.role, p.name, p.id");
+        for row in conn.query_all_raw(sql.build()).await? {
+            let entry = (
+                row.try_get("", "sg_role")?,
+                producer::Model::from_query_result(&row, "")?,
+            );
+            out.entry(row.try_get("", "sg_owner")?)
+                .or_default()
+                .push(entry);
+        }
+    }
+    Ok(out)
+}
+
+/// Each producer's ancestors, root first (one recursive statement for all of them).
+pub async fn ancestors(
+    conn: &impl ConnectionTrait,
+    producers: &[i64],
+) -> Result<HashMap<i64, Vec<producer::Model>>, DbErr> {
+    let mut out: HashMap<i64, Vec<producer::Model>> = HashMap::new();
+    for chunk in producers.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("WITH RECURSIVE up(start_id, id, depth) AS (SELECT id, parent_id, 1 FROM producer WHERE id IN ")
+            .bind_list(chunk.iter().copied())
+            .push(" AND parent_id IS NOT NULL UNION ALL SELECT up.start_id, p.parent_id, up.depth + 1 ")
+            .push("FROM up JOIN producer p ON p.id = up.id WHERE p.parent_id IS NOT NULL AND up.depth < 64) ")
+            .push("SELECT up.start_id AS sg_start, up.depth AS sg_depth, p.* FROM up JOIN producer p ON p.id = up.id ")
+            .push("ORDER BY up.start_id, up.depth DESC");
+        for row in conn.query_all_raw(sql.build()).await? {
+            let ancestor = producer::Model::from_query_result(&row, "")?;
+            out.entry(row.try_get("", "sg_start")?)
+                .or_default()
+                .push(ancestor);
+        }
+    }
+    Ok(out)
+}

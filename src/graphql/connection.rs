@@ -1,0 +1,237 @@
+//! Relay connections for every list: one generic [`Connection`] and [`Edge`], named per list by
+//! a [`ListKind`], fed by the page and count loaders. Page size defaults to 20; more than 100 is
+//! a `BAD_USER_INPUT` error, never a silent clamp.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use async_graphql::connection::EmptyFields;
+use async_graphql::{Context, Object, ObjectType, OutputType, SimpleObject, TypeName};
+
+use super::errors::{ApiError, ApiResult};
+use super::ids::{decode_cursor, encode_cursor};
+use super::loaders::{CountOf, Loaders, PageOf};
+use super::types::common::{Date, RelationType};
+use crate::db::entities::Record;
+use crate::db::pages::{Link, LinkFields, Window};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// What one list is called in the schema and what its edges carry.
+pub trait ListKind: Send + Sync + 'static {
+    type Row: Record;
+    type Node: OutputType + From<Self::Row>;
+    type EdgeFields: EdgeFieldsFrom;
+    const CONNECTION: &'static str;
+    const EDGE: &'static str;
+}
+
+/// Fields an edge carries besides `cursor` and `node`.
+pub trait EdgeFieldsFrom: ObjectType + Sized {
+    fn from_link(link: Option<LinkFields>) -> Self;
+}
+
+impl EdgeFieldsFrom for EmptyFields {
+    fn from_link(_: Option<LinkFields>) -> Self {
+        EmptyFields
+    }
+}
+
+/// A publication↔dataset link on an edge: how they relate, who asserted it, and when.
+#[derive(SimpleObject)]
+pub struct LinkEdgeFields {
+    relation_type: RelationType,
+    /// Who asserted the link: "NCJRS", "ICPSR bibliography", a Scholix provider.
+    source: Option<String>,
+    linked_on: Option<Date>,
+}
+
+impl EdgeFieldsFrom for LinkEdgeFields {
+    fn from_link(link: Option<LinkFields>) -> Self {
+        let link = link.expect("link connections read link fields");
+        Self {
+            relation_type: RelationType::from_db(&link.relation_type),
+            source: link.source,
+            linked_on: link.linked_on.map(Date),
+        }
+    }
+}
+
+/// `first/after/last/before` as a client gave them.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
+    /// Checks the arguments and turns them into a window over the list.
+    pub fn window(&self) -> ApiResult<Window> {
+        let size = |name: &str, value: i32| -> ApiResult<u64> {
+            if value < 0 {
+                return Err(ApiError::bad_input(format!(
+                    "`{name}` must not be negative (got {value})"
+                )));
+            }
+            if value as u64 > MAX_PAGE_SIZE {
+                return Err(ApiError::bad_input(format!(
+                    "`{name}` is {value}, more than the maximum page size of {MAX_PAGE_SIZE}"
+                )));
+            }
+            Ok(value as u64)
+        };
+        let (limit, backward) = match (self.first, self.last) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_input("pass `first` or `last`, not both"));
+            }
+            (Some(first), None) => (size("first", first)?, false),
+            (None, Some(last)) => (size("last", last)?, true),
+            (None, None) => (
+                DEFAULT_PAGE_SIZE,
+                self.before.is_some() && self.after.is_none(),
+            ),
+        };
+        Ok(Window {
+            limit,
+            backward,
+            after: self.after.as_deref().map(decode_cursor).transpose()?,
+            before: self.before.as_deref().map(decode_cursor).transpose()?,
+        })
+    }
+}
+
+/// Reads one page of `parent`'s children along `link` and wraps it as a connection.
+pub async fn load<K: ListKind>(
+    ctx: &Context<'_>,
+    link: Link,
+    args: PageArgs,
+    parent: i64,
+) -> ApiResult<Connection<K>> {
+    let window = args.window()?;
+    let loaders = ctx.data_unchecked::<Loaders>();
+    let page = loaders
+        .load_one(PageOf::<K::Row>::new(link.clone(), window.clone(), parent))
+        .await?
+        .unwrap_or_default();
+    let (has_previous_page, has_next_page) = if window.backward {
+        (page.has_more, window.before.is_some())
+    } else {
+        (window.after.is_some(), page.has_more)
+    };
+    let edges = page
+        .rows
+        .into_iter()
+        .map(|(row, link)| Edge {
+            cursor: encode_cursor(row.id()),
+            node: K::Node::from(row),
+            fields: K::EdgeFields::from_link(link),
+            _kind: PhantomData,
+        })
+        .collect();
+    Ok(Connection {
+        edges,
+        page_info: PageInfo {
+            has_next_page,
+            has_previous_page,
+        },
+        count: CountOf(link, parent),
+    })
+}
+
+pub struct Connection<K: ListKind> {
+    edges: Vec<Edge<K>>,
+    page_info: PageInfo,
+    count: CountOf,
+}
+
+#[Object(name_type)]
+impl<K: ListKind> Connection<K> {
+    async fn edges(&self) -> &[Edge<K>] {
+        &self.edges
+    }
+
+    async fn nodes(&self) -> Vec<&K::Node> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    async fn page_info(&self) -> PageInfoOut {
+        PageInfoOut {
+            has_next_page: self.page_info.has_next_page,
+            has_previous_page: self.page_info.has_previous_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+        }
+    }
+
+    /// Items in the whole list, not only this page.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        Ok(loaders.load_one(self.count.clone()).await?.unwrap_or(0))
+    }
+}
+
+impl<K: ListKind> TypeName for Connection<K> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed(K::CONNECTION)
+    }
+}
+
+struct PageInfo {
+    has_next_page: bool,
+    has_previous_page: bool,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "PageInfo")]
+pub struct PageInfoOut {
+    has_next_page: bool,
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+    end_cursor: Option<String>,
+}
+
+pub struct Edge<K: ListKind> {
+    cursor: String,
+    node: K::Node,
+    fields: K::EdgeFields,
+    _kind: PhantomData<K>,
+}
+
+#[Object(name_type)]
+impl<K: ListKind> Edge<K> {
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    async fn node(&self) -> &K::Node {
+        &self.node
+    }
+
+    #[graphql(flatten)]
+    async fn fields(&self) -> &K::EdgeFields {
+        &self.fields
+    }
+}
+
+impl<K: ListKind> TypeName for Edge<K> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed(K::EDGE)
+    }
+}

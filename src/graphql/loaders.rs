@@ -1,0 +1,224 @@
+//! Request-scoped batching: one [`Store`] per request implements a DataLoader for every kind of
+//! read, so N parents at one level of a query cost one statement per relationship.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::DbErr;
+
+use crate::db::Db;
+use crate::db::entities::{CreditTable, Record, ValueList, producer};
+use crate::db::pages::{self, Link, PageRows, Window};
+use crate::db::rows;
+
+/// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
+#[derive(Clone, Debug)]
+pub struct LoadError(pub Arc<DbErr>);
+
+impl From<DbErr> for LoadError {
+    fn from(err: DbErr) -> Self {
+        Self(Arc::new(err))
+    }
+}
+
+/// The per-request loader every resolver uses.
+pub type Loaders = DataLoader<Store>;
+
+/// Creates the loaders of one request.
+pub fn for_request(db: &Db) -> Loaders {
+    DataLoader::new(Store { db: db.clone() }, tokio::spawn)
+}
+
+pub struct Store {
+    db: Db,
+}
+
+/// A row of `R`'s table by id.
+pub struct ById<R>(pub i64, PhantomData<fn() -> R>);
+
+impl<R> ById<R> {
+    pub fn new(id: i64) -> Self {
+        Self(id, PhantomData)
+    }
+}
+
+impl<R> Clone for ById<R> {
+    fn clone(&self) -> Self {
+        Self::new(self.0)
+    }
+}
+impl<R> PartialEq for ById<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<R> Eq for ById<R> {}
+impl<R> Hash for ById<R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl<R: Record> Loader<ById<R>> for Store {
+    type Value = R;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ById<R>]) -> Result<HashMap<ById<R>, R>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = rows::by_ids::<R>(&self.db.conn, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, row)| (ById::new(id), row))
+            .collect())
+    }
+}
+
+/// One owner's ordered list of strings (subjects, authors, aliases, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ListOf(pub ValueList, pub i64);
+
+impl Loader<ListOf> for Store {
+    type Value = Vec<String>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ListOf]) -> Result<HashMap<ListOf, Vec<String>>, LoadError> {
+        let mut out = HashMap::new();
+        for (list, owners) in group(keys, |k| (k.0, k.1)) {
+            for (owner, values) in rows::value_lists(&self.db.conn, list, &owners).await? {
+                out.insert(ListOf(list, owner), values);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The producers credited for one record, with roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CreditsOf(pub CreditTable, pub i64);
+
+impl Loader<CreditsOf> for Store {
+    type Value = Vec<(String, producer::Model)>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CreditsOf]) -> Result<HashMap<CreditsOf, Self::Value>, LoadError> {
+        let mut out = HashMap::new();
+        for (table, owners) in group(keys, |k| (k.0, k.1)) {
+            for (owner, credits) in rows::credits(&self.db.conn, table, &owners).await? {
+                out.insert(CreditsOf(table, owner), credits);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A producer's ancestors, root first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AncestorsOf(pub i64);
+
+impl Loader<AncestorsOf> for Store {
+    type Value = Vec<producer::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[AncestorsOf],
+    ) -> Result<HashMap<AncestorsOf, Self::Value>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let found = rows::ancestors(&self.db.conn, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, list)| (AncestorsOf(id), list))
+            .collect())
+    }
+}
+
+/// One page of a parent's children along `link`.
+pub struct PageOf<R> {
+    pub link: Link,
+    pub window: Window,
+    pub parent: i64,
+    _row: PhantomData<fn() -> R>,
+}
+
+impl<R> PageOf<R> {
+    pub fn new(link: Link, window: Window, parent: i64) -> Self {
+        Self {
+            link,
+            window,
+            parent,
+            _row: PhantomData,
+        }
+    }
+}
+
+impl<R> Clone for PageOf<R> {
+    fn clone(&self) -> Self {
+        Self::new(self.link.clone(), self.window.clone(), self.parent)
+    }
+}
+impl<R> PartialEq for PageOf<R> {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.link, &self.window, self.parent) == (&other.link, &other.window, other.parent)
+    }
+}
+impl<R> Eq for PageOf<R> {}
+impl<R> Hash for PageOf<R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (&self.link, &self.window, self.parent).hash(state)
+    }
+}
+
+impl<R: Record> Loader<PageOf<R>> for Store {
+    type Value = PageRows<R>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PageOf<R>]) -> Result<HashMap<PageOf<R>, PageRows<R>>, LoadError> {
+        let mut out = HashMap::new();
+        for ((link, window), parents) in
+            group(keys, |k| ((k.link.clone(), k.window.clone()), k.parent))
+        {
+            let mut found = pages::load_pages::<R>(&self.db.conn, &link, &window, &parents).await?;
+            for parent in parents {
+                let page = found.remove(&parent).unwrap_or_default();
+                out.insert(PageOf::new(link.clone(), window.clone(), parent), page);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How many children a parent has along `link`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CountOf(pub Link, pub i64);
+
+impl Loader<CountOf> for Store {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CountOf]) -> Result<HashMap<CountOf, i64>, LoadError> {
+        let mut out = HashMap::new();
+        for (link, parents) in group(keys, |k| (k.0.clone(), k.1)) {
+            let found = pages::count_children(&self.db.conn, &link, &parents).await?;
+            for parent in parents {
+                out.insert(
+                    CountOf(link.clone(), parent),
+                    found.get(&parent).copied().unwrap_or(0),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Groups keys that can share one statement: `split` gives (statement part, owner id).
+fn group<K, G: Eq + Hash>(keys: &[K], split: impl Fn(&K) -> (G, i64)) -> HashMap<G, Vec<i64>> {
+    let mut groups: HashMap<G, Vec<i64>> = HashMap::new();
+    for key in keys {
+        let (group, owner) = split(key);
+        groups.entry(group).or_default().push(owner);
+    }
+    groups
+}

@@ -1,0 +1,233 @@
+//! The query root: nodes by global id, records by natural key, and the three top-level lists.
+
+use async_graphql::{Context, ID, Object};
+
+use super::connection::{self, PageArgs};
+use super::errors::{ApiError, ApiResult};
+use super::ids::{decode_global_id, decode_id_of};
+use super::loaders::{ById, Loaders};
+use super::types::lists::{DatasetConnection, ProducerConnection, PublicationConnection};
+use super::types::{Dataset, Node, Producer, Publication};
+use crate::db::Db;
+use crate::db::entities::{Record, dataset, producer, publication};
+use crate::db::lookup::{self, ProducerLookupError};
+use crate::db::pages::{Link, Table};
+
+pub struct QueryRoot;
+
+/// Exactly one of the lookup keys must be given.
+fn one_key<'a>(
+    field: &str,
+    keys: &[(&'static str, Option<&'a String>)],
+) -> ApiResult<(&'static str, &'a str)> {
+    let given: Vec<_> = keys
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| (*name, v.as_str())))
+        .collect();
+    match given.as_slice() {
+        [one] => Ok(*one),
+        _ => {
+            let names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
+            Err(ApiError::bad_input(format!(
+                "`{field}` takes exactly one of: {}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+async fn by_id<R: Record>(ctx: &Context<'_>, id: i64) -> ApiResult<Option<R>> {
+    Ok(ctx
+        .data_unchecked::<Loaders>()
+        .load_one(ById::<R>::new(id))
+        .await?)
+}
+
+/// A record by global id (its table checked) or by a natural key column.
+async fn lookup<R: Record>(
+    ctx: &Context<'_>,
+    key: (&'static str, &str),
+    column: &str,
+    value: String,
+) -> ApiResult<Option<R>> {
+    if key.0 == "id" {
+        return by_id::<R>(ctx, decode_id_of(key.1, R::TABLE)?).await;
+    }
+    Ok(lookup::by_key::<R>(&ctx.data_unchecked::<Db>().conn, column, &value).await?)
+}
+
+#[Object]
+impl QueryRoot {
+    /// Any record by its global id; null when it does not exist.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        let (table, id) = decode_global_id(&id)?;
+        Ok(match table {
+            Table::Publication => by_id::<publication::Model>(ctx, id)
+                .await?
+                .map(|m| Node::Publication(m.into())),
+            Table::Dataset => by_id::<dataset::Model>(ctx, id)
+                .await?
+                .map(|m| Node::Dataset(m.into())),
+            Table::Producer => by_id::<producer::Model>(ctx, id)
+                .await?
+                .map(|m| Node::Producer(m.into())),
+        })
+    }
+
+    /// Records by global id, in the order asked, null where one does not exist.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<Node>>> {
+        let decoded = ids
+            .iter()
+            .map(|id| decode_global_id(id))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let lookups = decoded.into_iter().map(|(table, id)| async move {
+            Ok::<_, ApiError>(match table {
+                Table::Publication => by_id::<publication::Model>(ctx, id)
+                    .await?
+                    .map(|m| Node::Publication(m.into())),
+                Table::Dataset => by_id::<dataset::Model>(ctx, id)
+                    .await?
+                    .map(|m| Node::Dataset(m.into())),
+                Table::Producer => by_id::<producer::Model>(ctx, id)
+                    .await?
+                    .map(|m| Node::Producer(m.into())),
+            })
+        });
+        futures::future::try_join_all(lookups).await
+    }
+
+    /// A publication by exactly one key: global id, NCJ number ("216547" or "NCJ 216547") or DOI.
+    async fn publication(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        ncj_number: Option<String>,
+        doi: Option<String>,
+    ) -> ApiResult<Option<Publication>> {
+        let id = id.map(|id| id.0);
+        let key = one_key(
+            "publication",
+            &[
+                ("id", id.as_ref()),
+                ("ncjNumber", ncj_number.as_ref()),
+                ("doi", doi.as_ref()),
+            ],
+        )?;
+        let (column, value) = match key.0 {
+            "ncjNumber" => ("ncj_number", lookup::normalize_ncj(key.1)),
+            _ => ("doi", lookup::normalize_doi(key.1)),
+        };
+        Ok(lookup::<publication::Model>(ctx, key, column, value)
+            .await?
+            .map(Publication))
+    }
+
+    /// A dataset by exactly one key: global id, study number ("20423" or "ICPSR 20423") or DOI.
+    async fn dataset(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        study_number: Option<String>,
+        doi: Option<String>,
+    ) -> ApiResult<Option<Dataset>> {
+        let id = id.map(|id| id.0);
+        let key = one_key(
+            "dataset",
+            &[
+                ("id", id.as_ref()),
+                ("studyNumber", study_number.as_ref()),
+                ("doi", doi.as_ref()),
+            ],
+        )?;
+        let (column, value) = match key.0 {
+            "studyNumber" => ("study_number", lookup::normalize_study_number(key.1)),
+            _ => ("doi", lookup::normalize_doi(key.1)),
+        };
+        Ok(lookup::<dataset::Model>(ctx, key, column, value)
+            .await?
+            .map(Dataset))
+    }
+
+    /// A producer by global id, or by name: its name, abbreviation or any alias ("NIJ",
+    /// "Department of Justice"), or a path from the root ("DOJ > OJP > NIJ").
+    async fn producer(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        name: Option<String>,
+    ) -> ApiResult<Option<Producer>> {
+        let id = id.map(|id| id.0);
+        let key = one_key("producer", &[("id", id.as_ref()), ("name", name.as_ref())])?;
+        if key.0 == "id" {
+            return Ok(
+                by_id::<producer::Model>(ctx, decode_id_of(key.1, Table::Producer)?)
+                    .await?
+                    .map(Producer),
+            );
+        }
+        match lookup::producer_by_path(&ctx.data_unchecked::<Db>().conn, key.1).await {
+            Ok(found) => Ok(Some(Producer(found))),
+            Err(ProducerLookupError::NotFound(_)) => Ok(None),
+            Err(ProducerLookupError::Ambiguous { name, candidates }) => {
+                Err(ApiError::bad_input(format!(
+                    "\"{name}\" names {candidates} producers; give the path from the root, e.g. \"Parent > {name}\", or the id"
+                )))
+            }
+            Err(ProducerLookupError::Db(err)) => Err(err.into()),
+        }
+    }
+
+    /// All publications, in id order.
+    async fn publications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<PublicationConnection> {
+        connection::load(
+            ctx,
+            Link::All(Table::Publication),
+            PageArgs::new(first, after, last, before),
+            0,
+        )
+        .await
+    }
+
+    /// All datasets, in id order.
+    async fn datasets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<DatasetConnection> {
+        connection::load(
+            ctx,
+            Link::All(Table::Dataset),
+            PageArgs::new(first, after, last, before),
+            0,
+        )
+        .await
+    }
+
+    /// All producers, in id order.
+    async fn producers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<ProducerConnection> {
+        connection::load(
+            ctx,
+            Link::All(Table::Producer),
+            PageArgs::new(first, after, last, before),
+            0,
+        )
+        .await
+    }
+}

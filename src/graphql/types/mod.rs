@@ -1,0 +1,77 @@
+//! GraphQL object types: one file per node type, plus shared small types and the lists.
+
+pub mod common;
+pub mod dataset;
+pub mod lists;
+pub mod producer;
+pub mod publication;
+
+use async_graphql::{Context, ID, Interface, SimpleObject};
+
+pub use dataset::Dataset;
+pub use producer::Producer;
+pub use publication::Publication;
+
+use self::common::ProducerRole;
+use super::errors::ApiResult;
+use super::loaders::{CreditsOf, ListOf, Loaders};
+use crate::db::entities::{CreditTable, ValueList};
+
+/// Anything with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Publication(Publication),
+    Dataset(Dataset),
+    Producer(Producer),
+}
+
+/// A producer credited for a publication or dataset, and in what role.
+#[derive(SimpleObject)]
+pub struct ProducerCredit {
+    pub role: ProducerRole,
+    pub producer: Producer,
+}
+
+/// One owner's list of strings, batched.
+async fn value_list(ctx: &Context<'_>, list: ValueList, owner: i64) -> ApiResult<Vec<String>> {
+    let loaders = ctx.data_unchecked::<Loaders>();
+    Ok(loaders
+        .load_one(ListOf(list, owner))
+        .await?
+        .unwrap_or_default())
+}
+
+/// The producers credited for one record, optionally only in `role`, batched.
+async fn credits(
+    ctx: &Context<'_>,
+    table: CreditTable,
+    owner: i64,
+    role: Option<ProducerRole>,
+) -> ApiResult<Vec<ProducerCredit>> {
+    let loaders = ctx.data_unchecked::<Loaders>();
+    let credits = loaders
+        .load_one(CreditsOf(table, owner))
+        .await?
+        .unwrap_or_default();
+    Ok(credits
+        .into_iter()
+        .map(|(stored, producer)| ProducerCredit {
+            role: ProducerRole::from_db(&stored),
+            producer: Producer(producer),
+        })
+        .filter(|credit| role.is_none_or(|role| credit.role == role))
+        .collect())
+}
+
+/// Relation types as stored, for a link filter.
+fn relation_types_filter(types: Option<Vec<common::RelationType>>) -> Vec<String> {
+    let mut stored: Vec<String> = types
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.as_db().to_owned())
+        .collect();
+    stored.sort();
+    stored.dedup();
+    stored
+}

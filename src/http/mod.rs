@@ -1,0 +1,35 @@
+//! HTTP: the axum router with the GraphQL endpoint, the playground and health checks. One
+//! [`router`] function serves `main` and the tests alike.
+
+pub mod graphql;
+pub mod health;
+pub mod playground;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+
+use crate::db::Db;
+use crate::graphql::schema::AppSchema;
+
+/// Largest request body accepted (larger ones get 413).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares: the schema (built once) and the database.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: Db,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/playground/assets/{name}", get(playground::asset))
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

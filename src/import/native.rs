@@ -1,0 +1,356 @@
+//! The native format: JSON Lines, one record per line (`"type"`: producer, publication,
+//! dataset or link), records referring to each other by natural keys. Documented in
+//! `docs/import-format.md`; the demo data uses it.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde::Deserialize;
+
+use super::upsert::{self, CreditInput, KeyInput, UpsertError, invalid};
+use super::{RecordError, Summary};
+use crate::dates::PartialDateValue;
+use crate::db::Db;
+use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::graphql::types::common::{ProducerRole, RelationType};
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Record {
+    Producer(ProducerRecord),
+    Publication(PublicationRecord),
+    Dataset(DatasetRecord),
+    Link(LinkRecord),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProducerRecord {
+    name: String,
+    abbreviation: Option<String>,
+    aliases: Option<Vec<String>>,
+    kind: Option<String>,
+    location: Option<String>,
+    url: Option<String>,
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditRecord {
+    producer: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PublicationRecord {
+    ncj_number: Option<String>,
+    doi: Option<String>,
+    title: String,
+    subtitle: Option<String>,
+    publication_type: Option<String>,
+    published_on: Option<String>,
+    #[serde(rename = "abstract")]
+    abstract_text: Option<String>,
+    physical_description: Option<String>,
+    place_of_production: Option<String>,
+    language: Option<String>,
+    url: Option<String>,
+    authors: Option<Vec<String>>,
+    subjects: Option<Vec<String>>,
+    producers: Option<Vec<CreditRecord>>,
+    synthetic: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearRangeRecord {
+    start: Option<i32>,
+    end: Option<i32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DatasetRecord {
+    study_number: Option<String>,
+    doi: Option<String>,
+    title: String,
+    summary: Option<String>,
+    time_period: Option<YearRangeRecord>,
+    geographic_coverage: Option<Vec<String>>,
+    released_on: Option<String>,
+    version: Option<String>,
+    series: Option<String>,
+    data_types: Option<Vec<String>>,
+    subjects: Option<Vec<String>>,
+    url: Option<String>,
+    producers: Option<Vec<CreditRecord>>,
+    synthetic: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PublicationKey {
+    ncj_number: Option<String>,
+    doi: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DatasetKey {
+    study_number: Option<String>,
+    doi: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LinkRecord {
+    publication: PublicationKey,
+    dataset: DatasetKey,
+    relation_type: String,
+    source: Option<String>,
+    linked_on: Option<String>,
+}
+
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// Loads files in order, all in one transaction.
+pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut inputs = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        inputs.push((file.display().to_string(), text));
+    }
+    let txn = db.conn.begin().await?;
+    let mut summary = Summary::default();
+    for (name, text) in &inputs {
+        load_into(&txn, name, text, &mut summary).await?;
+    }
+    txn.commit().await?;
+    Ok(summary)
+}
+
+/// Loads one document (named `name` in errors) in its own transaction.
+pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
+    let txn = db.conn.begin().await?;
+    let mut summary = Summary::default();
+    load_into(&txn, name, text, &mut summary).await?;
+    txn.commit().await?;
+    Ok(summary)
+}
+
+async fn load_into(
+    txn: &DatabaseTransaction,
+    name: &str,
+    text: &str,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |field: String, reason: String| RecordError {
+            file: name.to_owned(),
+            line: index + 1,
+            field,
+            reason,
+        };
+        let record = parse_line(line).map_err(|(field, reason)| at(field, reason))?;
+        match apply(txn, record, summary).await {
+            Ok(()) => {}
+            Err(UpsertError::Invalid { field, reason }) => return Err(at(field, reason).into()),
+            Err(UpsertError::Db(err)) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Parses one line; the error is `(field path, reason)`.
+fn parse_line(line: &str) -> Result<Record, (String, String)> {
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            "record".to_owned()
+        } else {
+            path
+        };
+        let reason = err.into_inner().to_string();
+        // serde_json appends " at line 1 column N", which only repeats the line we name.
+        let reason = reason
+            .split(" at line ")
+            .next()
+            .unwrap_or(&reason)
+            .to_owned();
+        (field, reason)
+    })
+}
+
+async fn apply(
+    txn: &DatabaseTransaction,
+    record: Record,
+    summary: &mut Summary,
+) -> Result<(), UpsertError> {
+    match record {
+        Record::Producer(r) => {
+            let name = required("name", r.name)?;
+            let input = upsert::ProducerInput {
+                name,
+                abbreviation: clean(r.abbreviation),
+                aliases: r.aliases.unwrap_or_default(),
+                kind: clean(r.kind),
+                location: clean(r.location),
+                url: clean(r.url),
+                parent: clean(r.parent),
+            };
+            if upsert::producer(txn, input).await?.1 {
+                summary.producers += 1;
+            }
+        }
+        Record::Publication(r) => {
+            let input = upsert::PublicationInput {
+                ncj_number: clean(r.ncj_number).map(|n| normalize_ncj(&n)),
+                doi: clean(r.doi).map(|d| normalize_doi(&d)),
+                title: required("title", r.title)?,
+                subtitle: clean(r.subtitle),
+                publication_type: clean(r.publication_type),
+                published_on: partial_date("publishedOn", r.published_on)?,
+                abstract_text: clean(r.abstract_text),
+                physical_description: clean(r.physical_description),
+                place_of_production: clean(r.place_of_production),
+                language: clean(r.language),
+                url: clean(r.url),
+                authors: r.authors.unwrap_or_default(),
+                subjects: r.subjects.unwrap_or_default(),
+                producers: credits(r.producers)?,
+                synthetic: r.synthetic.unwrap_or(false),
+            };
+            if upsert::publication(txn, input).await?.1 {
+                summary.publications += 1;
+            }
+        }
+        Record::Dataset(r) => {
+            let period = r.time_period.map_or((None, None), |p| (p.start, p.end));
+            let input = upsert::DatasetInput {
+                study_number: clean(r.study_number).map(|n| normalize_study_number(&n)),
+                doi: clean(r.doi).map(|d| normalize_doi(&d)),
+                title: required("title", r.title)?,
+                summary: clean(r.summary),
+                time_period: period,
+                geographic_coverage: r.geographic_coverage.unwrap_or_default(),
+                released_on: partial_date("releasedOn", r.released_on)?,
+                version: clean(r.version),
+                series: clean(r.series),
+                data_types: r.data_types.unwrap_or_default(),
+                subjects: r.subjects.unwrap_or_default(),
+                url: clean(r.url),
+                producers: credits(r.producers)?,
+                synthetic: r.synthetic.unwrap_or(false),
+            };
+            if upsert::dataset(txn, input).await?.1 {
+                summary.datasets += 1;
+            }
+        }
+        Record::Link(r) => {
+            let publication = match (clean(r.publication.ncj_number), clean(r.publication.doi)) {
+                (Some(ncj), _) => KeyInput {
+                    field: "ncjNumber",
+                    column: "ncj_number",
+                    value: normalize_ncj(&ncj),
+                },
+                (None, Some(doi)) => KeyInput {
+                    field: "doi",
+                    column: "doi",
+                    value: normalize_doi(&doi),
+                },
+                (None, None) => return Err(invalid("publication", "needs ncjNumber or doi")),
+            };
+            let dataset = match (clean(r.dataset.study_number), clean(r.dataset.doi)) {
+                (Some(n), _) => KeyInput {
+                    field: "studyNumber",
+                    column: "study_number",
+                    value: normalize_study_number(&n),
+                },
+                (None, Some(doi)) => KeyInput {
+                    field: "doi",
+                    column: "doi",
+                    value: normalize_doi(&doi),
+                },
+                (None, None) => return Err(invalid("dataset", "needs studyNumber or doi")),
+            };
+            let relation_type = RelationType::parse_name(&r.relation_type).ok_or_else(|| {
+                invalid(
+                    "relationType",
+                    format!("unknown relation type \"{}\"", r.relation_type),
+                )
+            })?;
+            let linked_on = match clean(r.linked_on) {
+                Some(text) => Some(
+                    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+                        invalid("linkedOn", format!("\"{text}\" is not a YYYY-MM-DD date"))
+                    })?,
+                ),
+                None => None,
+            };
+            let input = upsert::LinkInput {
+                publication,
+                dataset,
+                relation_type: relation_type.as_db().to_owned(),
+                source: clean(r.source),
+                linked_on,
+            };
+            if upsert::link(txn, input).await? {
+                summary.links += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trims; empty becomes `None`.
+fn clean(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn required(field: &str, value: String) -> Result<String, UpsertError> {
+    clean(Some(value)).ok_or_else(|| invalid(field, "must not be empty"))
+}
+
+fn partial_date(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<PartialDateValue>, UpsertError> {
+    clean(value)
+        .map(|text| PartialDateValue::parse(&text).map_err(|reason| invalid(field, reason)))
+        .transpose()
+}
+
+fn credits(records: Option<Vec<CreditRecord>>) -> Result<Vec<CreditInput>, UpsertError> {
+    records
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, credit)| {
+            let role = ProducerRole::parse_name(&credit.role).ok_or_else(|| {
+                invalid(
+                    format!("producers[{i}].role"),
+                    format!("unknown role \"{}\"", credit.role),
+                )
+            })?;
+            Ok(CreditInput {
+                producer: credit.producer,
+                role: role.as_db().to_owned(),
+            })
+        })
+        .collect()
+}
