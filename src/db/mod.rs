@@ -41,8 +41,9 @@ impl Db {
         let mut conn = sea_orm::Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |_info| {
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(target: "studygraph::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
         });
         Ok(Self { conn, statements })
     }

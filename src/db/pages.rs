@@ -75,7 +75,7 @@ impl Link {
 
     fn parent_expr(&self) -> &'static str {
         match self {
-            Self::All(_) => "0",
+            Self::All(_) => "CAST(0 AS BIGINT)",
             _ => "l.parent_id",
         }
     }

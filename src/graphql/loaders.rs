@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DbErr;
 
+use super::batching::Gate;
 use crate::db::Db;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::pages::{self, Link, PageRows, Window};
@@ -27,9 +29,13 @@ impl From<DbErr> for LoadError {
 /// The per-request loader every resolver uses.
 pub type Loaders = DataLoader<Store>;
 
-/// Creates the loaders of one request.
-pub fn for_request(db: &Db) -> Loaders {
-    DataLoader::new(Store { db: db.clone() }, tokio::spawn)
+/// Creates the loaders of one request; batches run when `gate` says the request is parked.
+pub fn for_request(db: &Db, gate: &Gate) -> Loaders {
+    let gate = gate.clone();
+    DataLoader::new(Store { db: db.clone() }, move |task| {
+        tokio::spawn(gate.defer(task))
+    })
+    .delay(Duration::ZERO)
 }
 
 pub struct Store {

@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, playground};
-use crate::graphql::loaders;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -59,8 +58,7 @@ async fn execute(
     media: &'static str,
     request: async_graphql::Request,
 ) -> Response {
-    let request = request.data(loaders::for_request(&state.db));
-    let response = state.schema.execute(request).await;
+    let response = crate::graphql::execute(&state.schema, &state.db, request).await;
     // A request error (unparsable or invalid document) has no data and no error paths.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

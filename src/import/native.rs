@@ -15,8 +15,7 @@ use crate::db::Db;
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
 use crate::graphql::types::common::{ProducerRole, RelationType};
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One line, by its `type`.
 enum Record {
     Producer(ProducerRecord),
     Publication(PublicationRecord),
@@ -177,23 +176,57 @@ async fn load_into(
 
 /// Parses one line; the error is `(field path, reason)`.
 fn parse_line(line: &str) -> Result<Record, (String, String)> {
-    let mut deserializer = serde_json::Deserializer::from_str(line);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|err| ("record".to_owned(), without_position(&err)))?;
+    let kind = match value.get("type") {
+        Some(serde_json::Value::String(kind)) => kind.clone(),
+        Some(_) => return Err(("type".into(), "must be a string".into())),
+        None => {
+            return Err((
+                "type".into(),
+                "missing: one of producer, publication, dataset, link".into(),
+            ));
+        }
+    };
+    let mut fields = value;
+    if let Some(object) = fields.as_object_mut() {
+        object.remove("type");
+    }
+    match kind.as_str() {
+        "producer" => typed(fields).map(Record::Producer),
+        "publication" => typed(fields).map(Record::Publication),
+        "dataset" => typed(fields).map(Record::Dataset),
+        "link" => typed(fields).map(Record::Link),
+        other => Err((
+            "type".into(),
+            format!("unknown record type \"{other}\": one of producer, publication, dataset, link"),
+        )),
+    }
+}
+
+/// Deserializes one record's fields, naming the field that failed.
+fn typed<T: serde::de::DeserializeOwned>(fields: serde_json::Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(fields).map_err(|err| {
         let path = err.path().to_string();
-        let field = if path == "." || path.is_empty() {
-            "record".to_owned()
-        } else {
-            path
+        let path = if path == "." { String::new() } else { path };
+        let reason = without_position(err.inner());
+        // Some errors (an unknown field at the top) come without a path: name the field.
+        let unknown = reason
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.is_empty(), unknown) {
+            (false, _) => path,
+            (true, Some(name)) => name.to_owned(),
+            (true, None) => "record".to_owned(),
         };
-        let reason = err.into_inner().to_string();
-        // serde_json appends " at line 1 column N", which only repeats the line we name.
-        let reason = reason
-            .split(" at line ")
-            .next()
-            .unwrap_or(&reason)
-            .to_owned();
         (field, reason)
     })
+}
+
+/// serde_json appends " at line 1 column N", which only repeats the line we name.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    text.split(" at line ").next().unwrap_or(&text).to_owned()
 }
 
 async fn apply(

@@ -1,0 +1,264 @@
+//! Spawning the app on a fresh database per test (a temporary SQLite file, or a new
+//! UUID-named PostgreSQL database), and sending it GraphQL over HTTP in-process.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use studygraph::db::Db;
+use tower::ServiceExt;
+
+pub const POSTGRES_ENV: &str = "STUDYGRAPH_TEST_POSTGRES_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: Db,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+/// Runs `$case(app)` as two tests, `sqlite` and `postgres`, in a module named after it.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite, true).await {
+                    super::$case(&app).await;
+                    app.finish().await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres, true).await {
+                    super::$case(&app).await;
+                    app.finish().await;
+                }
+            }
+        }
+    )*};
+}
+
+/// The same as [`on_both_backends`] on an empty (migrated) database.
+#[macro_export]
+macro_rules! on_both_backends_empty {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite, false).await {
+                    super::$case(&app).await;
+                    app.finish().await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres, false).await {
+                    super::$case(&app).await;
+                    app.finish().await;
+                }
+            }
+        }
+    )*};
+}
+
+/// A migrated fresh database (with the demo data when `demo`), or `None` when PostgreSQL was
+/// asked for but not configured outside CI.
+pub async fn spawn_app(backend: Backend, demo: bool) -> Option<TestApp> {
+    if std::env::var_os("TEST_LOG").is_some() {
+        studygraph::telemetry::init();
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (url, cleanup) = match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("studygraph-test-{id}.db"));
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                Cleanup::SqliteFile(path),
+            )
+        }
+        Backend::Postgres => {
+            let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!(
+                        "{POSTGRES_ENV} must be set under CI=true (the PostgreSQL run is required)"
+                    );
+                }
+                eprintln!("skipped: set {POSTGRES_ENV} to run this test on PostgreSQL");
+                return None;
+            };
+            let name = format!("studygraph_test_{id}");
+            let admin = Db::connect(&admin_url)
+                .await
+                .expect("connect to the PostgreSQL admin database");
+            admin
+                .conn
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.conn.close_by_ref().await.ok();
+            (
+                database_url_with_name(&admin_url, &name),
+                Cleanup::PostgresDatabase { admin_url, name },
+            )
+        }
+    };
+    let db = studygraph::open_database(&url)
+        .await
+        .expect("open and migrate the test database");
+    if demo {
+        studygraph::demo::load(&db)
+            .await
+            .expect("load the demo data");
+    }
+    Some(TestApp {
+        router: studygraph::app(db.clone()),
+        db,
+        cleanup,
+    })
+}
+
+fn database_url_with_name(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a valid PostgreSQL URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+/// A raw HTTP answer.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// POSTs a GraphQL query (with variables) and returns the parsed response.
+    pub async fn post(&self, query: &str, variables: Value) -> Answer {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// The `data` of a query that must succeed.
+    pub async fn data(&self, query: &str) -> Value {
+        self.data_with(query, json!({})).await
+    }
+
+    pub async fn data_with(&self, query: &str, variables: Value) -> Value {
+        let answer = self.post(query, variables).await;
+        let body = answer.json();
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected errors: {body:#}\nquery: {query}"
+        );
+        assert_eq!(answer.status, StatusCode::OK);
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error of a query that must fail.
+    pub async fn error_code(&self, query: &str) -> (String, String) {
+        let body = self.post(query, json!({})).await.json();
+        let error = &body["errors"][0];
+        assert!(
+            !error.is_null(),
+            "expected an error: {body:#}\nquery: {query}"
+        );
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            error["message"].as_str().unwrap_or("").to_owned(),
+        )
+    }
+
+    /// Statements run by the app's pool while `query` executes.
+    pub async fn statements_for(&self, query: &str) -> u64 {
+        let before = self.db.statement_count();
+        self.data(query).await;
+        self.db.statement_count() - before
+    }
+
+    /// The global id of a record found by a lookup query returning `{ id }`.
+    pub async fn id_of(&self, lookup: &str) -> String {
+        let data = self.data(&format!("{{ x: {lookup} {{ id }} }}")).await;
+        data["x"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no record for {lookup}"))
+            .to_owned()
+    }
+
+    pub async fn finish(self) {
+        self.db.conn.close_by_ref().await.ok();
+        match self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                if let Ok(admin) = Db::connect(&admin_url).await {
+                    let _ = admin
+                        .conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    admin.conn.close_by_ref().await.ok();
+                }
+            }
+        }
+    }
+}

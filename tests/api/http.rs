@@ -1,0 +1,255 @@
+//! GraphQL over HTTP: methods, media types, status codes, limits, the playground and health.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    get_runs_queries,
+    get_refuses_mutations,
+    post_needs_json,
+    media_types,
+    request_errors,
+    oversized_bodies,
+    playground_and_health,
+    readiness_follows_the_database
+);
+
+fn encode(query: &str) -> String {
+    url::form_urlencoded::byte_serialize(query.as_bytes()).collect()
+}
+
+async fn get_runs_queries(app: &TestApp) {
+    let uri = format!(
+        "/graphql?query={}",
+        encode(r#"{ publication(ncjNumber: "216547") { ncjNumber } }"#)
+    );
+    let answer = app
+        .send(
+            Request::get(uri)
+                .header("accept", "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json()["data"],
+        json!({ "publication": { "ncjNumber": "216547" } })
+    );
+    assert!(answer.content_type().starts_with("application/json"));
+}
+
+async fn get_refuses_mutations(app: &TestApp) {
+    let uri = format!(
+        "/graphql?query={}",
+        encode("mutation { deletePublication(id: 1) }")
+    );
+    let answer = app
+        .send(Request::get(uri).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers.get("allow").unwrap(), "POST");
+    assert!(
+        answer.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST")
+    );
+}
+
+async fn post_needs_json(app: &TestApp) {
+    let body = json!({ "query": "{ publications { totalCount } }" }).to_string();
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+    ] {
+        let mut request = Request::post("/graphql");
+        if !content_type.is_empty() {
+            request = request.header("content-type", content_type);
+        }
+        let answer = app
+            .send(request.body(Body::from(body.clone())).unwrap())
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?} must not execute"
+        );
+        assert!(answer.json()["data"].is_null());
+    }
+    let ok = app
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "application/json; charset=utf-8")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert!(
+        ok.json()["data"]["publications"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+}
+
+async fn media_types(app: &TestApp) {
+    let body = json!({ "query": "{ publications { totalCount } }" }).to_string();
+    for (accept, expected) in [
+        (
+            "application/graphql-response+json",
+            "application/graphql-response+json",
+        ),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/graphql-response+json",
+        ),
+        ("application/json", "application/json"),
+        ("*/*", "application/json"),
+    ] {
+        let answer = app
+            .send(
+                Request::post("/graphql")
+                    .header("content-type", "application/json")
+                    .header("accept", accept)
+                    .body(Body::from(body.clone()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.content_type(), expected, "Accept: {accept}");
+    }
+    let refused = app
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("accept", "text/csv")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+}
+
+async fn request_errors(app: &TestApp) {
+    let invalid = json!({ "query": "{ publications { noSuchField } }" }).to_string();
+    let send = |accept: &'static str, body: String| {
+        Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let strict = app
+        .send(send("application/graphql-response+json", invalid.clone()))
+        .await;
+    assert_eq!(
+        strict.status,
+        StatusCode::BAD_REQUEST,
+        "graphql-response+json: invalid documents are 400"
+    );
+    assert!(
+        strict.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("noSuchField")
+    );
+    let legacy = app.send(send("application/json", invalid)).await;
+    assert_eq!(legacy.status, StatusCode::OK, "application/json keeps 200");
+    let batch = app
+        .send(send(
+            "application/json",
+            json!([{ "query": "{ __typename }" }]).to_string(),
+        ))
+        .await;
+    assert_eq!(batch.status, StatusCode::BAD_REQUEST);
+    let garbage = app
+        .send(send("application/json", "{ not json".into()))
+        .await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    // A field error still answers 200 with the data that could be resolved.
+    let field_error = app
+        .send(send(
+            "application/graphql-response+json",
+            json!({ "query": "{ publications(first: 101) { totalCount } a: __typename }" })
+                .to_string(),
+        ))
+        .await;
+    assert_eq!(field_error.status, StatusCode::OK);
+    assert_eq!(
+        field_error.json()["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+}
+
+async fn oversized_bodies(app: &TestApp) {
+    let padding = " ".repeat(2 * 1024 * 1024);
+    let body = format!(r#"{{"query": "{{ __typename }}{padding}"}}"#);
+    let answer = app
+        .send(
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn playground_and_health(app: &TestApp) {
+    let page = app
+        .send(
+            Request::get("/graphql")
+                .header("accept", "text/html,application/xhtml+xml")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.body.contains("studygraph playground"));
+    assert!(
+        page.body.contains("216547"),
+        "example queries are preloaded"
+    );
+    for external in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+        assert!(
+            !page.body.contains(external),
+            "no external asset ({external})"
+        );
+    }
+    let alive = app
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(alive.status, StatusCode::OK);
+    let ready = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(ready.status, StatusCode::OK);
+}
+
+async fn readiness_follows_the_database(app: &TestApp) {
+    app.db.conn.close_by_ref().await.unwrap();
+    let ready = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    let alive = app
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(alive.status, StatusCode::OK);
+    let answer = app.post("{ publications { totalCount } }", json!({})).await;
+    let body = answer.json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+    assert_eq!(
+        body["errors"][0]["message"], "internal error",
+        "no database text leaks out"
+    );
+}

@@ -1,0 +1,137 @@
+//! The native importer: all or nothing per run, idempotent re-imports, clear line errors.
+
+use serde_json::json;
+use studygraph::import::native::{ImportError, import_str};
+
+use crate::helpers::TestApp;
+use crate::{on_both_backends, on_both_backends_empty};
+
+on_both_backends!(
+    reimporting_the_demo_changes_nothing,
+    a_bad_line_leaves_the_database_unchanged,
+    changed_records_update_in_place
+);
+on_both_backends_empty!(errors_name_line_and_field);
+
+async fn counts(app: &TestApp) -> serde_json::Value {
+    app.data(
+        r#"{ publications { totalCount } datasets { totalCount } producers { totalCount }
+            p: publication(ncjNumber: "216547") { authors subjects producers { role } relatedDatasets { totalCount } } }"#,
+    )
+    .await
+}
+
+async fn reimporting_the_demo_changes_nothing(app: &TestApp) {
+    let before = counts(app).await;
+    let summary = studygraph::demo::load(&app.db).await.unwrap();
+    assert_eq!(summary, Default::default(), "nothing new on a re-import");
+    assert_eq!(counts(app).await, before);
+}
+
+async fn a_bad_line_leaves_the_database_unchanged(app: &TestApp) {
+    let before = counts(app).await;
+    let file = [
+        r#"{"type":"producer","name":"Brand New Institute"}"#,
+        r#"{"type":"publication","ncjNumber":"777001","title":"Fine"}"#,
+        r#"{"type":"publication","ncjNumber":"777002","title":"Bad date","publishedOn":"Oct 2006"}"#,
+    ]
+    .join("\n");
+    let err = import_str(&app.db, "batch.jsonl", &file).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with("batch.jsonl:3: publishedOn: "),
+        "{message}"
+    );
+    assert_eq!(
+        counts(app).await,
+        before,
+        "nothing from lines 1-2 was written"
+    );
+    let missing = app.data(r#"{ publication(ncjNumber: "777001") { id } producer(name: "Brand New Institute") { id } }"#).await;
+    assert_eq!(missing, json!({ "publication": null, "producer": null }));
+}
+
+async fn changed_records_update_in_place(app: &TestApp) {
+    let before = counts(app).await;
+    let id = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let update = r#"{"type":"dataset","studyNumber":"20423","doi":"10.3886/ICPSR20423.v1","title":"Renamed","subjects":["only one"],"producers":[{"producer":"NIJ","role":"FUNDER"}]}"#;
+    let summary = import_str(&app.db, "update.jsonl", update).await.unwrap();
+    assert_eq!(summary.datasets, 0, "updated, not created");
+    let after = app.data(r#"{ dataset(studyNumber: "20423") { id title subjects producers { role producer { abbreviation } } } }"#).await;
+    assert_eq!(
+        after["dataset"],
+        json!({ "id": id, "title": "Renamed", "subjects": ["only one"], "producers": [{ "role": "FUNDER", "producer": { "abbreviation": "NIJ" } }] })
+    );
+    assert_eq!(counts(app).await["datasets"], before["datasets"]);
+}
+
+async fn errors_name_line_and_field(app: &TestApp) {
+    let producer = r#"{"type":"producer","name":"Agency"}"#;
+    for (line, expected) in [
+        (
+            r#"{"type":"publication","title":"x","colour":"red"}"#,
+            "t.jsonl:2: colour: unknown field `colour`",
+        ),
+        (
+            r#"{"type":"publication"}"#,
+            "t.jsonl:2: record: missing field `title`",
+        ),
+        (r#"{"title":"x"}"#, "t.jsonl:2: type: missing"),
+        (
+            r#"{"type":"thing"}"#,
+            "t.jsonl:2: type: unknown record type \"thing\"",
+        ),
+        (r#"garbage"#, "t.jsonl:2: record: expected value"),
+        (
+            r#"{"type":"publication","title":" "}"#,
+            "t.jsonl:2: title: must not be empty",
+        ),
+        (
+            r#"{"type":"dataset","title":"x","releasedOn":"2011-02-30"}"#,
+            "t.jsonl:2: releasedOn: \"2011-02-30\" is not a calendar date",
+        ),
+        (
+            r#"{"type":"dataset","title":"x","timePeriod":{"start":2010,"end":2000}}"#,
+            "t.jsonl:2: timePeriod: start 2010 is after end 2000",
+        ),
+        (
+            r#"{"type":"publication","title":"x","producers":[{"producer":"Agency","role":"BOSS"}]}"#,
+            "t.jsonl:2: producers[0].role: unknown role \"BOSS\"",
+        ),
+        (
+            r#"{"type":"publication","title":"x","producers":[{"producer":"Agency > Office","role":"PRODUCER"}]}"#,
+            "t.jsonl:2: producers[0].producer: no producer \"Agency > Office\"",
+        ),
+        (
+            r#"{"type":"producer","name":"Office","parent":"Nowhere"}"#,
+            "t.jsonl:2: parent: no producer \"Nowhere\"",
+        ),
+        (
+            r#"{"type":"link","publication":{"ncjNumber":"1"},"dataset":{"studyNumber":"2"},"relationType":"CITES"}"#,
+            "t.jsonl:2: relationType: unknown relation type \"CITES\"",
+        ),
+        (
+            r#"{"type":"link","publication":{"ncjNumber":"1"},"dataset":{"studyNumber":"2"},"relationType":"REFERENCES"}"#,
+            "t.jsonl:2: publication.ncjNumber: no publication \"1\"",
+        ),
+        (
+            r#"{"type":"publication","title":"x","authors":"Ann"}"#,
+            "t.jsonl:2: authors: invalid type: string \"Ann\", expected a sequence",
+        ),
+    ] {
+        let err = import_str(&app.db, "t.jsonl", &format!("{producer}\n{line}\n"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ImportError::Record(_)), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(expected),
+            "for {line}\n  got: {message}\n want: {expected}…"
+        );
+    }
+    let empty = app.data("{ producers { totalCount } }").await;
+    assert_eq!(
+        empty["producers"]["totalCount"], 0,
+        "every failed run left nothing behind"
+    );
+}

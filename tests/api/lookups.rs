@@ -1,0 +1,141 @@
+//! Records by global id and by natural key; not found is null, bad keys are BAD_USER_INPUT.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    natural_keys,
+    producer_names_and_aliases,
+    node_round_trips,
+    not_found_is_null,
+    bad_keys_are_user_errors
+);
+
+async fn natural_keys(app: &TestApp) {
+    let data = app
+        .data(
+            r#"{ a: publication(ncjNumber: "NCJ 216547") { ncjNumber } b: publication(ncjNumber: "216547") { ncjNumber }
+                c: dataset(studyNumber: "ICPSR 20423") { studyNumber } d: dataset(doi: "10.3886/icpsr20423.V1") { studyNumber }
+                e: dataset(doi: "https://doi.org/10.3886/ICPSR20423.v1") { studyNumber } }"#,
+        )
+        .await;
+    assert_eq!(data["a"], json!({ "ncjNumber": "216547" }));
+    assert_eq!(data["b"], data["a"]);
+    assert_eq!(data["c"], json!({ "studyNumber": "20423" }));
+    assert_eq!(data["d"], data["c"], "DOIs match without regard to case");
+    assert_eq!(data["e"], data["c"], "resolver prefixes are ignored");
+
+    let with_doi = app
+        .data(r#"{ publications(first: 100) { nodes { doi } } }"#)
+        .await;
+    let doi = with_doi["publications"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|n| n["doi"].as_str())
+        .expect("a publication with a DOI");
+    let found = app
+        .data_with(
+            "query($doi: String) { publication(doi: $doi) { doi } }",
+            json!({ "doi": doi.to_uppercase() }),
+        )
+        .await;
+    assert_eq!(found["publication"]["doi"], doi);
+}
+
+async fn producer_names_and_aliases(app: &TestApp) {
+    let data = app
+        .data(
+            r#"{ a: producer(name: "United States Department of Justice") { id }
+                b: producer(name: "Department of Justice") { id }
+                c: producer(name: "doj") { id }
+                d: producer(name: "U.S. Department of Justice > Office of Justice Programs > National Institute of Justice") { id name }
+                e: producer(name: "DOJ > OJP > NIJ") { id }
+                f: producer(name: "NIJ") { id } }"#,
+        )
+        .await;
+    assert!(data["a"]["id"].is_string());
+    assert_eq!(data["b"], data["a"], "an alias names the same producer");
+    assert_eq!(
+        data["c"], data["a"],
+        "so does the abbreviation, in any case"
+    );
+    assert_eq!(data["d"]["name"], "National Institute of Justice");
+    assert_eq!(data["e"]["id"], data["d"]["id"]);
+    assert_eq!(data["f"]["id"], data["d"]["id"]);
+}
+
+async fn node_round_trips(app: &TestApp) {
+    let publication = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let producer = app.id_of(r#"producer(name: "NIJ")"#).await;
+    for (id, typename) in [
+        (&publication, "Publication"),
+        (&dataset, "Dataset"),
+        (&producer, "Producer"),
+    ] {
+        let data = app
+            .data_with(
+                "query($id: ID!) { node(id: $id) { __typename id ... on Publication { ncjNumber } ... on Dataset { studyNumber } ... on Producer { abbreviation } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(data["node"]["__typename"], typename);
+        assert_eq!(data["node"]["id"], id.as_str());
+    }
+    let by_id = app
+        .data_with(
+            "query($id: ID) { publication(id: $id) { ncjNumber } }",
+            json!({ "id": publication }),
+        )
+        .await;
+    assert_eq!(by_id["publication"]["ncjNumber"], "216547");
+
+    let data = app
+        .data_with(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
+            json!({ "ids": [producer, "UHVibGljYXRpb246OTk5OTk5", publication, dataset] }),
+        )
+        .await;
+    let nodes = data["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    assert_eq!(nodes[0]["id"], producer.as_str());
+    assert_eq!(nodes[1], json!(null), "Publication:999999 does not exist");
+    assert_eq!(nodes[2]["id"], publication.as_str());
+    assert_eq!(nodes[3]["__typename"], "Dataset");
+}
+
+async fn not_found_is_null(app: &TestApp) {
+    let data = app
+        .data(
+            r#"{ a: publication(ncjNumber: "999999999") { id } b: publication(doi: "10.0000/none") { id }
+                c: dataset(studyNumber: "99999999") { id } d: producer(name: "Ministry of Nowhere") { id }
+                e: producer(name: "DOJ > Ministry of Nowhere") { id } f: node(id: "RGF0YXNldDo5OTk5OTk") { id } }"#,
+        )
+        .await;
+    for key in ["a", "b", "c", "d", "e", "f"] {
+        assert_eq!(data[key], json!(null), "{key}");
+    }
+}
+
+async fn bad_keys_are_user_errors(app: &TestApp) {
+    for query in [
+        r#"{ publication { id } }"#,
+        r#"{ publication(ncjNumber: "216547", doi: "10.1/x") { id } }"#,
+        r#"{ dataset { id } }"#,
+        r#"{ producer(id: "UHJvZHVjZXI6MQ", name: "NIJ") { id } }"#,
+        r#"{ node(id: "not an id") { id } }"#,
+        r#"{ nodes(ids: ["UHJvZHVjZXI6MQ", "???"]) { id } }"#,
+        r#"{ publication(id: "UHJvZHVjZXI6MQ") { id } }"#,
+    ] {
+        let (code, message) = app.error_code(query).await;
+        assert_eq!(code, "BAD_USER_INPUT", "{query}: {message}");
+        assert!(!message.is_empty());
+    }
+    let (_, message) = app
+        .error_code(r#"{ publication(id: "UHJvZHVjZXI6MQ") { id } }"#)
+        .await;
+    assert!(message.contains("not a Publication id"), "{message}");
+}

@@ -1,0 +1,12 @@
+//! The integration suite: every test runs against the real HTTP router on SQLite and, when
+//! `STUDYGRAPH_TEST_POSTGRES_URL` is set, on PostgreSQL too (under `CI=true` it must be set).
+
+mod helpers;
+
+mod graph;
+mod http;
+mod import;
+mod lookups;
+mod pagination;
+mod schema;
+mod statements;
