@@ -10,6 +10,26 @@ pub struct PartialDateValue {
 }
 
 impl PartialDateValue {
+    /// `year * 10000 + month * 100 + day`, unknown parts 0: orders dates, and places a less
+    /// precise date at the start of its period ("2006" before "2006-01-15").
+    pub fn key(&self) -> i64 {
+        self.year as i64 * 10_000
+            + self.month.unwrap_or(0) as i64 * 100
+            + self.day.unwrap_or(0) as i64
+    }
+
+    /// The smallest and largest keys of dates within this one: "2006-10" spans
+    /// 2006-10-00 ..= 2006-10-99, so ranges include every date of the period at any precision.
+    pub fn key_span(&self) -> (i64, i64) {
+        let low = self.key();
+        let high = match (self.month, self.day) {
+            (None, _) => self.year as i64 * 10_000 + 9_999,
+            (Some(_), None) => low + 99,
+            (Some(_), Some(_)) => low,
+        };
+        (low, high)
+    }
+
     /// Parses ISO 8601 at any precision; the reason says what is wrong.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = || format!("\"{text}\" is not a date like 2006, 2006-10 or 2006-10-15");

@@ -43,6 +43,8 @@ impl MigrationTrait for Migration {
                     .col(text_null("kind"))
                     .col(text_null("location"))
                     .col(text_null("url"))
+                    // Lowercased name: the NAME sort order, the same on both backends.
+                    .col(text("name_key"))
                     .foreign_key(
                         ForeignKey::create()
                             .from("producer", "parent_id")
@@ -64,11 +66,14 @@ impl MigrationTrait for Migration {
                     .col(text_null("ncj_number"))
                     .col(text_null("doi"))
                     .col(text("title"))
+                    .col(text("title_key"))
                     .col(text_null("subtitle"))
                     .col(text_null("publication_type"))
                     .col(integer_null("published_year"))
                     .col(integer_null("published_month"))
                     .col(integer_null("published_day"))
+                    // year * 10000 + month * 100 + day (unknown parts 0): date ranges and order.
+                    .col(big_integer_null("published_key"))
                     .col(text_null("abstract"))
                     .col(text_null("physical_description"))
                     .col(text_null("place_of_production"))
@@ -80,13 +85,8 @@ impl MigrationTrait for Migration {
             .await?;
         index(manager, "publication", &["ncj_number"], true).await?;
         doi_index(manager, "publication").await?;
-        index(
-            manager,
-            "publication",
-            &["published_year", "published_month", "published_day"],
-            false,
-        )
-        .await?;
+        index(manager, "publication", &["published_key"], false).await?;
+        index(manager, "publication", &["title_key"], false).await?;
 
         manager
             .create_table(
@@ -96,12 +96,14 @@ impl MigrationTrait for Migration {
                     .col(text_null("study_number"))
                     .col(text_null("doi"))
                     .col(text("title"))
+                    .col(text("title_key"))
                     .col(text_null("summary"))
                     .col(integer_null("time_period_start"))
                     .col(integer_null("time_period_end"))
                     .col(integer_null("released_year"))
                     .col(integer_null("released_month"))
                     .col(integer_null("released_day"))
+                    .col(big_integer_null("released_key"))
                     .col(text_null("version"))
                     .col(text_null("series"))
                     .col(text_null("url"))
@@ -111,6 +113,8 @@ impl MigrationTrait for Migration {
             .await?;
         index(manager, "dataset", &["study_number"], true).await?;
         doi_index(manager, "dataset").await?;
+        index(manager, "dataset", &["released_key"], false).await?;
+        index(manager, "dataset", &["title_key"], false).await?;
 
         for (table, owner, owner_table) in VALUE_LISTS {
             manager
@@ -192,11 +196,17 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
+        for table in ["publication", "dataset", "producer"] {
+            search_index(manager, table).await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let mut tables: Vec<&str> = vec!["publication_dataset"];
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
+            tables.extend(["publication_fts", "dataset_fts", "producer_fts"]);
+        }
         tables.extend(CREDITS.iter().map(|(t, _, _)| *t));
         tables.extend(VALUE_LISTS.iter().map(|(t, _, _)| *t));
         tables.extend(["dataset", "publication", "producer"]);
@@ -207,6 +217,24 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// Full-text search: an FTS5 table `<table>_fts(title, body)` keyed by rowid on SQLite, a
+/// weighted `search_vector` column with a GIN index on PostgreSQL. The write path fills both.
+async fn search_index(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    let statements = match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DatabaseBackend::Postgres => vec![
+            format!("ALTER TABLE {table} ADD COLUMN search_vector tsvector"),
+            format!("CREATE INDEX {table}_search_idx ON {table} USING GIN (search_vector)"),
+        ],
+        _ => vec![format!(
+            "CREATE VIRTUAL TABLE {table}_fts USING fts5(title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )],
+    };
+    for sql in statements {
+        manager.get_connection().execute_unprepared(&sql).await?;
+    }
+    Ok(())
 }
 
 /// DOIs are case-insensitive: unique on `lower(doi)`, which lookups use (both backends).

@@ -2,9 +2,12 @@
 //! helpers that loaders and the importer share.
 
 pub mod entities;
+pub mod facets;
+pub mod list_spec;
 pub mod lookup;
 pub mod pages;
 pub mod rows;
+pub mod search;
 pub mod sql;
 
 use std::sync::Arc;

@@ -1,159 +1,39 @@
-//! Keyset pages of a relationship for many parents at once: one statement returns the first
+//! Keyset pages of a list for many parents at once: one statement returns the first
 //! `limit + 1` children of every parent (a window function per parent), so a nested connection
-//! costs one statement per level whatever the page size or number of parents.
+//! costs one statement per level whatever the page size or number of parents. Positions are
+//! the sort key values plus the row id, so pages stay stable under inserts.
 
 use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult};
 
-use super::entities::CreditTable;
+pub use super::list_spec::{Direction, KeyType, Link, ListSpec, SortKey, Table};
 use super::sql::{MAX_IN_LIST, Sql};
 
-/// The table a page's rows come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Table {
-    Publication,
-    Dataset,
-    Producer,
+/// A sort key value as read from a row (floats by their bits, so positions can be hashed).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum KeyValue {
+    Null,
+    Int(i64),
+    Text(String),
+    Float { f: u64 },
 }
 
-impl Table {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Publication => "publication",
-            Self::Dataset => "dataset",
-            Self::Producer => "producer",
-        }
-    }
+/// Where a row sits in its list's order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    pub keys: Vec<KeyValue>,
+    pub id: i64,
 }
 
-/// How children hang off their parent.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Link {
-    /// Every row of the table (root lists); the single parent id is 0.
-    All(Table),
-    /// A publication's datasets, optionally only some relation types.
-    PublicationDatasets { relation_types: Vec<String> },
-    /// A dataset's publications, optionally only some relation types.
-    DatasetPublications { relation_types: Vec<String> },
-    /// A producer's direct subunits.
-    ProducerChildren,
-    /// Records credited to a producer (or, with subunits, to it or any unit below it).
-    ProducerCredits {
-        table: CreditTable,
-        role: Option<String>,
-        include_subunits: bool,
-    },
-}
-
-impl Link {
-    /// The table the children live in.
-    pub fn child_table(&self) -> Table {
-        match self {
-            Self::All(table) => *table,
-            Self::PublicationDatasets { .. } => Table::Dataset,
-            Self::DatasetPublications { .. } => Table::Publication,
-            Self::ProducerChildren => Table::Producer,
-            Self::ProducerCredits {
-                table: CreditTable::Publication,
-                ..
-            } => Table::Publication,
-            Self::ProducerCredits {
-                table: CreditTable::Dataset,
-                ..
-            } => Table::Dataset,
-        }
-    }
-
-    /// Whether rows carry a publication↔dataset link (relation type, source, date).
-    pub fn has_link_fields(&self) -> bool {
-        matches!(
-            self,
-            Self::PublicationDatasets { .. } | Self::DatasetPublications { .. }
-        )
-    }
-
-    fn parent_expr(&self) -> &'static str {
-        match self {
-            Self::All(_) => "CAST(0 AS BIGINT)",
-            _ => "l.parent_id",
-        }
-    }
-
-    /// Writes the `FROM` clause: the child table as `t`, joined to a link subquery `l` that yields
-    /// `parent_id`, `child_id` and, for publication↔dataset links, the link's own columns.
-    fn write_from(&self, sql: &mut Sql, parents: &[i64]) {
-        let child = self.child_table().name();
-        let source = |sql: &mut Sql, select: &str, types: &[String]| {
-            sql.push("(SELECT ")
-                .push(select)
-                .push(" FROM publication_dataset");
-            if !types.is_empty() {
-                sql.push(" WHERE relation_type IN ")
-                    .bind_list(types.iter().cloned());
-            }
-            sql.push(") l");
-        };
-        match self {
-            Self::All(_) => {
-                sql.push(child).push(" t");
-                return;
-            }
-            Self::PublicationDatasets { relation_types } => source(
-                sql,
-                "publication_id AS parent_id, dataset_id AS child_id, relation_type, source, linked_on",
-                relation_types,
-            ),
-            Self::DatasetPublications { relation_types } => source(
-                sql,
-                "dataset_id AS parent_id, publication_id AS child_id, relation_type, source, linked_on",
-                relation_types,
-            ),
-            Self::ProducerChildren => {
-                sql.push("(SELECT parent_id, id AS child_id FROM producer) l");
-            }
-            Self::ProducerCredits {
-                table,
-                role,
-                include_subunits,
-            } => {
-                let (credits, owner, _) = table.table();
-                if *include_subunits {
-                    sql.push("(WITH RECURSIVE sub(root_id, id) AS (SELECT id, id FROM producer WHERE id IN ")
-                        .bind_list(parents.iter().copied())
-                        .push(" UNION ALL ")
-                        .push("SELECT sub.root_id, p.id FROM sub JOIN producer p ON p.parent_id = sub.id) ")
-                        .push("SELECT DISTINCT sub.root_id AS parent_id, c.")
-                        .push(owner)
-                        .push(" AS child_id FROM sub JOIN ")
-                        .push(credits)
-                        .push(" c ON c.producer_id = sub.id");
-                } else {
-                    sql.push("(SELECT DISTINCT c.producer_id AS parent_id, c.")
-                        .push(owner)
-                        .push(" AS child_id FROM ")
-                        .push(credits)
-                        .push(" c");
-                }
-                if let Some(role) = role {
-                    sql.push(" WHERE c.role = ").bind(role.clone());
-                }
-                sql.push(") l");
-            }
-        }
-        sql.push(" JOIN ")
-            .push(child)
-            .push(" t ON t.id = l.child_id");
-    }
-}
-
-/// Which slice of a list to read: `limit` rows after/before cursor ids, forward or backward.
+/// Which slice of a list to read: `limit` rows after/before positions, forward or backward.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Window {
     pub limit: u64,
     pub backward: bool,
-    pub after: Option<i64>,
-    pub before: Option<i64>,
+    pub after: Option<Position>,
+    pub before: Option<Position>,
 }
 
 /// The link's own columns on a publication↔dataset edge.
@@ -164,10 +44,27 @@ pub struct LinkFields {
     pub linked_on: Option<chrono::NaiveDate>,
 }
 
+/// What an edge carries besides its node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EdgeData {
+    None,
+    Link(LinkFields),
+    /// Co-use: how many datasets the two publications share.
+    Shared(i64),
+}
+
+/// One row of a page.
+#[derive(Clone, Debug)]
+pub struct PageRow<M> {
+    pub row: M,
+    pub edge: EdgeData,
+    pub position: Position,
+}
+
 /// One page of one parent's children, in list order.
 #[derive(Clone, Debug)]
 pub struct PageRows<M> {
-    pub rows: Vec<(M, Option<LinkFields>)>,
+    pub rows: Vec<PageRow<M>>,
     /// More rows exist beyond the window in the reading direction.
     pub has_more: bool,
 }
@@ -184,13 +81,14 @@ impl<M> Default for PageRows<M> {
 /// Reads one page per parent. Parents without children are absent from the map.
 pub async fn load_pages<M: FromQueryResult>(
     conn: &impl ConnectionTrait,
-    link: &Link,
+    spec: &ListSpec,
     window: &Window,
     parents: &[i64],
 ) -> Result<HashMap<i64, PageRows<M>>, DbErr> {
+    let sort = spec.sort_exprs(conn.get_database_backend());
     let mut pages: HashMap<i64, PageRows<M>> = HashMap::new();
     for chunk in parents.chunks(MAX_IN_LIST) {
-        let statement = page_statement(conn, link, window, chunk);
+        let statement = page_statement(conn, spec, window, chunk);
         for row in conn.query_all_raw(statement).await? {
             let parent: i64 = row.try_get("", "sg_parent")?;
             let page = pages.entry(parent).or_default();
@@ -198,12 +96,13 @@ pub async fn load_pages<M: FromQueryResult>(
                 page.has_more = true;
                 continue;
             }
-            let fields = if link.has_link_fields() {
-                Some(link_fields(&row)?)
-            } else {
-                None
-            };
-            page.rows.push((M::from_query_result(&row, "")?, fields));
+            let edge = edge_data(&spec.link, &row)?;
+            let position = position(&row, &sort)?;
+            page.rows.push(PageRow {
+                row: M::from_query_result(&row, "")?,
+                edge,
+                position,
+            });
         }
     }
     if window.backward {
@@ -217,22 +116,18 @@ pub async fn load_pages<M: FromQueryResult>(
 /// Counts every parent's children (ignoring the window). Parents without children are absent.
 pub async fn count_children(
     conn: &impl ConnectionTrait,
-    link: &Link,
+    spec: &ListSpec,
     parents: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
     let mut counts = HashMap::new();
+    let parent = spec.link.parent_expr();
     for chunk in parents.chunks(MAX_IN_LIST) {
         let mut sql = Sql::new(conn.get_database_backend());
-        let parent = link.parent_expr();
         sql.push("SELECT ")
             .push(parent)
             .push(" AS sg_parent, COUNT(*) AS sg_count FROM ");
-        link.write_from(&mut sql, chunk);
-        if !matches!(link, Link::All(_)) {
-            sql.push(" WHERE ")
-                .push(parent)
-                .push(" IN ")
-                .bind_list(chunk.iter().copied());
+        spec.write_from_where(&mut sql, chunk);
+        if !matches!(spec.link, Link::All(_)) {
             sql.push(" GROUP BY ").push(parent);
         }
         for row in conn.query_all_raw(sql.build()).await? {
@@ -245,62 +140,173 @@ pub async fn count_children(
     Ok(counts)
 }
 
-fn link_fields(row: &QueryResult) -> Result<LinkFields, DbErr> {
-    Ok(LinkFields {
-        relation_type: row.try_get("", "sg_relation_type")?,
-        source: row.try_get("", "sg_source")?,
-        linked_on: row.try_get("", "sg_linked_on")?,
+fn edge_data(link: &Link, row: &QueryResult) -> Result<EdgeData, DbErr> {
+    Ok(match link {
+        Link::PublicationDatasets { .. } | Link::DatasetPublications { .. } => {
+            EdgeData::Link(LinkFields {
+                relation_type: row.try_get("", "sg_relation_type")?,
+                source: row.try_get("", "sg_source")?,
+                linked_on: row.try_get("", "sg_linked_on")?,
+            })
+        }
+        Link::CoUse => EdgeData::Shared(row.try_get("", "sg_shared")?),
+        _ => EdgeData::None,
     })
+}
+
+fn position(row: &QueryResult, sort: &[(String, KeyType, Direction)]) -> Result<Position, DbErr> {
+    let mut keys = Vec::with_capacity(sort.len() - 1);
+    for (i, (_, key_type, _)) in sort[..sort.len() - 1].iter().enumerate() {
+        let column = format!("sg_k{i}");
+        let value = match key_type {
+            KeyType::Int => row.try_get::<Option<i64>>("", &column)?.map(KeyValue::Int),
+            KeyType::Text => row
+                .try_get::<Option<String>>("", &column)?
+                .map(KeyValue::Text),
+            KeyType::Float => row
+                .try_get::<Option<f64>>("", &column)?
+                .map(|f| KeyValue::Float { f: f.to_bits() }),
+        };
+        keys.push(value.unwrap_or(KeyValue::Null));
+    }
+    Ok(Position {
+        keys,
+        id: row.try_get("", "id")?,
+    })
+}
+
+fn bind_key(sql: &mut Sql, value: &KeyValue) {
+    match value {
+        KeyValue::Int(v) => sql.bind(*v),
+        KeyValue::Text(v) => sql.bind(v.clone()),
+        KeyValue::Float { f } => sql.bind(f64::from_bits(*f)),
+        KeyValue::Null => sql.push("NULL"),
+    };
+}
+
+/// Rows strictly after (or, with `before`, strictly before) `position` in the list order,
+/// where every key sorts its nulls last.
+fn write_keyset(
+    sql: &mut Sql,
+    sort: &[(String, KeyType, Direction)],
+    position: &Position,
+    before: bool,
+) {
+    let mut values: Vec<&KeyValue> = position.keys.iter().collect();
+    let id = KeyValue::Int(position.id);
+    values.push(&id);
+    sql.push("(");
+    for i in 0..sort.len() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(");
+        for (j, ((expr, _, _), value)) in sort.iter().zip(&values).take(i).enumerate() {
+            if j > 0 {
+                sql.push(" AND ");
+            }
+            if **value == KeyValue::Null {
+                sql.push(expr).push(" IS NULL");
+            } else {
+                sql.push(expr).push(" = ");
+                bind_key(sql, value);
+            }
+        }
+        if i > 0 {
+            sql.push(" AND ");
+        }
+        let (expr, _, direction) = &sort[i];
+        let value = values[i];
+        let greater = (*direction == Direction::Asc) != before;
+        match (value, before) {
+            // After a null: only later ties (handled by the next keys).
+            (KeyValue::Null, false) => {
+                sql.push("1 = 0");
+            }
+            // Before a null: every non-null value.
+            (KeyValue::Null, true) => {
+                sql.push(expr).push(" IS NOT NULL");
+            }
+            (value, false) => {
+                sql.push("(")
+                    .push(expr)
+                    .push(if greater { " > " } else { " < " });
+                bind_key(sql, value);
+                sql.push(" OR ").push(expr).push(" IS NULL)");
+            }
+            (value, true) => {
+                sql.push(expr).push(if greater { " > " } else { " < " });
+                bind_key(sql, value);
+            }
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+}
+
+fn order_by(sort: &[(String, KeyType, Direction)], backward: bool) -> String {
+    sort.iter()
+        .map(|(expr, _, direction)| {
+            let ascending = (*direction == Direction::Asc) != backward;
+            format!(
+                "{expr} {} {}",
+                if ascending { "ASC" } else { "DESC" },
+                if backward {
+                    "NULLS FIRST"
+                } else {
+                    "NULLS LAST"
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn page_statement(
     conn: &impl ConnectionTrait,
-    link: &Link,
+    spec: &ListSpec,
     window: &Window,
     parents: &[i64],
 ) -> sea_orm::Statement {
-    let mut sql = Sql::new(conn.get_database_backend());
-    let parent = link.parent_expr();
-    let order = if window.backward {
-        "t.id DESC"
-    } else {
-        "t.id ASC"
-    };
-    let link_columns = if link.has_link_fields() {
-        ", l.relation_type AS sg_relation_type, l.source AS sg_source, l.linked_on AS sg_linked_on"
-    } else {
-        ""
-    };
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    let sort = spec.sort_exprs(backend);
+    let order = order_by(&sort, window.backward);
+    let parent = spec.link.parent_expr();
     let windowed = parents.len() > 1;
     if windowed {
         sql.push("SELECT * FROM (");
     }
-    sql.push("SELECT ")
-        .push(parent)
-        .push(" AS sg_parent")
-        .push(link_columns)
-        .push(", t.*");
+    sql.push("SELECT ").push(parent).push(" AS sg_parent");
+    match spec.link {
+        Link::PublicationDatasets { .. } | Link::DatasetPublications { .. } => {
+            sql.push(", l.relation_type AS sg_relation_type, l.source AS sg_source, l.linked_on AS sg_linked_on");
+        }
+        Link::CoUse => {
+            sql.push(", l.shared AS sg_shared");
+        }
+        _ => {}
+    }
+    sql.push(", t.*");
+    for (i, (expr, _, _)) in sort[..sort.len() - 1].iter().enumerate() {
+        sql.push(", ").push(expr).push(&format!(" AS sg_k{i}"));
+    }
     if windowed {
         sql.push(", ROW_NUMBER() OVER (PARTITION BY ")
             .push(parent)
             .push(" ORDER BY ")
-            .push(order)
+            .push(&order)
             .push(") AS sg_rn");
     }
     sql.push(" FROM ");
-    link.write_from(&mut sql, parents);
-    sql.push(" WHERE 1 = 1");
-    if !matches!(link, Link::All(_)) {
-        sql.push(" AND ")
-            .push(parent)
-            .push(" IN ")
-            .bind_list(parents.iter().copied());
+    spec.write_from_where(&mut sql, parents);
+    if let Some(after) = &window.after {
+        sql.push(" AND ");
+        write_keyset(&mut sql, &sort, after, false);
     }
-    if let Some(after) = window.after {
-        sql.push(" AND t.id > ").bind(after);
-    }
-    if let Some(before) = window.before {
-        sql.push(" AND t.id < ").bind(before);
+    if let Some(before) = &window.before {
+        sql.push(" AND ");
+        write_keyset(&mut sql, &sort, before, true);
     }
     let fetch = (window.limit + 1) as i64;
     if windowed {
@@ -309,7 +315,7 @@ fn page_statement(
             .push(" ORDER BY x.sg_parent, x.sg_rn");
     } else {
         sql.push(" ORDER BY ")
-            .push(order)
+            .push(&order)
             .push(" LIMIT ")
             .bind(fetch);
     }

@@ -9,31 +9,44 @@ use async_graphql::connection::EmptyFields;
 use async_graphql::{Context, Object, ObjectType, OutputType, SimpleObject, TypeName};
 
 use super::errors::{ApiError, ApiResult};
-use super::ids::{decode_cursor, encode_cursor};
+use super::ids::{decode_cursor, encode_cursor, list_fingerprint};
 use super::loaders::{CountOf, Loaders, PageOf};
 use super::types::common::{Date, RelationType};
 use crate::db::entities::Record;
-use crate::db::pages::{Link, LinkFields, Window};
+use crate::db::pages::{EdgeData, ListSpec, Window};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// What one list is called in the schema and what its edges carry.
+/// What one list is called in the schema and what its edges and connection carry.
 pub trait ListKind: Send + Sync + 'static {
     type Row: Record;
     type Node: OutputType + From<Self::Row>;
     type EdgeFields: EdgeFieldsFrom;
+    /// Fields the connection carries besides edges, nodes, pageInfo and totalCount (facets).
+    type Extra: ConnectionExtra;
     const CONNECTION: &'static str;
     const EDGE: &'static str;
 }
 
 /// Fields an edge carries besides `cursor` and `node`.
 pub trait EdgeFieldsFrom: ObjectType + Sized {
-    fn from_link(link: Option<LinkFields>) -> Self;
+    fn from_edge(edge: EdgeData) -> Self;
 }
 
 impl EdgeFieldsFrom for EmptyFields {
-    fn from_link(_: Option<LinkFields>) -> Self {
+    fn from_edge(_: EdgeData) -> Self {
+        EmptyFields
+    }
+}
+
+/// Connection fields computed over the whole list (one parent's).
+pub trait ConnectionExtra: ObjectType + Sized {
+    fn new(spec: &ListSpec, parent: i64) -> Self;
+}
+
+impl ConnectionExtra for EmptyFields {
+    fn new(_: &ListSpec, _: i64) -> Self {
         EmptyFields
     }
 }
@@ -48,12 +61,30 @@ pub struct LinkEdgeFields {
 }
 
 impl EdgeFieldsFrom for LinkEdgeFields {
-    fn from_link(link: Option<LinkFields>) -> Self {
-        let link = link.expect("link connections read link fields");
-        Self {
-            relation_type: RelationType::from_db(&link.relation_type),
-            source: link.source,
-            linked_on: link.linked_on.map(Date),
+    fn from_edge(edge: EdgeData) -> Self {
+        match edge {
+            EdgeData::Link(link) => Self {
+                relation_type: RelationType::from_db(&link.relation_type),
+                source: link.source,
+                linked_on: link.linked_on.map(Date),
+            },
+            _ => unreachable!("link lists read link fields"),
+        }
+    }
+}
+
+/// Co-use: how many datasets two publications share.
+#[derive(SimpleObject)]
+pub struct SharedFields {
+    /// Datasets both publications relate to.
+    shared_datasets: i64,
+}
+
+impl EdgeFieldsFrom for SharedFields {
+    fn from_edge(edge: EdgeData) -> Self {
+        match edge {
+            EdgeData::Shared(shared_datasets) => Self { shared_datasets },
+            _ => unreachable!("co-use lists read shared counts"),
         }
     }
 }
@@ -82,8 +113,8 @@ impl PageArgs {
         }
     }
 
-    /// Checks the arguments and turns them into a window over the list.
-    pub fn window(&self) -> ApiResult<Window> {
+    /// Checks the arguments and turns them into a window over the list `list` (a fingerprint).
+    pub fn window(&self, list: u64) -> ApiResult<Window> {
         let size = |name: &str, value: i32| -> ApiResult<u64> {
             if value < 0 {
                 return Err(ApiError::bad_input(format!(
@@ -111,23 +142,32 @@ impl PageArgs {
         Ok(Window {
             limit,
             backward,
-            after: self.after.as_deref().map(decode_cursor).transpose()?,
-            before: self.before.as_deref().map(decode_cursor).transpose()?,
+            after: self
+                .after
+                .as_deref()
+                .map(|c| decode_cursor(c, list))
+                .transpose()?,
+            before: self
+                .before
+                .as_deref()
+                .map(|c| decode_cursor(c, list))
+                .transpose()?,
         })
     }
 }
 
-/// Reads one page of `parent`'s children along `link` and wraps it as a connection.
+/// Reads one page of `parent`'s list and wraps it as a connection.
 pub async fn load<K: ListKind>(
     ctx: &Context<'_>,
-    link: Link,
+    spec: ListSpec,
     args: PageArgs,
     parent: i64,
 ) -> ApiResult<Connection<K>> {
-    let window = args.window()?;
+    let list = list_fingerprint(&spec);
+    let window = args.window(list)?;
     let loaders = ctx.data_unchecked::<Loaders>();
     let page = loaders
-        .load_one(PageOf::<K::Row>::new(link.clone(), window.clone(), parent))
+        .load_one(PageOf::<K::Row>::new(spec.clone(), window.clone(), parent))
         .await?
         .unwrap_or_default();
     let (has_previous_page, has_next_page) = if window.backward {
@@ -138,26 +178,27 @@ pub async fn load<K: ListKind>(
     let edges = page
         .rows
         .into_iter()
-        .map(|(row, link)| Edge {
-            cursor: encode_cursor(row.id()),
-            node: K::Node::from(row),
-            fields: K::EdgeFields::from_link(link),
+        .map(|row| Edge {
+            cursor: encode_cursor(&row.position, list),
+            node: K::Node::from(row.row),
+            fields: K::EdgeFields::from_edge(row.edge),
             _kind: PhantomData,
         })
         .collect();
     Ok(Connection {
         edges,
-        page_info: PageInfo {
-            has_next_page,
-            has_previous_page,
-        },
-        count: CountOf(link, parent),
+        has_next_page,
+        has_previous_page,
+        extra: K::Extra::new(&spec, parent),
+        count: CountOf(spec, parent),
     })
 }
 
 pub struct Connection<K: ListKind> {
     edges: Vec<Edge<K>>,
-    page_info: PageInfo,
+    has_next_page: bool,
+    has_previous_page: bool,
+    extra: K::Extra,
     count: CountOf,
 }
 
@@ -171,19 +212,24 @@ impl<K: ListKind> Connection<K> {
         self.edges.iter().map(|edge| &edge.node).collect()
     }
 
-    async fn page_info(&self) -> PageInfoOut {
-        PageInfoOut {
-            has_next_page: self.page_info.has_next_page,
-            has_previous_page: self.page_info.has_previous_page,
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
             start_cursor: self.edges.first().map(|e| e.cursor.clone()),
             end_cursor: self.edges.last().map(|e| e.cursor.clone()),
         }
     }
 
-    /// Items in the whole list, not only this page.
+    /// Items in the whole list (with its filter and search), not only this page.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders.load_one(self.count.clone()).await?.unwrap_or(0))
+    }
+
+    #[graphql(flatten)]
+    async fn extra(&self) -> &K::Extra {
+        &self.extra
     }
 }
 
@@ -193,14 +239,8 @@ impl<K: ListKind> TypeName for Connection<K> {
     }
 }
 
-struct PageInfo {
-    has_next_page: bool,
-    has_previous_page: bool,
-}
-
 #[derive(SimpleObject)]
-#[graphql(name = "PageInfo")]
-pub struct PageInfoOut {
+pub struct PageInfo {
     has_next_page: bool,
     has_previous_page: bool,
     start_cursor: Option<String>,

@@ -25,7 +25,7 @@ impl ApiError {
         Self::Internal(cause)
     }
 
-    fn message(&self) -> &str {
+    pub fn message(&self) -> &str {
         match self {
             Self::BadUserInput(message) => message,
             Self::Internal(_) => "internal error",

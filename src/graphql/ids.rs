@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::errors::ApiError;
-use crate::db::pages::Table;
+use crate::db::pages::{Position, Table};
 
 fn type_name(table: Table) -> &'static str {
     match table {
@@ -50,23 +50,40 @@ pub fn decode_id_of(id: &str, expected: Table) -> Result<i64, ApiError> {
     }
 }
 
-/// The cursor of a list item: its position in the list's order (the row id for now).
-pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("k1:{id}"))
+/// The cursor of a list item: its position in the list's order, and a fingerprint of the list
+/// (filter, search, order) so that a cursor cannot be used with another list.
+pub fn encode_cursor(position: &Position, list: u64) -> String {
+    let body = serde_json::json!({ "p": position, "l": format!("{list:016x}") });
+    URL_SAFE_NO_PAD.encode(body.to_string())
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+pub fn decode_cursor(cursor: &str, list: u64) -> Result<Position, ApiError> {
     let invalid = || ApiError::bad_input(format!("\"{cursor}\" is not a valid cursor"));
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix("k1:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(invalid)
+    let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if body["l"].as_str() != Some(format!("{list:016x}").as_str()) {
+        return Err(ApiError::bad_input(format!(
+            "the cursor \"{cursor}\" belongs to a list with another filter, search or order; \
+             start again without `after`/`before`"
+        )));
+    }
+    serde_json::from_value(body["p"].clone()).map_err(|_| invalid())
+}
+
+/// A stable fingerprint of a list's definition, for cursors.
+pub fn list_fingerprint(spec: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    // SipHash with fixed keys: the same list gives the same value in every process.
+    #[allow(deprecated)]
+    let mut hasher = std::hash::SipHasher::new();
+    spec.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::pages::KeyValue;
 
     #[test]
     fn ids_round_trip_and_reject_garbage() {
@@ -81,7 +98,24 @@ mod tests {
         ] {
             assert!(decode_global_id(bad).is_err(), "{bad}");
         }
-        assert_eq!(decode_cursor(&encode_cursor(7)).unwrap(), 7);
-        assert!(decode_cursor("k1:7").is_err());
+        let position = Position {
+            keys: vec![
+                KeyValue::Int(2006),
+                KeyValue::Null,
+                KeyValue::Text("a".into()),
+            ],
+            id: 7,
+        };
+        assert_eq!(
+            decode_cursor(&encode_cursor(&position, 1), 1).unwrap(),
+            position
+        );
+        assert!(
+            decode_cursor(&encode_cursor(&position, 1), 2)
+                .unwrap_err()
+                .message()
+                .contains("another filter")
+        );
+        assert!(decode_cursor("k1:7", 1).is_err());
     }
 }

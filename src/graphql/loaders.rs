@@ -13,7 +13,8 @@ use sea_orm::DbErr;
 use super::batching::Gate;
 use crate::db::Db;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
-use crate::db::pages::{self, Link, PageRows, Window};
+use crate::db::facets::{self, Dimension, Group};
+use crate::db::pages::{self, ListSpec, PageRows, Window};
 use crate::db::rows;
 
 /// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
@@ -141,18 +142,18 @@ impl Loader<AncestorsOf> for Store {
     }
 }
 
-/// One page of a parent's children along `link`.
+/// One page of a parent's children in a list.
 pub struct PageOf<R> {
-    pub link: Link,
+    pub spec: ListSpec,
     pub window: Window,
     pub parent: i64,
     _row: PhantomData<fn() -> R>,
 }
 
 impl<R> PageOf<R> {
-    pub fn new(link: Link, window: Window, parent: i64) -> Self {
+    pub fn new(spec: ListSpec, window: Window, parent: i64) -> Self {
         Self {
-            link,
+            spec,
             window,
             parent,
             _row: PhantomData,
@@ -162,18 +163,18 @@ impl<R> PageOf<R> {
 
 impl<R> Clone for PageOf<R> {
     fn clone(&self) -> Self {
-        Self::new(self.link.clone(), self.window.clone(), self.parent)
+        Self::new(self.spec.clone(), self.window.clone(), self.parent)
     }
 }
 impl<R> PartialEq for PageOf<R> {
     fn eq(&self, other: &Self) -> bool {
-        (&self.link, &self.window, self.parent) == (&other.link, &other.window, other.parent)
+        (&self.spec, &self.window, self.parent) == (&other.spec, &other.window, other.parent)
     }
 }
 impl<R> Eq for PageOf<R> {}
 impl<R> Hash for PageOf<R> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.link, &self.window, self.parent).hash(state)
+        (&self.spec, &self.window, self.parent).hash(state)
     }
 }
 
@@ -183,22 +184,22 @@ impl<R: Record> Loader<PageOf<R>> for Store {
 
     async fn load(&self, keys: &[PageOf<R>]) -> Result<HashMap<PageOf<R>, PageRows<R>>, LoadError> {
         let mut out = HashMap::new();
-        for ((link, window), parents) in
-            group(keys, |k| ((k.link.clone(), k.window.clone()), k.parent))
+        for ((spec, window), parents) in
+            group(keys, |k| ((k.spec.clone(), k.window.clone()), k.parent))
         {
-            let mut found = pages::load_pages::<R>(&self.db.conn, &link, &window, &parents).await?;
+            let mut found = pages::load_pages::<R>(&self.db.conn, &spec, &window, &parents).await?;
             for parent in parents {
                 let page = found.remove(&parent).unwrap_or_default();
-                out.insert(PageOf::new(link.clone(), window.clone(), parent), page);
+                out.insert(PageOf::new(spec.clone(), window.clone(), parent), page);
             }
         }
         Ok(out)
     }
 }
 
-/// How many children a parent has along `link`.
+/// How many children a parent has in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct CountOf(pub Link, pub i64);
+pub struct CountOf(pub ListSpec, pub i64);
 
 impl Loader<CountOf> for Store {
     type Value = i64;
@@ -206,13 +207,48 @@ impl Loader<CountOf> for Store {
 
     async fn load(&self, keys: &[CountOf]) -> Result<HashMap<CountOf, i64>, LoadError> {
         let mut out = HashMap::new();
-        for (link, parents) in group(keys, |k| (k.0.clone(), k.1)) {
-            let found = pages::count_children(&self.db.conn, &link, &parents).await?;
+        for (spec, parents) in group(keys, |k| (k.0.clone(), k.1)) {
+            let found = pages::count_children(&self.db.conn, &spec, &parents).await?;
             for parent in parents {
                 out.insert(
-                    CountOf(link.clone(), parent),
+                    CountOf(spec.clone(), parent),
                     found.get(&parent).copied().unwrap_or(0),
                 );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Counts of one parent's list by dimensions (facets and stats).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FacetOf {
+    pub spec: ListSpec,
+    pub dimensions: Vec<Dimension>,
+    pub limit: Option<usize>,
+    pub parent: i64,
+}
+
+impl Loader<FacetOf> for Store {
+    type Value = Vec<Group>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[FacetOf]) -> Result<HashMap<FacetOf, Vec<Group>>, LoadError> {
+        let mut out = HashMap::new();
+        for ((spec, dimensions, limit), parents) in group(keys, |k| {
+            ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent)
+        }) {
+            let mut found =
+                facets::group_counts(&self.db.conn, &spec, &parents, &dimensions, limit).await?;
+            for parent in parents {
+                let groups = found.remove(&parent).unwrap_or_default();
+                let key = FacetOf {
+                    spec: spec.clone(),
+                    dimensions: dimensions.clone(),
+                    limit,
+                    parent,
+                };
+                out.insert(key, groups);
             }
         }
         Ok(out)

@@ -3,6 +3,7 @@
 pub mod batching;
 pub mod connection;
 pub mod errors;
+pub mod filters;
 pub mod ids;
 pub mod loaders;
 pub mod query;

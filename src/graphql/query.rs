@@ -4,6 +4,10 @@ use async_graphql::{Context, ID, Object};
 
 use super::connection::{self, PageArgs};
 use super::errors::{ApiError, ApiResult};
+use super::filters::{
+    self, DatasetFilter, DatasetOrder, ProducerFilter, ProducerOrder, PublicationFilter,
+    PublicationOrder,
+};
 use super::ids::{decode_global_id, decode_id_of};
 use super::loaders::{ById, Loaders};
 use super::types::lists::{DatasetConnection, ProducerConnection, PublicationConnection};
@@ -177,57 +181,79 @@ impl QueryRoot {
         }
     }
 
-    /// All publications, in id order.
+    /// Publications, filtered, searched (ranked by relevance unless `orderBy` says otherwise)
+    /// and ordered; without `orderBy` or `search`, in id order.
+    #[allow(clippy::too_many_arguments)]
     async fn publications(
         &self,
         ctx: &Context<'_>,
+        filter: Option<PublicationFilter>,
+        search: Option<String>,
+        order_by: Option<Vec<PublicationOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<PublicationConnection> {
-        connection::load(
+        let link = Link::All(Table::Publication);
+        let spec = filters::publication_list(
             ctx,
-            Link::All(Table::Publication),
-            PageArgs::new(first, after, last, before),
-            0,
+            link,
+            filter.as_ref(),
+            search.as_deref(),
+            order_by.as_deref(),
         )
-        .await
+        .await?;
+        connection::load(ctx, spec, PageArgs::new(first, after, last, before), 0).await
     }
 
-    /// All datasets, in id order.
+    /// Datasets, as for publications.
+    #[allow(clippy::too_many_arguments)]
     async fn datasets(
         &self,
         ctx: &Context<'_>,
+        filter: Option<DatasetFilter>,
+        search: Option<String>,
+        order_by: Option<Vec<DatasetOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<DatasetConnection> {
-        connection::load(
+        let link = Link::All(Table::Dataset);
+        let spec = filters::dataset_list(
             ctx,
-            Link::All(Table::Dataset),
-            PageArgs::new(first, after, last, before),
-            0,
+            link,
+            filter.as_ref(),
+            search.as_deref(),
+            order_by.as_deref(),
         )
-        .await
+        .await?;
+        connection::load(ctx, spec, PageArgs::new(first, after, last, before), 0).await
     }
 
-    /// All producers, in id order.
+    /// Producers, as for publications.
+    #[allow(clippy::too_many_arguments)]
     async fn producers(
         &self,
         ctx: &Context<'_>,
+        filter: Option<ProducerFilter>,
+        search: Option<String>,
+        order_by: Option<Vec<ProducerOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<ProducerConnection> {
-        connection::load(
+        let link = Link::All(Table::Producer);
+        let spec = filters::producer_list(
             ctx,
-            Link::All(Table::Producer),
-            PageArgs::new(first, after, last, before),
-            0,
+            link,
+            filter.as_ref(),
+            search.as_deref(),
+            order_by.as_deref(),
         )
-        .await
+        .await?;
+        connection::load(ctx, spec, PageArgs::new(first, after, last, before), 0).await
     }
 }

@@ -10,6 +10,8 @@ use crate::db::entities::{
     CreditTable, ValueList, dataset, producer, publication, publication_dataset,
 };
 use crate::db::lookup::{self, ProducerLookupError};
+use crate::db::pages::Table;
+use crate::db::search;
 use crate::db::sql::Sql;
 
 #[derive(Debug)]
@@ -135,6 +137,7 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
         id: existing.as_ref().map_or(NotSet, |p| Set(p.id)),
         parent_id: Set(parent),
         parent_key: Set(parent.unwrap_or(0)),
+        name_key: Set(input.name.to_lowercase()),
         name: Set(input.name),
         abbreviation: Set(input.abbreviation),
         kind: Set(input.kind),
@@ -146,6 +149,7 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
         None => (model.insert(txn).await?.id, true),
     };
     replace_list(txn, ValueList::ProducerAliases, id, &input.aliases).await?;
+    search::refresh(txn, Table::Producer, id).await?;
     Ok((id, created))
 }
 
@@ -171,12 +175,14 @@ pub async fn publication(
         id: existing.map_or(NotSet, Set),
         ncj_number: Set(input.ncj_number),
         doi: Set(input.doi),
+        title_key: Set(input.title.to_lowercase()),
         title: Set(input.title),
         subtitle: Set(input.subtitle),
         publication_type: Set(input.publication_type),
         published_year: Set(date.map(|d| d.year)),
         published_month: Set(date.and_then(|d| d.month)),
         published_day: Set(date.and_then(|d| d.day)),
+        published_key: Set(date.map(|d| d.key())),
         abstract_text: Set(input.abstract_text),
         physical_description: Set(input.physical_description),
         place_of_production: Set(input.place_of_production),
@@ -191,11 +197,23 @@ pub async fn publication(
     replace_list(txn, ValueList::PublicationAuthors, id, &input.authors).await?;
     replace_list(txn, ValueList::PublicationSubjects, id, &input.subjects).await?;
     replace_credits(txn, CreditTable::Publication, id, &credits).await?;
+    search::refresh(txn, Table::Publication, id).await?;
     Ok((id, existing.is_none()))
 }
 
 /// Inserts or updates a dataset found by study number, else by DOI.
 pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(i64, bool)> {
+    dataset_or(txn, input, None).await
+}
+
+/// [`dataset`] for importers with their own rule for records that have no natural key (see
+/// `dcat`): when neither key matches, the dataset `fallback` (found by that rule) is updated
+/// instead of a new one inserted.
+pub async fn dataset_or(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+    fallback: Option<i64>,
+) -> Result<(i64, bool)> {
     let existing = find_existing::<dataset::Model>(
         txn,
         &[
@@ -203,7 +221,8 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
             ("doi", "doi", input.doi.as_deref()),
         ],
     )
-    .await?;
+    .await?
+    .or(fallback);
     if let (Some(start), Some(end)) = input.time_period
         && start > end
     {
@@ -218,6 +237,7 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
         id: existing.map_or(NotSet, Set),
         study_number: Set(input.study_number),
         doi: Set(input.doi),
+        title_key: Set(input.title.to_lowercase()),
         title: Set(input.title),
         summary: Set(input.summary),
         time_period_start: Set(input.time_period.0),
@@ -225,6 +245,7 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
         released_year: Set(date.map(|d| d.year)),
         released_month: Set(date.and_then(|d| d.month)),
         released_day: Set(date.and_then(|d| d.day)),
+        released_key: Set(date.map(|d| d.key())),
         version: Set(input.version),
         series: Set(input.series),
         url: Set(input.url),
@@ -244,6 +265,7 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
     .await?;
     replace_list(txn, ValueList::DatasetDataTypes, id, &input.data_types).await?;
     replace_credits(txn, CreditTable::Dataset, id, &credits).await?;
+    search::refresh(txn, Table::Dataset, id).await?;
     Ok((id, existing.is_none()))
 }
 

@@ -10,12 +10,16 @@ pub struct Model {
     pub study_number: Option<String>,
     pub doi: Option<String>,
     pub title: String,
+    /// Lowercased title, for the TITLE order (the same on both backends).
+    pub title_key: String,
     pub summary: Option<String>,
     pub time_period_start: Option<i32>,
     pub time_period_end: Option<i32>,
     pub released_year: Option<i32>,
     pub released_month: Option<i32>,
     pub released_day: Option<i32>,
+    /// See [`crate::dates::PartialDateValue::key`].
+    pub released_key: Option<i64>,
     pub version: Option<String>,
     pub series: Option<String>,
     pub url: Option<String>,

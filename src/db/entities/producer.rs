@@ -15,6 +15,8 @@ pub struct Model {
     pub kind: Option<String>,
     pub location: Option<String>,
     pub url: Option<String>,
+    /// Lowercased name, for the NAME order.
+    pub name_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

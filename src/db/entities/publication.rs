@@ -10,11 +10,15 @@ pub struct Model {
     pub ncj_number: Option<String>,
     pub doi: Option<String>,
     pub title: String,
+    /// Lowercased title, for the TITLE order (the same on both backends).
+    pub title_key: String,
     pub subtitle: Option<String>,
     pub publication_type: Option<String>,
     pub published_year: Option<i32>,
     pub published_month: Option<i32>,
     pub published_day: Option<i32>,
+    /// See [`crate::dates::PartialDateValue::key`].
+    pub published_key: Option<i64>,
     #[sea_orm(column_name = "abstract")]
     pub abstract_text: Option<String>,
     pub physical_description: Option<String>,

@@ -9,6 +9,7 @@ use crate::db::entities::{CreditTable, Record, ValueList, dataset};
 use crate::db::pages::Link;
 use crate::graphql::connection::{self, PageArgs};
 use crate::graphql::errors::ApiResult;
+use crate::graphql::filters::{self, PublicationFilter, PublicationOrder};
 use crate::graphql::ids::global_id;
 
 #[derive(Clone)]
@@ -97,10 +98,13 @@ impl Dataset {
     }
 
     /// Publications that use or describe this dataset, with how they relate on each edge.
+    #[allow(clippy::too_many_arguments)]
     async fn related_publications(
         &self,
         ctx: &Context<'_>,
         relation_type: Option<Vec<RelationType>>,
+        filter: Option<PublicationFilter>,
+        order_by: Option<Vec<PublicationOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -109,12 +113,17 @@ impl Dataset {
         let link = Link::DatasetPublications {
             relation_types: relation_types_filter(relation_type),
         };
-        connection::load(
-            ctx,
-            link,
-            PageArgs::new(first, after, last, before),
-            self.0.id,
-        )
-        .await
+        {
+            let spec =
+                filters::publication_list(ctx, link, filter.as_ref(), None, order_by.as_deref())
+                    .await?;
+            connection::load(
+                ctx,
+                spec,
+                PageArgs::new(first, after, last, before),
+                self.0.id,
+            )
+            .await
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod dataset;
+pub mod facets;
 pub mod lists;
 pub mod producer;
 pub mod publication;

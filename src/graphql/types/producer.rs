@@ -10,6 +10,9 @@ use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::pages::Link;
 use crate::graphql::connection::{self, PageArgs};
 use crate::graphql::errors::ApiResult;
+use crate::graphql::filters::{
+    self, DatasetFilter, DatasetOrder, ProducerOrder, PublicationFilter, PublicationOrder,
+};
 use crate::graphql::ids::global_id;
 use crate::graphql::loaders::{AncestorsOf, ById, Loaders};
 
@@ -113,18 +116,29 @@ impl Producer {
     async fn children(
         &self,
         ctx: &Context<'_>,
+        order_by: Option<Vec<ProducerOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<ProducerConnection> {
-        connection::load(
-            ctx,
-            Link::ProducerChildren,
-            PageArgs::new(first, after, last, before),
-            self.0.id,
-        )
-        .await
+        {
+            let spec = filters::producer_list(
+                ctx,
+                Link::ProducerChildren,
+                None,
+                None,
+                order_by.as_deref(),
+            )
+            .await?;
+            connection::load(
+                ctx,
+                spec,
+                PageArgs::new(first, after, last, before),
+                self.0.id,
+            )
+            .await
+        }
     }
 
     /// Publications credited to this producer; with `includeSubunits`, an agency's record also
@@ -135,19 +149,26 @@ impl Producer {
         ctx: &Context<'_>,
         role: Option<ProducerRole>,
         #[graphql(default = false)] include_subunits: bool,
+        filter: Option<PublicationFilter>,
+        order_by: Option<Vec<PublicationOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<PublicationConnection> {
         let link = Self::credited(CreditTable::Publication, role, include_subunits);
-        connection::load(
-            ctx,
-            link,
-            PageArgs::new(first, after, last, before),
-            self.0.id,
-        )
-        .await
+        {
+            let spec =
+                filters::publication_list(ctx, link, filter.as_ref(), None, order_by.as_deref())
+                    .await?;
+            connection::load(
+                ctx,
+                spec,
+                PageArgs::new(first, after, last, before),
+                self.0.id,
+            )
+            .await
+        }
     }
 
     /// Datasets credited to this producer; `includeSubunits` as for publications.
@@ -157,18 +178,24 @@ impl Producer {
         ctx: &Context<'_>,
         role: Option<ProducerRole>,
         #[graphql(default = false)] include_subunits: bool,
+        filter: Option<DatasetFilter>,
+        order_by: Option<Vec<DatasetOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<DatasetConnection> {
         let link = Self::credited(CreditTable::Dataset, role, include_subunits);
-        connection::load(
-            ctx,
-            link,
-            PageArgs::new(first, after, last, before),
-            self.0.id,
-        )
-        .await
+        {
+            let spec = filters::dataset_list(ctx, link, filter.as_ref(), None, order_by.as_deref())
+                .await?;
+            connection::load(
+                ctx,
+                spec,
+                PageArgs::new(first, after, last, before),
+                self.0.id,
+            )
+            .await
+        }
     }
 }

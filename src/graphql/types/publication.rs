@@ -3,12 +3,13 @@
 use async_graphql::{Context, ID, Object};
 
 use super::common::{PartialDate, ProducerRole, RelationType};
-use super::lists::RelatedDatasetConnection;
+use super::lists::{RelatedDatasetConnection, RelatedPublicationConnection};
 use super::{ProducerCredit, credits, relation_types_filter, value_list};
 use crate::db::entities::{CreditTable, Record, ValueList, publication};
-use crate::db::pages::Link;
+use crate::db::pages::{Direction, Link, ListSpec, SortKey};
 use crate::graphql::connection::{self, PageArgs};
 use crate::graphql::errors::ApiResult;
+use crate::graphql::filters::{self, DatasetFilter, DatasetOrder};
 use crate::graphql::ids::global_id;
 
 #[derive(Clone)]
@@ -104,10 +105,13 @@ impl Publication {
     }
 
     /// Datasets this publication uses or describes, with how they relate on each edge.
+    #[allow(clippy::too_many_arguments)]
     async fn related_datasets(
         &self,
         ctx: &Context<'_>,
         relation_type: Option<Vec<RelationType>>,
+        filter: Option<DatasetFilter>,
+        order_by: Option<Vec<DatasetOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -116,9 +120,35 @@ impl Publication {
         let link = Link::PublicationDatasets {
             relation_types: relation_types_filter(relation_type),
         };
+        {
+            let spec = filters::dataset_list(ctx, link, filter.as_ref(), None, order_by.as_deref())
+                .await?;
+            connection::load(
+                ctx,
+                spec,
+                PageArgs::new(first, after, last, before),
+                self.0.id,
+            )
+            .await
+        }
+    }
+
+    /// Publications that share at least one related dataset with this one, most shared first.
+    async fn related_publications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<RelatedPublicationConnection> {
+        let spec = ListSpec {
+            order: vec![(SortKey::SharedDatasets, Direction::Desc)],
+            ..ListSpec::plain(Link::CoUse)
+        };
         connection::load(
             ctx,
-            link,
+            spec,
             PageArgs::new(first, after, last, before),
             self.0.id,
         )

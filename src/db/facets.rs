@@ -1,0 +1,182 @@
+//! Counts by dimension over a whole filtered list, in SQL: the facets of connections (one
+//! dimension, per parent) and the group-by stats of dashboards (several dimensions at once).
+//! Rows without a value fall in an "unknown" bucket, so single-valued buckets add up to the
+//! list's total.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::entities::{CreditTable, ValueList};
+use super::list_spec::{Link, ListSpec};
+use super::sql::{MAX_IN_LIST, Sql};
+
+/// The key of the bucket of rows without a value.
+pub const UNKNOWN: &str = "unknown";
+
+/// Something to count rows by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    /// A column of the row itself (`published_year`, `publication_type`, `language`, ...).
+    Column(&'static str),
+    /// A value of one of the row's lists (subjects, data types, coverage).
+    List(ValueList),
+    /// A credited producer, optionally rolled up to its ancestor at `level` (0 = root).
+    Producer {
+        credits: CreditTable,
+        level: Option<u8>,
+    },
+    /// The relation types of the row's publication↔dataset links.
+    RelationType,
+    /// The relation type of the edge itself, in a publication↔dataset list.
+    EdgeRelationType,
+}
+
+impl Dimension {
+    /// Whether the key is a producer id (clients see a global id instead).
+    pub fn is_producer(self) -> bool {
+        matches!(self, Self::Producer { .. })
+    }
+
+    /// Writes the joins this dimension needs (aliases `d{i}`, `r{i}`).
+    fn write_join(self, sql: &mut Sql, i: usize, spec: &ListSpec) {
+        let links_owner = match spec.child_table() {
+            super::list_spec::Table::Dataset => "dataset_id",
+            _ => "publication_id",
+        };
+        match self {
+            Self::Column(_) | Self::EdgeRelationType => {}
+            Self::List(list) => {
+                let (table, owner) = list.table();
+                sql.push(&format!(" LEFT JOIN {table} d{i} ON d{i}.{owner} = t.id"));
+            }
+            Self::RelationType => {
+                sql.push(&format!(
+                    " LEFT JOIN publication_dataset d{i} ON d{i}.{links_owner} = t.id"
+                ));
+            }
+            Self::Producer { credits, level } => {
+                let (table, owner, _) = credits.table();
+                sql.push(&format!(" LEFT JOIN {table} d{i} ON d{i}.{owner} = t.id"));
+                if let Some(level) = level {
+                    sql.push(" LEFT JOIN (WITH RECURSIVE up(id, ancestor, hops) AS (SELECT id, id, 0 FROM producer ")
+                        .push("UNION ALL SELECT up.id, p.parent_id, up.hops + 1 FROM up JOIN producer p ON p.id = up.ancestor ")
+                        .push("WHERE p.parent_id IS NOT NULL), depth AS (SELECT id, MAX(hops) AS d FROM up GROUP BY id) ")
+                        .push("SELECT up.id, up.ancestor FROM up JOIN depth ON depth.id = up.id WHERE depth.d - up.hops = ")
+                        .bind(level as i32)
+                        .push(" OR (depth.d < ")
+                        .bind(level as i32)
+                        .push(&format!(" AND up.hops = 0)) r{i} ON r{i}.id = d{i}.producer_id"));
+                }
+            }
+        }
+    }
+
+    /// The key expression (text) and the label expression.
+    fn key_label(self, i: usize) -> (String, String) {
+        match self {
+            Self::Column(column) => (
+                format!("CAST(t.{column} AS TEXT)"),
+                format!("CAST(t.{column} AS TEXT)"),
+            ),
+            Self::List(_) => (format!("d{i}.value"), format!("d{i}.value")),
+            Self::RelationType => (format!("d{i}.relation_type"), format!("d{i}.relation_type")),
+            Self::EdgeRelationType => ("l.relation_type".into(), "l.relation_type".into()),
+            Self::Producer { level, .. } => {
+                let id = if level.is_some() {
+                    format!("r{i}.ancestor")
+                } else {
+                    format!("d{i}.producer_id")
+                };
+                (
+                    format!("CAST({id} AS TEXT)"),
+                    format!("(SELECT name FROM producer WHERE id = {id})"),
+                )
+            }
+        }
+    }
+}
+
+/// One group: its key and label per dimension, and how many rows fall in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub keys: Vec<(String, String)>,
+    pub count: i64,
+}
+
+/// Counts each parent's rows by `dimensions`, largest groups first (ties by key), at most
+/// `limit` groups per parent when given.
+pub async fn group_counts(
+    conn: &impl ConnectionTrait,
+    spec: &ListSpec,
+    parents: &[i64],
+    dimensions: &[Dimension],
+    limit: Option<usize>,
+) -> Result<HashMap<i64, Vec<Group>>, DbErr> {
+    let mut out: HashMap<i64, Vec<Group>> = HashMap::new();
+    let parent = spec.link.parent_expr();
+    for chunk in parents.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        let exprs: Vec<(String, String)> = dimensions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d.key_label(i))
+            .collect();
+        sql.push("SELECT ").push(parent).push(" AS sg_parent");
+        for (i, (key, label)) in exprs.iter().enumerate() {
+            sql.push(&format!(", {key} AS sg_key{i}, {label} AS sg_label{i}"));
+        }
+        sql.push(", COUNT(DISTINCT t.id) AS sg_count FROM ");
+        write_with_joins(&mut sql, spec, chunk, dimensions);
+        sql.push(" GROUP BY ").push(parent);
+        for (i, _) in exprs.iter().enumerate() {
+            sql.push(&format!(", sg_key{i}, sg_label{i}"));
+        }
+        for row in conn.query_all_raw(sql.build()).await? {
+            let mut keys = Vec::with_capacity(dimensions.len());
+            for i in 0..dimensions.len() {
+                let key: Option<String> = row.try_get("", &format!("sg_key{i}"))?;
+                let label: Option<String> = row.try_get("", &format!("sg_label{i}"))?;
+                keys.push(match key {
+                    Some(key) => (key.clone(), label.unwrap_or(key)),
+                    None => (UNKNOWN.to_owned(), "Unknown".to_owned()),
+                });
+            }
+            let group = Group {
+                keys,
+                count: row.try_get("", "sg_count")?,
+            };
+            out.entry(row.try_get("", "sg_parent")?)
+                .or_default()
+                .push(group);
+        }
+    }
+    for groups in out.values_mut() {
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.keys.cmp(&b.keys)));
+        if let Some(limit) = limit {
+            groups.truncate(limit);
+        }
+    }
+    Ok(out)
+}
+
+/// `FROM` + dimension joins + `WHERE` of the list.
+fn write_with_joins(sql: &mut Sql, spec: &ListSpec, parents: &[i64], dimensions: &[Dimension]) {
+    let joins = |sql: &mut Sql| {
+        for (i, dimension) in dimensions.iter().enumerate() {
+            dimension.write_join(sql, i, spec);
+        }
+    };
+    spec.write_from_joins_where(sql, parents, &joins);
+}
+
+/// Whether `dimension` makes sense for rows of this list.
+pub fn applies(dimension: Dimension, spec: &ListSpec) -> bool {
+    match dimension {
+        Dimension::EdgeRelationType => matches!(
+            spec.link,
+            Link::PublicationDatasets { .. } | Link::DatasetPublications { .. }
+        ),
+        _ => true,
+    }
+}

@@ -1,0 +1,446 @@
+//! What a list is, independent of the page read from it: how children hang off their parent
+//! ([`Link`]), which rows qualify ([`Condition`]s and a search), and their order ([`SortKey`]s).
+//! Pages, counts, facets and stats all write their SQL from one [`ListSpec`], so a filter or
+//! order added here works for every list.
+
+use sea_orm::DatabaseBackend;
+
+use super::entities::{CreditTable, ValueList};
+use super::search::SearchQuery;
+use super::sql::Sql;
+
+/// The table a list's rows come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Table {
+    Publication,
+    Dataset,
+    Producer,
+}
+
+impl Table {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Publication => "publication",
+            Self::Dataset => "dataset",
+            Self::Producer => "producer",
+        }
+    }
+}
+
+/// How children hang off their parent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// Every row of the table (root lists); the single parent id is 0.
+    All(Table),
+    /// A publication's datasets, optionally only some relation types.
+    PublicationDatasets { relation_types: Vec<String> },
+    /// A dataset's publications, optionally only some relation types.
+    DatasetPublications { relation_types: Vec<String> },
+    /// A producer's direct subunits.
+    ProducerChildren,
+    /// Records credited to a producer (or, with subunits, to it or any unit below it).
+    ProducerCredits {
+        table: CreditTable,
+        role: Option<String>,
+        include_subunits: bool,
+    },
+    /// Publications sharing at least one dataset with the parent publication.
+    CoUse,
+}
+
+impl Link {
+    /// The table the children live in.
+    pub fn child_table(&self) -> Table {
+        match self {
+            Self::All(table) => *table,
+            Self::PublicationDatasets { .. } => Table::Dataset,
+            Self::DatasetPublications { .. } | Self::CoUse => Table::Publication,
+            Self::ProducerChildren => Table::Producer,
+            Self::ProducerCredits {
+                table: CreditTable::Publication,
+                ..
+            } => Table::Publication,
+            Self::ProducerCredits {
+                table: CreditTable::Dataset,
+                ..
+            } => Table::Dataset,
+        }
+    }
+
+    /// Whether rows carry a publication↔dataset link (relation type, source, date).
+    pub fn has_link_fields(&self) -> bool {
+        matches!(
+            self,
+            Self::PublicationDatasets { .. } | Self::DatasetPublications { .. }
+        )
+    }
+
+    pub fn parent_expr(&self) -> &'static str {
+        match self {
+            Self::All(_) => "CAST(0 AS BIGINT)",
+            _ => "l.parent_id",
+        }
+    }
+
+    /// Writes the link subquery `l` (`parent_id`, `child_id`, and the link's own columns)
+    /// joined to the child table `t`.
+    fn write_join(&self, sql: &mut Sql, parents: &[i64]) {
+        let child = self.child_table().name();
+        let links = |sql: &mut Sql, select: &str, types: &[String]| {
+            sql.push("(SELECT ")
+                .push(select)
+                .push(" FROM publication_dataset");
+            if !types.is_empty() {
+                sql.push(" WHERE relation_type IN ")
+                    .bind_list(types.iter().cloned());
+            }
+            sql.push(") l");
+        };
+        match self {
+            Self::All(_) => {
+                sql.push(child).push(" t");
+                return;
+            }
+            Self::PublicationDatasets { relation_types } => links(
+                sql,
+                "publication_id AS parent_id, dataset_id AS child_id, relation_type, source, linked_on",
+                relation_types,
+            ),
+            Self::DatasetPublications { relation_types } => links(
+                sql,
+                "dataset_id AS parent_id, publication_id AS child_id, relation_type, source, linked_on",
+                relation_types,
+            ),
+            Self::ProducerChildren => {
+                sql.push("(SELECT parent_id, id AS child_id FROM producer) l");
+            }
+            Self::CoUse => {
+                sql.push("(SELECT a.publication_id AS parent_id, b.publication_id AS child_id, COUNT(*) AS shared ")
+                    .push("FROM publication_dataset a JOIN publication_dataset b ON b.dataset_id = a.dataset_id ")
+                    .push("AND b.publication_id <> a.publication_id WHERE a.publication_id IN ")
+                    .bind_list(parents.iter().copied())
+                    .push(" GROUP BY a.publication_id, b.publication_id) l");
+            }
+            Self::ProducerCredits {
+                table,
+                role,
+                include_subunits,
+            } => {
+                let (credits, owner, _) = table.table();
+                if *include_subunits {
+                    sql.push("(WITH RECURSIVE sub(root_id, id) AS (SELECT id, id FROM producer WHERE id IN ")
+                        .bind_list(parents.iter().copied())
+                        .push(" UNION ALL SELECT sub.root_id, p.id FROM sub JOIN producer p ON p.parent_id = sub.id) ")
+                        .push("SELECT DISTINCT sub.root_id AS parent_id, c.")
+                        .push(owner)
+                        .push(" AS child_id FROM sub JOIN ")
+                        .push(credits)
+                        .push(" c ON c.producer_id = sub.id");
+                } else {
+                    sql.push("(SELECT DISTINCT c.producer_id AS parent_id, c.")
+                        .push(owner)
+                        .push(" AS child_id FROM ")
+                        .push(credits)
+                        .push(" c");
+                }
+                if let Some(role) = role {
+                    sql.push(" WHERE c.role = ").bind(role.clone());
+                }
+                sql.push(") l");
+            }
+        }
+        sql.push(" JOIN ")
+            .push(child)
+            .push(" t ON t.id = l.child_id");
+    }
+}
+
+/// A condition on the list's rows `t` (all of a list's conditions must hold).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Condition {
+    /// `column` between `min` and `max` (inclusive; either open).
+    Between {
+        column: &'static str,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    /// `column` is one of `values`.
+    OneOf {
+        column: &'static str,
+        values: Vec<String>,
+    },
+    /// The row's list holds at least one of `values`.
+    ListHasAny {
+        list: ValueList,
+        values: Vec<String>,
+    },
+    /// The row is credited to one of `producers` (or a unit below one, with subunits).
+    CreditedTo {
+        table: CreditTable,
+        producers: Vec<i64>,
+        include_subunits: bool,
+    },
+    /// The row has (or has no) publication↔dataset links.
+    HasLinks(bool),
+    /// The row is linked to one of these records of the other side.
+    LinkedTo(Vec<i64>),
+    /// The dataset's time period overlaps `[start, end]` (either open).
+    PeriodOverlaps {
+        start: Option<i32>,
+        end: Option<i32>,
+    },
+    /// The producer's parent is this one (`None`: it is a root).
+    ParentIs(Option<i64>),
+}
+
+/// How a list is ordered; the row id always breaks ties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    PublishedOn,
+    ReleasedOn,
+    Title,
+    Name,
+    StudyNumber,
+    /// Search relevance (higher first when descending).
+    Relevance,
+    /// Publications: their datasets; datasets: their publications.
+    RelatedCount,
+    PublicationCount,
+    DatasetCount,
+    /// Co-use: datasets shared with the parent publication.
+    SharedDatasets,
+}
+
+/// The SQL type of a sort key's value, to read it back for cursors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    Int,
+    Float,
+    Text,
+}
+
+impl SortKey {
+    /// The key's SQL expressions (one or more) and their types.
+    pub fn exprs(self, table: Table, backend: DatabaseBackend) -> Vec<(String, KeyType)> {
+        let collate = |column: &str| match backend {
+            DatabaseBackend::Postgres => format!("{column} COLLATE \"C\""),
+            _ => column.to_owned(),
+        };
+        let count = |links: &str, owner: &str| {
+            format!("(SELECT COUNT(*) FROM {links} x WHERE x.{owner} = t.id)")
+        };
+        match self {
+            Self::PublishedOn => vec![("t.published_key".into(), KeyType::Int)],
+            Self::ReleasedOn => vec![("t.released_key".into(), KeyType::Int)],
+            Self::Title => vec![(collate("t.title_key"), KeyType::Text)],
+            Self::Name => vec![(collate("t.name_key"), KeyType::Text)],
+            // Numeric study numbers in numeric order: by length, then by text.
+            Self::StudyNumber => vec![
+                ("length(t.study_number)".into(), KeyType::Int),
+                (collate("t.study_number"), KeyType::Text),
+            ],
+            Self::Relevance => vec![(relevance_expr(table, backend), KeyType::Float)],
+            Self::RelatedCount => match table {
+                Table::Dataset => vec![(count("publication_dataset", "dataset_id"), KeyType::Int)],
+                _ => vec![(count("publication_dataset", "publication_id"), KeyType::Int)],
+            },
+            Self::PublicationCount => {
+                vec![(count("publication_producer", "producer_id"), KeyType::Int)]
+            }
+            Self::DatasetCount => vec![(count("dataset_producer", "producer_id"), KeyType::Int)],
+            Self::SharedDatasets => vec![("l.shared".into(), KeyType::Int)],
+        }
+    }
+}
+
+/// The relevance of row `t` for the list's search (higher is better); the search's query text
+/// is bound as the first placeholder of the statement on PostgreSQL via `sg_q`.
+fn relevance_expr(table: Table, backend: DatabaseBackend) -> String {
+    match backend {
+        DatabaseBackend::Postgres => "ts_rank(t.search_vector, sg_q.q)".to_owned(),
+        _ => format!("(-bm25({}_fts, 10.0, 1.0))", table.name()),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+/// Everything that decides which rows a list holds and in what order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListSpec {
+    pub link: Link,
+    pub conditions: Vec<Condition>,
+    pub search: Option<SearchQuery>,
+    pub order: Vec<(SortKey, Direction)>,
+}
+
+impl ListSpec {
+    /// A list in the default order (id ascending) without conditions.
+    pub fn plain(link: Link) -> Self {
+        Self {
+            link,
+            conditions: Vec::new(),
+            search: None,
+            order: Vec::new(),
+        }
+    }
+
+    pub fn child_table(&self) -> Table {
+        self.link.child_table()
+    }
+
+    /// The sort expressions with their directions, ending with the id tiebreaker.
+    pub fn sort_exprs(&self, backend: DatabaseBackend) -> Vec<(String, KeyType, Direction)> {
+        let table = self.child_table();
+        let mut out: Vec<(String, KeyType, Direction)> = self
+            .order
+            .iter()
+            .flat_map(|(key, direction)| {
+                key.exprs(table, backend)
+                    .into_iter()
+                    .map(move |(e, t)| (e, t, *direction))
+            })
+            .collect();
+        out.push(("t.id".into(), KeyType::Int, Direction::Asc));
+        out
+    }
+
+    /// `FROM` and `WHERE` for these parents: the link, the search and every condition.
+    pub fn write_from_where(&self, sql: &mut Sql, parents: &[i64]) {
+        self.write_from_joins_where(sql, parents, &|_| {});
+    }
+
+    /// The same, with more joins (written by `joins`) before the `WHERE`.
+    pub fn write_from_joins_where(&self, sql: &mut Sql, parents: &[i64], joins: &dyn Fn(&mut Sql)) {
+        let table = self.child_table();
+        let backend = sql.backend();
+        self.link.write_join(sql, parents);
+        if let Some(search) = &self.search {
+            match backend {
+                DatabaseBackend::Postgres => {
+                    sql.push(" CROSS JOIN (SELECT to_tsquery('english', ")
+                        .bind(search.render(backend))
+                        .push(") AS q) sg_q");
+                }
+                _ => {
+                    let fts = format!("{}_fts", table.name());
+                    sql.push(&format!(" JOIN {fts} ON {fts}.rowid = t.id"));
+                }
+            }
+        }
+        joins(sql);
+        sql.push(" WHERE 1 = 1");
+        if !matches!(self.link, Link::All(_)) {
+            sql.push(" AND l.parent_id IN ")
+                .bind_list(parents.iter().copied());
+        }
+        if let Some(search) = &self.search {
+            match backend {
+                DatabaseBackend::Postgres => sql.push(" AND t.search_vector @@ sg_q.q"),
+                _ => sql
+                    .push(&format!(" AND {}_fts MATCH ", table.name()))
+                    .bind(search.render(backend)),
+            };
+        }
+        for condition in &self.conditions {
+            sql.push(" AND ");
+            write_condition(sql, condition, table);
+        }
+    }
+}
+
+fn write_condition(sql: &mut Sql, condition: &Condition, table: Table) {
+    let (links_owner, links_other) = match table {
+        Table::Dataset => ("dataset_id", "publication_id"),
+        _ => ("publication_id", "dataset_id"),
+    };
+    match condition {
+        Condition::Between { column, min, max } => {
+            sql.push("(t.").push(column).push(" IS NOT NULL");
+            if let Some(min) = min {
+                sql.push(" AND t.").push(column).push(" >= ").bind(*min);
+            }
+            if let Some(max) = max {
+                sql.push(" AND t.").push(column).push(" <= ").bind(*max);
+            }
+            sql.push(")");
+        }
+        Condition::OneOf { column, values } => {
+            sql.push("t.")
+                .push(column)
+                .push(" IN ")
+                .bind_list(values.iter().cloned());
+        }
+        Condition::ListHasAny { list, values } => {
+            let (list_table, owner) = list.table();
+            sql.push("t.id IN (SELECT ")
+                .push(owner)
+                .push(" FROM ")
+                .push(list_table)
+                .push(" WHERE value IN ")
+                .bind_list(values.iter().cloned())
+                .push(")");
+        }
+        Condition::CreditedTo {
+            table: credits,
+            producers,
+            include_subunits,
+        } => {
+            let (credit_table, owner, _) = credits.table();
+            sql.push("t.id IN (");
+            if *include_subunits {
+                sql.push("WITH RECURSIVE sub(id) AS (SELECT id FROM producer WHERE id IN ")
+                    .bind_list(producers.iter().copied())
+                    .push(" UNION ALL SELECT p.id FROM sub JOIN producer p ON p.parent_id = sub.id) SELECT c.")
+                    .push(owner)
+                    .push(" FROM ")
+                    .push(credit_table)
+                    .push(" c JOIN sub ON sub.id = c.producer_id");
+            } else {
+                sql.push("SELECT ")
+                    .push(owner)
+                    .push(" FROM ")
+                    .push(credit_table)
+                    .push(" WHERE producer_id IN ")
+                    .bind_list(producers.iter().copied());
+            }
+            sql.push(")");
+        }
+        Condition::HasLinks(present) => {
+            sql.push(if *present { "EXISTS" } else { "NOT EXISTS" })
+                .push(" (SELECT 1 FROM publication_dataset x WHERE x.")
+                .push(links_owner)
+                .push(" = t.id)");
+        }
+        Condition::LinkedTo(ids) => {
+            sql.push("t.id IN (SELECT ")
+                .push(links_owner)
+                .push(" FROM publication_dataset WHERE ")
+                .push(links_other)
+                .push(" IN ")
+                .bind_list(ids.iter().copied())
+                .push(")");
+        }
+        Condition::PeriodOverlaps { start, end } => {
+            sql.push("(COALESCE(t.time_period_start, t.time_period_end) IS NOT NULL");
+            if let Some(start) = start {
+                sql.push(" AND COALESCE(t.time_period_end, t.time_period_start) >= ")
+                    .bind(*start);
+            }
+            if let Some(end) = end {
+                sql.push(" AND COALESCE(t.time_period_start, t.time_period_end) <= ")
+                    .bind(*end);
+            }
+            sql.push(")");
+        }
+        Condition::ParentIs(Some(parent)) => {
+            sql.push("t.parent_id = ").bind(*parent);
+        }
+        Condition::ParentIs(None) => {
+            sql.push("t.parent_id IS NULL");
+        }
+    }
+}

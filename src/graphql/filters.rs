@@ -1,0 +1,397 @@
+//! Filter, search and order arguments of lists (the input types of the API), checked and
+//! turned into a [`ListSpec`]. Unknown ids are a `BAD_USER_INPUT` error naming the id.
+
+use async_graphql::{Context, Enum, ID, InputObject};
+
+use super::errors::{ApiError, ApiResult};
+use super::ids::decode_id_of;
+use crate::dates::PartialDateValue;
+use crate::db::Db;
+use crate::db::entities::{CreditTable, Record, ValueList, dataset, producer, publication};
+use crate::db::list_spec::{Condition, Direction, Link, ListSpec, SortKey};
+use crate::db::rows;
+use crate::db::search::SearchQuery;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderDirection {
+    Asc,
+    Desc,
+}
+
+impl From<OrderDirection> for Direction {
+    fn from(direction: OrderDirection) -> Self {
+        match direction {
+            OrderDirection::Asc => Direction::Asc,
+            OrderDirection::Desc => Direction::Desc,
+        }
+    }
+}
+
+/// Years, either end open.
+#[derive(InputObject, Clone, Debug)]
+pub struct YearRangeInput {
+    pub start: Option<i32>,
+    pub end: Option<i32>,
+}
+
+/// Which publications a list holds. Every given field must match; list fields match any of
+/// their values.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct PublicationFilter {
+    /// ISO date at any precision: "2006" includes "Oct 2006" and year-only 2006 records.
+    pub published_from: Option<String>,
+    /// ISO date at any precision: "2006-10" includes all of October.
+    pub published_to: Option<String>,
+    pub publication_types: Option<Vec<String>>,
+    pub subjects: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    /// Credited to any of these producers ...
+    pub producer_ids: Option<Vec<ID>>,
+    /// ... or, with this, to any unit below them.
+    pub include_subunits: Option<bool>,
+    pub has_related_datasets: Option<bool>,
+    pub related_to_dataset_ids: Option<Vec<ID>>,
+}
+
+/// Which datasets a list holds.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct DatasetFilter {
+    pub released_from: Option<String>,
+    pub released_to: Option<String>,
+    /// Datasets whose time period overlaps [start, end].
+    pub time_period_overlaps: Option<YearRangeInput>,
+    pub subjects: Option<Vec<String>>,
+    pub geographic_coverage: Option<Vec<String>>,
+    pub series: Option<Vec<String>>,
+    pub producer_ids: Option<Vec<ID>>,
+    pub include_subunits: Option<bool>,
+    pub has_related_publications: Option<bool>,
+    pub related_to_publication_ids: Option<Vec<ID>>,
+}
+
+/// Which producers a list holds.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ProducerFilter {
+    pub kinds: Option<Vec<String>>,
+    pub parent_id: Option<ID>,
+    pub roots_only: Option<bool>,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicationOrderField {
+    PublishedOn,
+    Title,
+    /// Only with a search.
+    Relevance,
+    RelatedDatasetCount,
+}
+
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct PublicationOrder {
+    pub field: PublicationOrderField,
+    pub direction: OrderDirection,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatasetOrderField {
+    ReleasedOn,
+    Title,
+    StudyNumber,
+    Relevance,
+    RelatedPublicationCount,
+}
+
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct DatasetOrder {
+    pub field: DatasetOrderField,
+    pub direction: OrderDirection,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProducerOrderField {
+    Name,
+    Relevance,
+    PublicationCount,
+    DatasetCount,
+}
+
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct ProducerOrder {
+    pub field: ProducerOrderField,
+    pub direction: OrderDirection,
+}
+
+/// Row ids of `R`'s table for global ids, every one checked to exist.
+async fn existing_ids<R: Record>(
+    ctx: &Context<'_>,
+    field: &str,
+    ids: &[ID],
+) -> ApiResult<Vec<i64>> {
+    let numbers = ids
+        .iter()
+        .map(|id| decode_id_of(id, R::TABLE))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let found = rows::by_ids::<R>(&ctx.data_unchecked::<Db>().conn, &numbers).await?;
+    if let Some((id, _)) = ids
+        .iter()
+        .zip(&numbers)
+        .find(|(_, n)| !found.contains_key(n))
+    {
+        return Err(ApiError::bad_input(format!(
+            "`{field}`: no record has the id \"{}\"",
+            id.as_str()
+        )));
+    }
+    Ok(numbers)
+}
+
+/// The key span of an ISO partial date: its low end for `from`, its high end for `to`.
+fn date_bound(field: &str, value: Option<&String>, high: bool) -> ApiResult<Option<i64>> {
+    value
+        .map(|text| {
+            let date = PartialDateValue::parse(text)
+                .map_err(|reason| ApiError::bad_input(format!("`{field}`: {reason}")))?;
+            let (low, top) = date.key_span();
+            Ok(if high { top } else { low })
+        })
+        .transpose()
+}
+
+fn non_empty(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+    values
+        .as_ref()
+        .map(|v| v.iter().map(|s| s.trim().to_owned()).collect())
+}
+
+/// The search, parsed; blank means no search.
+fn parse_search(search: Option<&str>) -> ApiResult<Option<SearchQuery>> {
+    match search.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => SearchQuery::parse(text)
+            .map(Some)
+            .map_err(|reason| ApiError::bad_input(format!("`search`: {reason}"))),
+    }
+}
+
+/// Sort keys; relevance needs a search, and a search without an order sorts by relevance.
+fn order<F: Copy>(
+    requested: Option<&[F]>,
+    searching: bool,
+    key: impl Fn(F) -> (SortKey, Direction),
+) -> ApiResult<Vec<(SortKey, Direction)>> {
+    let mut order: Vec<(SortKey, Direction)> = requested
+        .unwrap_or_default()
+        .iter()
+        .map(|o| key(*o))
+        .collect();
+    if order.iter().any(|(k, _)| *k == SortKey::Relevance) && !searching {
+        return Err(ApiError::bad_input("`orderBy`: RELEVANCE needs a `search`"));
+    }
+    if order.is_empty() && searching {
+        order.push((SortKey::Relevance, Direction::Desc));
+    }
+    Ok(order)
+}
+
+/// A list of publications along `link`.
+pub async fn publication_list(
+    ctx: &Context<'_>,
+    link: Link,
+    filter: Option<&PublicationFilter>,
+    search: Option<&str>,
+    order_by: Option<&[PublicationOrder]>,
+) -> ApiResult<ListSpec> {
+    let search = parse_search(search)?;
+    let order = order(order_by, search.is_some(), |o| {
+        let key = match o.field {
+            PublicationOrderField::PublishedOn => SortKey::PublishedOn,
+            PublicationOrderField::Title => SortKey::Title,
+            PublicationOrderField::Relevance => SortKey::Relevance,
+            PublicationOrderField::RelatedDatasetCount => SortKey::RelatedCount,
+        };
+        (key, o.direction.into())
+    })?;
+    let mut conditions = Vec::new();
+    if let Some(f) = filter {
+        let from = date_bound("publishedFrom", f.published_from.as_ref(), false)?;
+        let to = date_bound("publishedTo", f.published_to.as_ref(), true)?;
+        if from.is_some() || to.is_some() {
+            conditions.push(Condition::Between {
+                column: "published_key",
+                min: from,
+                max: to,
+            });
+        }
+        if let Some(values) = non_empty(&f.publication_types) {
+            conditions.push(Condition::OneOf {
+                column: "publication_type",
+                values,
+            });
+        }
+        if let Some(values) = non_empty(&f.languages) {
+            conditions.push(Condition::OneOf {
+                column: "language",
+                values,
+            });
+        }
+        if let Some(values) = non_empty(&f.subjects) {
+            conditions.push(Condition::ListHasAny {
+                list: ValueList::PublicationSubjects,
+                values,
+            });
+        }
+        if let Some(ids) = &f.producer_ids {
+            let producers = existing_ids::<producer::Model>(ctx, "producerIds", ids).await?;
+            let include_subunits = f.include_subunits.unwrap_or(false);
+            conditions.push(Condition::CreditedTo {
+                table: CreditTable::Publication,
+                producers,
+                include_subunits,
+            });
+        }
+        if let Some(present) = f.has_related_datasets {
+            conditions.push(Condition::HasLinks(present));
+        }
+        if let Some(ids) = &f.related_to_dataset_ids {
+            conditions.push(Condition::LinkedTo(
+                existing_ids::<dataset::Model>(ctx, "relatedToDatasetIds", ids).await?,
+            ));
+        }
+    }
+    Ok(ListSpec {
+        link,
+        conditions,
+        search,
+        order,
+    })
+}
+
+/// A list of datasets along `link`.
+pub async fn dataset_list(
+    ctx: &Context<'_>,
+    link: Link,
+    filter: Option<&DatasetFilter>,
+    search: Option<&str>,
+    order_by: Option<&[DatasetOrder]>,
+) -> ApiResult<ListSpec> {
+    let search = parse_search(search)?;
+    let order = order(order_by, search.is_some(), |o| {
+        let key = match o.field {
+            DatasetOrderField::ReleasedOn => SortKey::ReleasedOn,
+            DatasetOrderField::Title => SortKey::Title,
+            DatasetOrderField::StudyNumber => SortKey::StudyNumber,
+            DatasetOrderField::Relevance => SortKey::Relevance,
+            DatasetOrderField::RelatedPublicationCount => SortKey::RelatedCount,
+        };
+        (key, o.direction.into())
+    })?;
+    let mut conditions = Vec::new();
+    if let Some(f) = filter {
+        let from = date_bound("releasedFrom", f.released_from.as_ref(), false)?;
+        let to = date_bound("releasedTo", f.released_to.as_ref(), true)?;
+        if from.is_some() || to.is_some() {
+            conditions.push(Condition::Between {
+                column: "released_key",
+                min: from,
+                max: to,
+            });
+        }
+        if let Some(range) = &f.time_period_overlaps {
+            if let (Some(start), Some(end)) = (range.start, range.end)
+                && start > end
+            {
+                return Err(ApiError::bad_input(format!(
+                    "`timePeriodOverlaps`: start {start} is after end {end}"
+                )));
+            }
+            conditions.push(Condition::PeriodOverlaps {
+                start: range.start,
+                end: range.end,
+            });
+        }
+        if let Some(values) = non_empty(&f.subjects) {
+            conditions.push(Condition::ListHasAny {
+                list: ValueList::DatasetSubjects,
+                values,
+            });
+        }
+        if let Some(values) = non_empty(&f.geographic_coverage) {
+            conditions.push(Condition::ListHasAny {
+                list: ValueList::DatasetCoverage,
+                values,
+            });
+        }
+        if let Some(values) = non_empty(&f.series) {
+            conditions.push(Condition::OneOf {
+                column: "series",
+                values,
+            });
+        }
+        if let Some(ids) = &f.producer_ids {
+            let producers = existing_ids::<producer::Model>(ctx, "producerIds", ids).await?;
+            let include_subunits = f.include_subunits.unwrap_or(false);
+            conditions.push(Condition::CreditedTo {
+                table: CreditTable::Dataset,
+                producers,
+                include_subunits,
+            });
+        }
+        if let Some(present) = f.has_related_publications {
+            conditions.push(Condition::HasLinks(present));
+        }
+        if let Some(ids) = &f.related_to_publication_ids {
+            let ids =
+                existing_ids::<publication::Model>(ctx, "relatedToPublicationIds", ids).await?;
+            conditions.push(Condition::LinkedTo(ids));
+        }
+    }
+    Ok(ListSpec {
+        link,
+        conditions,
+        search,
+        order,
+    })
+}
+
+/// A list of producers along `link`.
+pub async fn producer_list(
+    ctx: &Context<'_>,
+    link: Link,
+    filter: Option<&ProducerFilter>,
+    search: Option<&str>,
+    order_by: Option<&[ProducerOrder]>,
+) -> ApiResult<ListSpec> {
+    let search = parse_search(search)?;
+    let order = order(order_by, search.is_some(), |o| {
+        let key = match o.field {
+            ProducerOrderField::Name => SortKey::Name,
+            ProducerOrderField::Relevance => SortKey::Relevance,
+            ProducerOrderField::PublicationCount => SortKey::PublicationCount,
+            ProducerOrderField::DatasetCount => SortKey::DatasetCount,
+        };
+        (key, o.direction.into())
+    })?;
+    let mut conditions = Vec::new();
+    if let Some(f) = filter {
+        if let Some(values) = non_empty(&f.kinds) {
+            conditions.push(Condition::OneOf {
+                column: "kind",
+                values,
+            });
+        }
+        if let Some(id) = &f.parent_id {
+            let parent =
+                existing_ids::<producer::Model>(ctx, "parentId", std::slice::from_ref(id)).await?;
+            conditions.push(Condition::ParentIs(parent.first().copied()));
+        }
+        if f.roots_only == Some(true) {
+            conditions.push(Condition::ParentIs(None));
+        }
+    }
+    Ok(ListSpec {
+        link,
+        conditions,
+        search,
+        order,
+    })
+}

@@ -1,0 +1,270 @@
+//! Facets of connections: counts by year, type, subject, producer (optionally rolled up the
+//! hierarchy) and relation type, computed in SQL over the whole filtered list and batched
+//! across parents like every other relationship.
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use crate::db::entities::{CreditTable, ValueList};
+use crate::db::facets::{Dimension, UNKNOWN, applies};
+use crate::db::pages::{ListSpec, Table};
+use crate::graphql::connection::ConnectionExtra;
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::ids::global_id;
+use crate::graphql::loaders::{FacetOf, Loaders};
+
+/// One bucket of a facet. `key` is stable (a producer's global id, a year, a type);
+/// `label` is for people. Rows without a value are counted under the key "unknown".
+#[derive(SimpleObject, Clone, Debug)]
+pub struct FacetBucket {
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+}
+
+/// Largest number of buckets a facet returns.
+const MAX_BUCKETS: i32 = 1000;
+
+/// Counts of one parent's list by one dimension.
+async fn buckets(
+    ctx: &Context<'_>,
+    scope: &Scope,
+    dimension: Dimension,
+    first: Option<i32>,
+) -> ApiResult<Vec<FacetBucket>> {
+    let limit = match first {
+        None => None,
+        Some(n) if (0..=MAX_BUCKETS).contains(&n) => Some(n as usize),
+        Some(n) => {
+            return Err(ApiError::bad_input(format!(
+                "`first` must be between 0 and {MAX_BUCKETS} (got {n})"
+            )));
+        }
+    };
+    let loaders = ctx.data_unchecked::<Loaders>();
+    let groups = loaders
+        .load_one(FacetOf {
+            spec: scope.spec.clone(),
+            dimensions: vec![dimension],
+            limit,
+            parent: scope.parent,
+        })
+        .await?
+        .unwrap_or_default();
+    Ok(groups
+        .into_iter()
+        .map(|group| {
+            let (key, label) = group.keys.into_iter().next().unwrap_or_default();
+            let key = match key.parse::<i64>() {
+                Ok(id) if dimension.is_producer() && key != UNKNOWN => {
+                    global_id(Table::Producer, id).0
+                }
+                _ => key,
+            };
+            FacetBucket {
+                key,
+                label,
+                count: group.count,
+            }
+        })
+        .collect())
+}
+
+/// Buckets in key order (years), "unknown" last.
+fn chronological(mut buckets: Vec<FacetBucket>) -> Vec<FacetBucket> {
+    buckets.sort_by(|a, b| (a.key == UNKNOWN, &a.key).cmp(&(b.key == UNKNOWN, &b.key)));
+    buckets
+}
+
+/// The list a facets object counts: its definition and its parent.
+#[derive(Clone)]
+struct Scope {
+    spec: ListSpec,
+    parent: i64,
+}
+
+fn relation_dimension(spec: &ListSpec) -> Dimension {
+    if applies(Dimension::EdgeRelationType, spec) {
+        Dimension::EdgeRelationType
+    } else {
+        Dimension::RelationType
+    }
+}
+
+fn level(level: Option<i32>) -> ApiResult<Option<u8>> {
+    match level {
+        None => Ok(None),
+        Some(l) if (0..=16).contains(&l) => Ok(Some(l as u8)),
+        Some(l) => Err(ApiError::bad_input(format!(
+            "`level` must be between 0 (roots) and 16 (got {l})"
+        ))),
+    }
+}
+
+/// Facets of a list of publications.
+pub struct PublicationFacets(Scope);
+
+#[Object]
+impl PublicationFacets {
+    /// By year of publication, in year order.
+    async fn years(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        Ok(chronological(
+            buckets(ctx, &self.0, Dimension::Column("published_year"), None).await?,
+        ))
+    }
+
+    async fn publication_types(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        buckets(ctx, &self.0, Dimension::Column("publication_type"), None).await
+    }
+
+    async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        buckets(ctx, &self.0, Dimension::Column("language"), None).await
+    }
+
+    /// The most frequent subjects (a publication counts once under each of its subjects).
+    async fn subjects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        buckets(
+            ctx,
+            &self.0,
+            Dimension::List(ValueList::PublicationSubjects),
+            Some(first),
+        )
+        .await
+    }
+
+    /// The most frequent producers; with `level`, each counts for its ancestor at that depth
+    /// (0 = the roots), so "publications per agency" counts an institute's under its agency.
+    async fn producers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        level: Option<i32>,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        let dimension = Dimension::Producer {
+            credits: CreditTable::Publication,
+            level: self::level(level)?,
+        };
+        buckets(ctx, &self.0, dimension, Some(first)).await
+    }
+
+    /// By relation type: of the edges in a publication↔dataset list, else of the publications'
+    /// links (a publication counts once per type it has).
+    async fn relation_types(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        buckets(ctx, &self.0, relation_dimension(&self.0.spec), None).await
+    }
+}
+
+/// Facets of a list of datasets.
+pub struct DatasetFacets(Scope);
+
+#[Object]
+impl DatasetFacets {
+    /// By year of release, in year order.
+    async fn release_years(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        Ok(chronological(
+            buckets(ctx, &self.0, Dimension::Column("released_year"), None).await?,
+        ))
+    }
+
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        buckets(ctx, &self.0, Dimension::Column("series"), Some(first)).await
+    }
+
+    async fn subjects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        buckets(
+            ctx,
+            &self.0,
+            Dimension::List(ValueList::DatasetSubjects),
+            Some(first),
+        )
+        .await
+    }
+
+    async fn data_types(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        buckets(
+            ctx,
+            &self.0,
+            Dimension::List(ValueList::DatasetDataTypes),
+            Some(first),
+        )
+        .await
+    }
+
+    async fn geographic_coverage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        buckets(
+            ctx,
+            &self.0,
+            Dimension::List(ValueList::DatasetCoverage),
+            Some(first),
+        )
+        .await
+    }
+
+    /// As for publications, with `level` rolling producers up the hierarchy.
+    async fn producers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        level: Option<i32>,
+    ) -> ApiResult<Vec<FacetBucket>> {
+        let dimension = Dimension::Producer {
+            credits: CreditTable::Dataset,
+            level: self::level(level)?,
+        };
+        buckets(ctx, &self.0, dimension, Some(first)).await
+    }
+
+    async fn relation_types(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        buckets(ctx, &self.0, relation_dimension(&self.0.spec), None).await
+    }
+}
+
+/// Facets of a list of producers.
+pub struct ProducerFacets(Scope);
+
+#[Object]
+impl ProducerFacets {
+    async fn kinds(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
+        buckets(ctx, &self.0, Dimension::Column("kind"), None).await
+    }
+}
+
+/// The `facets` field a connection carries.
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "PublicationFacetsField", params(PublicationFacets)))]
+#[graphql(concrete(name = "DatasetFacetsField", params(DatasetFacets)))]
+#[graphql(concrete(name = "ProducerFacetsField", params(ProducerFacets)))]
+pub struct WithFacets<F: async_graphql::OutputType> {
+    /// Counts over the whole list (with its filter and search), not only this page.
+    facets: F,
+}
+
+macro_rules! facets_extra {
+    ($($facets:ident),*) => {$(
+        impl ConnectionExtra for WithFacets<$facets> {
+            fn new(spec: &ListSpec, parent: i64) -> Self {
+                Self { facets: $facets(Scope { spec: spec.clone(), parent }) }
+            }
+        }
+    )*};
+}
+facets_extra!(PublicationFacets, DatasetFacets, ProducerFacets);
