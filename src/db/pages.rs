@@ -288,8 +288,14 @@ fn page_statement(
         _ => {}
     }
     sql.push(", t.*");
-    for (i, (expr, _, _)) in sort[..sort.len() - 1].iter().enumerate() {
-        sql.push(", ").push(expr).push(&format!(" AS sg_k{i}"));
+    for (i, (expr, key_type, _)) in sort[..sort.len() - 1].iter().enumerate() {
+        // Read back with one type on both backends (PostgreSQL's length() is INT4, ts_rank FLOAT4).
+        let read = match key_type {
+            KeyType::Int => format!("CAST({expr} AS BIGINT)"),
+            KeyType::Float => format!("CAST({expr} AS DOUBLE PRECISION)"),
+            KeyType::Text => expr.clone(),
+        };
+        sql.push(", ").push(&read).push(&format!(" AS sg_k{i}"));
     }
     if windowed {
         sql.push(", ROW_NUMBER() OVER (PARTITION BY ")

@@ -237,6 +237,168 @@ pub async fn forget(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resul
     Ok(())
 }
 
+/// One match of a search across tables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub table: Table,
+    pub id: i64,
+    pub score: f64,
+    pub snippet: Option<String>,
+}
+
+/// Where a hit sits in the ranking: score (higher first), then table, then id.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HitPosition {
+    pub score: f64,
+    pub kind: i64,
+    pub id: i64,
+}
+
+const TABLES: [Table; 3] = [Table::Publication, Table::Dataset, Table::Producer];
+
+fn kind_of(table: Table) -> i64 {
+    TABLES.iter().position(|t| *t == table).unwrap_or(0) as i64
+}
+
+/// The column a snippet is cut from on PostgreSQL (SQLite uses the indexed text).
+fn snippet_source(table: Table) -> &'static str {
+    match table {
+        Table::Publication => "coalesce(r.abstract, r.title)",
+        Table::Dataset => "coalesce(r.summary, r.title)",
+        Table::Producer => "r.name",
+    }
+}
+
+/// Matches of `query` in `tables`, best first, `limit` of them after `after`.
+pub async fn search_all(
+    conn: &impl ConnectionTrait,
+    query: &SearchQuery,
+    tables: &[Table],
+    after: Option<HitPosition>,
+    limit: u64,
+) -> Result<Vec<Hit>, DbErr> {
+    let backend = conn.get_database_backend();
+    let text = query.render(backend);
+    let mut sql = Sql::new(backend);
+    let postgres = backend == DatabaseBackend::Postgres;
+    sql.push("SELECT page.kind, page.id, page.score");
+    if postgres {
+        sql.push(", CASE page.kind");
+        for table in tables {
+            sql.push(&format!(
+                " WHEN {} THEN (SELECT ts_headline('english', {}, to_tsquery('english', ",
+                kind_of(*table),
+                snippet_source(*table)
+            ))
+            .bind(text.clone())
+            .push(&format!(
+                "), 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
+                table.name()
+            ));
+        }
+        sql.push(" END AS snippet");
+    } else {
+        sql.push(", page.snippet");
+    }
+    sql.push(" FROM (SELECT * FROM (");
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        let name = table.name();
+        let kind = kind_of(*table);
+        if postgres {
+            sql.push(&format!("SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, to_tsquery('english', "))
+                .bind(text.clone())
+                .push(&format!(")) AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ to_tsquery('english', "))
+                .bind(text.clone())
+                .push(")");
+        } else {
+            sql.push(&format!(
+                "SELECT CAST({kind} AS BIGINT) AS kind, rowid AS id, -bm25({name}_fts, 10.0, 1.0) AS score, \
+                 snippet({name}_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet FROM {name}_fts WHERE {name}_fts MATCH "
+            ))
+            .bind(text.clone());
+        }
+    }
+    sql.push(") hits");
+    if let Some(after) = after {
+        sql.push(" WHERE score < ")
+            .bind(after.score)
+            .push(" OR (score = ")
+            .bind(after.score)
+            .push(" AND (kind > ")
+            .bind(after.kind)
+            .push(" OR (kind = ")
+            .bind(after.kind)
+            .push(" AND id > ")
+            .bind(after.id)
+            .push(")))");
+    }
+    sql.push(" ORDER BY score DESC, kind, id LIMIT ")
+        .bind(limit as i64)
+        .push(") page ORDER BY page.score DESC, page.kind, page.id");
+    let mut hits = Vec::new();
+    for row in conn.query_all_raw(sql.build()).await? {
+        let kind: i64 = row.try_get("", "kind")?;
+        hits.push(Hit {
+            table: TABLES[kind as usize],
+            id: row.try_get("", "id")?,
+            score: row.try_get("", "score")?,
+            snippet: row.try_get("", "snippet")?,
+        });
+    }
+    Ok(hits)
+}
+
+/// How many rows of `tables` match `query`.
+pub async fn count_all(
+    conn: &impl ConnectionTrait,
+    query: &SearchQuery,
+    tables: &[Table],
+) -> Result<i64, DbErr> {
+    let backend = conn.get_database_backend();
+    let text = query.render(backend);
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT ");
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push(" + ");
+        }
+        let name = table.name();
+        match backend {
+            DatabaseBackend::Postgres => sql
+                .push(&format!(
+                    "(SELECT COUNT(*) FROM {name} WHERE search_vector @@ to_tsquery('english', "
+                ))
+                .bind(text.clone())
+                .push("))"),
+            _ => sql
+                .push(&format!(
+                    "(SELECT COUNT(*) FROM {name}_fts WHERE {name}_fts MATCH "
+                ))
+                .bind(text.clone())
+                .push(")"),
+        };
+    }
+    sql.push(" AS n");
+    let row = conn.query_one_raw(sql.build()).await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+impl Hit {
+    pub fn position(&self) -> HitPosition {
+        HitPosition {
+            score: self.score,
+            kind: kind_of(self.table),
+            id: self.id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,10 +241,10 @@ impl<K: ListKind> TypeName for Connection<K> {
 
 #[derive(SimpleObject)]
 pub struct PageInfo {
-    has_next_page: bool,
-    has_previous_page: bool,
-    start_cursor: Option<String>,
-    end_cursor: Option<String>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
 }
 
 pub struct Edge<K: ListKind> {

@@ -8,6 +8,8 @@ pub mod ids;
 pub mod loaders;
 pub mod query;
 pub mod schema;
+pub mod search;
+pub mod stats;
 pub mod types;
 
 use crate::db::Db;

@@ -10,6 +10,8 @@ use super::filters::{
 };
 use super::ids::{decode_global_id, decode_id_of};
 use super::loaders::{ById, Loaders};
+use super::search::{self, SearchConnection, SearchType};
+use super::stats::{self, DatasetDimension, PublicationDimension, StatRow};
 use super::types::lists::{DatasetConnection, ProducerConnection, PublicationConnection};
 use super::types::{Dataset, Node, Producer, Publication};
 use crate::db::Db;
@@ -256,4 +258,63 @@ impl QueryRoot {
         .await?;
         connection::load(ctx, spec, PageArgs::new(first, after, last, before), 0).await
     }
+
+    /// Ranked full-text search across all three kinds (or `types`), best first.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        types: Option<Vec<SearchType>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<SearchConnection> {
+        search::run(ctx, &query, types, first, after).await
+    }
+
+    /// Publications counted by one or several dimensions at once, largest groups first.
+    async fn publication_stats(
+        &self,
+        ctx: &Context<'_>,
+        group_by: Vec<PublicationDimension>,
+        filter: Option<PublicationFilter>,
+        search: Option<String>,
+        #[graphql(default = 1000)] limit: i32,
+    ) -> ApiResult<Vec<StatRow>> {
+        let link = Link::All(Table::Publication);
+        let spec =
+            filters::publication_list(ctx, link, filter.as_ref(), search.as_deref(), None).await?;
+        let dimensions = group_by
+            .into_iter()
+            .map(|d| (enum_name(d), d.into()))
+            .collect();
+        stats::group_by(ctx, spec, dimensions, limit).await
+    }
+
+    /// Datasets counted by one or several dimensions at once, largest groups first.
+    async fn dataset_stats(
+        &self,
+        ctx: &Context<'_>,
+        group_by: Vec<DatasetDimension>,
+        filter: Option<DatasetFilter>,
+        search: Option<String>,
+        #[graphql(default = 1000)] limit: i32,
+    ) -> ApiResult<Vec<StatRow>> {
+        let link = Link::All(Table::Dataset);
+        let spec =
+            filters::dataset_list(ctx, link, filter.as_ref(), search.as_deref(), None).await?;
+        let dimensions = group_by
+            .into_iter()
+            .map(|d| (enum_name(d), d.into()))
+            .collect();
+        stats::group_by(ctx, spec, dimensions, limit).await
+    }
+}
+
+/// An enum value's GraphQL name ("PUBLICATION_TYPE").
+fn enum_name<E: async_graphql::resolver_utils::EnumType>(value: E) -> String {
+    E::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map(|item| item.name.to_owned())
+        .unwrap_or_default()
 }

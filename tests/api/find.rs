@@ -1,0 +1,771 @@
+//! Finding and counting: ranked search, filters, sort orders with stable cursors, facets,
+//! group-by stats and co-use — each checked on both databases.
+
+use std::collections::HashMap;
+
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use studygraph::import::native::import_str;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    search_finds_the_report_first,
+    search_syntax_and_ranking,
+    publication_filters,
+    dataset_and_producer_filters,
+    unknown_ids_in_filters_are_named,
+    sort_orders_with_nulls_last,
+    sorted_pages_walk_both_ways,
+    cursors_belong_to_their_list,
+    single_valued_facets_add_up,
+    multi_valued_and_rolled_up_facets,
+    stats_match_direct_sql,
+    co_use_counts_shared_datasets,
+    root_search_across_kinds
+);
+
+fn ids(list: &Value) -> Vec<String> {
+    list["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn total(list: &Value) -> i64 {
+    list["totalCount"].as_i64().unwrap()
+}
+
+/// Test records with known dates, types and texts (added to the demo data).
+async fn add_dated_records(app: &TestApp) {
+    let file = [
+        r#"{"type":"producer","name":"Test Agency","kind":"test kind"}"#,
+        r#"{"type":"publication","ncjNumber":"T-2006","title":"Zeta year-only report","publishedOn":"2006","publicationType":"Test Type","language":"Esperanto","subjects":["test subject"],"producers":[{"producer":"Test Agency","role":"PRODUCER"}]}"#,
+        r#"{"type":"publication","ncjNumber":"T-2006-10-31","title":"alpha end of October","publishedOn":"2006-10-31","publicationType":"Test Type","language":"Esperanto"}"#,
+        r#"{"type":"publication","ncjNumber":"T-2006-11","title":"Beta November","publishedOn":"2006-11","publicationType":"Test Type","language":"Esperanto"}"#,
+        r#"{"type":"publication","ncjNumber":"T-2005-12","title":"Gamma December","publishedOn":"2005-12","language":"Esperanto"}"#,
+        r#"{"type":"publication","ncjNumber":"T-UNDATED","title":"Undated note","language":"Esperanto"}"#,
+        r#"{"type":"publication","ncjNumber":"T-TITLE","title":"Recidivism among parolees","abstract":"A short note.","language":"Esperanto"}"#,
+        r#"{"type":"publication","ncjNumber":"T-ABSTRACT","title":"A short note on parole","abstract":"This note mentions recidivism once.","language":"Esperanto"}"#,
+    ]
+    .join("\n");
+    import_str(&app.db, "dated.jsonl", &file).await.unwrap();
+}
+
+async fn search_finds_the_report_first(app: &TestApp) {
+    let data = app
+        .data(r#"{ publications(search: "human trafficking", first: 5) { totalCount nodes { ncjNumber title } facets { years { key count } } } }"#)
+        .await;
+    let list = &data["publications"];
+    let found: Vec<&str> = list["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["ncjNumber"].as_str())
+        .collect();
+    assert!(
+        found.contains(&"216547"),
+        "NCJ 216547 among the first results: {found:?}"
+    );
+    let year_total: i64 = list["facets"]["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        year_total,
+        total(list),
+        "year buckets add up to the search's total"
+    );
+    assert!(
+        total(list) < total(&app.data("{ publications { totalCount } }").await["publications"])
+    );
+}
+
+async fn search_syntax_and_ranking(app: &TestApp) {
+    add_dated_records(app).await;
+    let count = |search: &'static str| async move {
+        let data = app
+            .data_with(
+                "query($s: String) { publications(search: $s) { totalCount nodes { ncjNumber } } }",
+                json!({ "s": search }),
+            )
+            .await;
+        data["publications"].clone()
+    };
+    // Stems and prefixes: "traffic" finds "trafficking", "trafficked".
+    assert!(total(&count("traffic").await) >= total(&count("trafficking").await));
+    assert!(total(&count("trafficking").await) > 0);
+    // Phrases are stricter than words.
+    assert!(total(&count("\"law enforcement response\"").await) >= 1);
+    assert!(
+        total(&count("\"law enforcement response\"").await)
+            <= total(&count("law enforcement response").await)
+    );
+    // OR widens, exclusion narrows.
+    let both = total(&count("trafficking OR recidivism").await);
+    assert!(both >= total(&count("trafficking").await) + 1);
+    assert!(total(&count("trafficking -victims").await) < total(&count("trafficking").await));
+    // Title matches rank above abstract matches.
+    let ranked = count("recidivism").await;
+    let order: Vec<&str> = ranked["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["ncjNumber"].as_str())
+        .collect();
+    let title = order
+        .iter()
+        .position(|n| *n == "T-TITLE")
+        .expect("title match found");
+    let abstract_only = order
+        .iter()
+        .position(|n| *n == "T-ABSTRACT")
+        .expect("abstract match found");
+    assert!(title < abstract_only, "{order:?}");
+    // Nothing to find is a clear error.
+    for bad in ["-only", "   ", "\"\""] {
+        let answer = app
+            .post(
+                "query($s: String) { publications(search: $s) { totalCount } }",
+                json!({ "s": bad }),
+            )
+            .await
+            .json();
+        if bad.trim().is_empty() || bad == "\"\"" {
+            // A blank search is no search.
+            assert!(
+                answer["errors"].is_null()
+                    || answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT",
+                "{answer}"
+            );
+        } else {
+            assert_eq!(
+                answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{bad}"
+            );
+        }
+    }
+}
+
+async fn publication_filters(app: &TestApp) {
+    add_dated_records(app).await;
+    let list = |filter: Value| async move {
+        let data = app
+            .data_with("query($f: PublicationFilter) { publications(filter: $f, first: 100) { totalCount nodes { id ncjNumber } } }", json!({ "f": filter }))
+            .await;
+        let mut keys: Vec<String> = data["publications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["ncjNumber"].as_str().map(str::to_owned))
+            .collect();
+        keys.sort();
+        (total(&data["publications"]), keys)
+    };
+    let esperanto = json!({ "languages": ["Esperanto"] });
+    assert_eq!(list(esperanto.clone()).await.0, 7);
+    // "2006" includes the year-only record and every 2006 date; "2006-10" ends with October.
+    let (_, from_2006) = list(json!({ "languages": ["Esperanto"], "publishedFrom": "2006" })).await;
+    assert_eq!(from_2006, ["T-2006", "T-2006-10-31", "T-2006-11"]);
+    let (_, to_october) =
+        list(json!({ "languages": ["Esperanto"], "publishedTo": "2006-10" })).await;
+    assert_eq!(to_october, ["T-2005-12", "T-2006", "T-2006-10-31"]);
+    let (_, in_2006) =
+        list(json!({ "languages": ["Esperanto"], "publishedFrom": "2006", "publishedTo": "2006" }))
+            .await;
+    assert_eq!(in_2006, ["T-2006", "T-2006-10-31", "T-2006-11"]);
+    let (_, typed) = list(json!({ "publicationTypes": ["Test Type"] })).await;
+    assert_eq!(typed, ["T-2006", "T-2006-10-31", "T-2006-11"]);
+    let (_, subject) = list(json!({ "subjects": ["test subject", "no such subject"] })).await;
+    assert_eq!(subject, ["T-2006"]);
+    // Producers, with and without subunits.
+    let doj = app.id_of(r#"producer(name: "DOJ")"#).await;
+    let nij = app.id_of(r#"producer(name: "NIJ")"#).await;
+    let (nij_only, _) = list(json!({ "producerIds": [nij] })).await;
+    let (doj_tree, _) = list(json!({ "producerIds": [doj], "includeSubunits": true })).await;
+    let (doj_own, _) = list(json!({ "producerIds": [doj] })).await;
+    assert!(
+        nij_only > 0 && doj_tree > nij_only && doj_tree > doj_own,
+        "{nij_only} {doj_tree} {doj_own}"
+    );
+    let nij_list = app
+        .data(r#"{ producer(name: "NIJ") { publications { totalCount } } }"#)
+        .await;
+    assert_eq!(nij_only, total(&nij_list["producer"]["publications"]));
+    // Links.
+    let (with, _) = list(json!({ "hasRelatedDatasets": true })).await;
+    let (without, _) = list(json!({ "hasRelatedDatasets": false })).await;
+    let everything = total(&app.data("{ publications { totalCount } }").await["publications"]);
+    assert_eq!(with + without, everything);
+    assert!(without >= 7, "the test records have no datasets");
+    let study = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let (_, linked) = list(json!({ "relatedToDatasetIds": [study] })).await;
+    assert_eq!(linked, ["216547"]);
+    // Bad dates are user errors.
+    let answer = app
+        .post(
+            r#"{ publications(filter: { publishedFrom: "Oct 2006" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("publishedFrom")
+    );
+}
+
+async fn dataset_and_producer_filters(app: &TestApp) {
+    let datasets = |filter: Value| async move {
+        let data = app
+            .data_with("query($f: DatasetFilter) { datasets(filter: $f, first: 100) { totalCount nodes { studyNumber timePeriod { start end } series } } }", json!({ "f": filter }))
+            .await;
+        data["datasets"].clone()
+    };
+    let overlapping =
+        datasets(json!({ "timePeriodOverlaps": { "start": 2005, "end": 2005 } })).await;
+    assert!(total(&overlapping) >= 1);
+    for node in overlapping["nodes"].as_array().unwrap() {
+        let (start, end) = (
+            node["timePeriod"]["start"].as_i64(),
+            node["timePeriod"]["end"].as_i64(),
+        );
+        assert!(
+            start.or(end).unwrap() <= 2005 && end.or(start).unwrap() >= 2005,
+            "{node}"
+        );
+    }
+    let studies: Vec<&str> = overlapping["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["studyNumber"].as_str())
+        .collect();
+    assert!(studies.contains(&"20423"));
+    let covered = datasets(json!({ "geographicCoverage": ["United States"] })).await;
+    assert!(total(&covered) >= 1);
+    let all = datasets(json!({})).await;
+    let series = all["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|n| n["series"].as_str())
+        .expect("a dataset with a series")
+        .to_owned();
+    let in_series = datasets(json!({ "series": [series] })).await;
+    assert!(
+        in_series["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["series"] == json!(series))
+    );
+    let released = datasets(json!({ "releasedFrom": "2011-06", "releasedTo": "2011-06" })).await;
+    assert!(
+        released["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["studyNumber"] == "20423")
+    );
+    let with = total(&datasets(json!({ "hasRelatedPublications": true })).await);
+    let without = total(&datasets(json!({ "hasRelatedPublications": false })).await);
+    assert_eq!(with + without, total(&all));
+    let report = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
+    let used = datasets(json!({ "relatedToPublicationIds": [report] })).await;
+    assert_eq!(
+        used["nodes"],
+        json!([{ "studyNumber": "20423", "timePeriod": { "start": 2005, "end": 2005 }, "series": used["nodes"][0]["series"] }])
+    );
+    let nij = app.id_of(r#"producer(name: "NIJ")"#).await;
+    assert!(total(&datasets(json!({ "producerIds": [nij] })).await) > 0);
+
+    let producers = |filter: Value| async move {
+        let data = app.data_with("query($f: ProducerFilter) { producers(filter: $f, first: 100) { totalCount nodes { name kind parent { name } } } }", json!({ "f": filter })).await;
+        data["producers"].clone()
+    };
+    let roots = producers(json!({ "rootsOnly": true })).await;
+    assert!(
+        roots["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["parent"].is_null())
+    );
+    let ojp = app.id_of(r#"producer(name: "DOJ > OJP")"#).await;
+    let under_ojp = producers(json!({ "parentId": ojp })).await;
+    assert!(total(&under_ojp) >= 3);
+    assert!(
+        under_ojp["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["parent"]["name"] == "Office of Justice Programs")
+    );
+    let agencies = producers(json!({ "kinds": ["government agency"] })).await;
+    assert!(
+        agencies["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["kind"] == "government agency")
+    );
+}
+
+async fn unknown_ids_in_filters_are_named(app: &TestApp) {
+    let missing = "UHJvZHVjZXI6OTk5OTk5"; // Producer:999999
+    let answer = app
+        .post(
+            "query($f: PublicationFilter) { publications(filter: $f) { totalCount } }",
+            json!({ "f": { "producerIds": [missing] } }),
+        )
+        .await
+        .json();
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(missing),
+        "{answer}"
+    );
+    let wrong_kind = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
+    let answer = app
+        .post(
+            "query($f: DatasetFilter) { datasets(filter: $f) { totalCount } }",
+            json!({ "f": { "producerIds": [wrong_kind] } }),
+        )
+        .await
+        .json();
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+async fn sort_orders_with_nulls_last(app: &TestApp) {
+    add_dated_records(app).await;
+    let sorted = |order: Value| async move {
+        let data = app
+            .data_with(
+                "query($o: [PublicationOrder!]) { publications(filter: { languages: [\"Esperanto\"] }, orderBy: $o, first: 100) { nodes { ncjNumber title publishedOn { iso } } } }",
+                json!({ "o": order }),
+            )
+            .await;
+        data["publications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["ncjNumber"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let newest = sorted(json!([{ "field": "PUBLISHED_ON", "direction": "DESC" }])).await;
+    assert_eq!(
+        &newest[..4],
+        ["T-2006-11", "T-2006-10-31", "T-2006", "T-2005-12"]
+    );
+    assert!(
+        newest[4..]
+            .iter()
+            .all(|n| ["T-UNDATED", "T-TITLE", "T-ABSTRACT"].contains(&n.as_str())),
+        "undated last: {newest:?}"
+    );
+    let oldest = sorted(json!([{ "field": "PUBLISHED_ON", "direction": "ASC" }])).await;
+    assert_eq!(
+        &oldest[..4],
+        ["T-2005-12", "T-2006", "T-2006-10-31", "T-2006-11"]
+    );
+    assert!(
+        oldest[4..]
+            .iter()
+            .all(|n| ["T-UNDATED", "T-TITLE", "T-ABSTRACT"].contains(&n.as_str())),
+        "undated last in both directions"
+    );
+    // Titles ignore case, the same way on both databases.
+    let by_title = sorted(json!([{ "field": "TITLE", "direction": "ASC" }])).await;
+    assert_eq!(
+        by_title,
+        [
+            "T-ABSTRACT",
+            "T-2006-10-31",
+            "T-2006-11",
+            "T-2005-12",
+            "T-TITLE",
+            "T-UNDATED",
+            "T-2006"
+        ]
+    );
+    // Several keys: newest first, ties by title.
+    let combined = sorted(json!([{ "field": "RELATED_DATASET_COUNT", "direction": "DESC" }, { "field": "TITLE", "direction": "DESC" }])).await;
+    assert_eq!(combined[0], "T-2006", "Zeta first among equals");
+    // Counts order the demo: most datasets first.
+    let data = app
+        .data(r#"{ publications(orderBy: [{ field: RELATED_DATASET_COUNT, direction: DESC }], first: 100) { nodes { relatedDatasets { totalCount } } } }"#)
+        .await;
+    let counts: Vec<i64> = data["publications"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| total(&n["relatedDatasets"]))
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    // Study numbers in numeric order.
+    let data = app.data(r#"{ datasets(orderBy: [{ field: STUDY_NUMBER, direction: ASC }], filter: { hasRelatedPublications: true }, first: 100) { nodes { studyNumber } } }"#).await;
+    let numbers: Vec<i64> = data["datasets"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["studyNumber"].as_str()?.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() > 3 && numbers.windows(2).all(|w| w[0] <= w[1]),
+        "{numbers:?}"
+    );
+    let (code, _) = app
+        .error_code(
+            r#"{ publications(orderBy: [{ field: RELEVANCE, direction: DESC }]) { totalCount } }"#,
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT", "relevance needs a search");
+}
+
+async fn sorted_pages_walk_both_ways(app: &TestApp) {
+    let query = "query($first: Int, $after: String, $last: Int, $before: String) {
+        publications(orderBy: [{ field: PUBLISHED_ON, direction: DESC }, { field: TITLE, direction: ASC }],
+                     first: $first, after: $after, last: $last, before: $before) {
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id } } }";
+    let everything = ids(&app.data_with(query, json!({ "first": 100 })).await["publications"]);
+    let mut walked = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .data_with(query, json!({ "first": 7, "after": after }))
+            .await;
+        walked.extend(ids(&page["publications"]));
+        if page["publications"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["publications"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(walked, everything, "forward pages");
+    let mut backward: Vec<String> = Vec::new();
+    let mut before = Value::Null;
+    loop {
+        let page = app
+            .data_with(query, json!({ "last": 6, "before": before }))
+            .await;
+        backward.splice(0..0, ids(&page["publications"]));
+        if page["publications"]["pageInfo"]["hasPreviousPage"] == false {
+            break;
+        }
+        before = page["publications"]["pageInfo"]["startCursor"].clone();
+    }
+    assert_eq!(backward, everything, "backward pages");
+    // A searched list walks by relevance too.
+    let searched = "query($after: String) { publications(search: \"survey\", first: 3, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    let total_found = loop {
+        let page = app.data_with(searched, json!({ "after": after })).await;
+        seen.extend(ids(&page["publications"]));
+        if page["publications"]["pageInfo"]["hasNextPage"] == false {
+            break total(&page["publications"]);
+        }
+        after = page["publications"]["pageInfo"]["endCursor"].clone();
+    };
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+    assert_eq!(seen.len() as i64, total_found);
+}
+
+async fn cursors_belong_to_their_list(app: &TestApp) {
+    let page = app.data(r#"{ publications(orderBy: [{ field: TITLE, direction: ASC }], first: 2) { pageInfo { endCursor } } }"#).await;
+    let cursor = page["publications"]["pageInfo"]["endCursor"].clone();
+    for query in [
+        "query($c: String) { publications(orderBy: [{ field: TITLE, direction: DESC }], after: $c) { totalCount } }",
+        "query($c: String) { publications(after: $c) { totalCount } }",
+        "query($c: String) { publications(orderBy: [{ field: TITLE, direction: ASC }], filter: { languages: [\"English\"] }, after: $c) { totalCount } }",
+    ] {
+        let answer = app.post(query, json!({ "c": cursor })).await.json();
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}"
+        );
+    }
+    let same = app.data_with("query($c: String) { publications(orderBy: [{ field: TITLE, direction: ASC }], after: $c, first: 1) { nodes { id } } }", json!({ "c": cursor })).await;
+    assert_eq!(same["publications"]["nodes"].as_array().unwrap().len(), 1);
+}
+
+async fn single_valued_facets_add_up(app: &TestApp) {
+    add_dated_records(app).await;
+    for filter in [
+        json!({}),
+        json!({ "languages": ["Esperanto"] }),
+        json!({ "publishedFrom": "2000" }),
+    ] {
+        let data = app
+            .data_with(
+                "query($f: PublicationFilter) { publications(filter: $f) { totalCount facets { years { key label count } publicationTypes { key label count } languages { key count } } } }",
+                json!({ "f": filter }),
+            )
+            .await;
+        let list = &data["publications"];
+        for facet in ["years", "publicationTypes", "languages"] {
+            let buckets = list["facets"][facet].as_array().unwrap();
+            let sum: i64 = buckets.iter().map(|b| b["count"].as_i64().unwrap()).sum();
+            assert_eq!(sum, total(list), "{facet} with {filter}");
+        }
+    }
+    let esperanto = app.data(r#"{ publications(filter: { languages: ["Esperanto"] }) { facets { years { key label count } publicationTypes { key label count } } } }"#).await;
+    let years = &esperanto["publications"]["facets"]["years"];
+    assert_eq!(
+        *years,
+        json!([
+            { "key": "2005", "label": "2005", "count": 1 },
+            { "key": "2006", "label": "2006", "count": 3 },
+            { "key": "unknown", "label": "Unknown", "count": 3 }
+        ])
+    );
+    let types = &esperanto["publications"]["facets"]["publicationTypes"];
+    assert_eq!(
+        *types,
+        json!([{ "key": "unknown", "label": "Unknown", "count": 4 }, { "key": "Test Type", "label": "Test Type", "count": 3 }]),
+        "largest first"
+    );
+    // Dataset facets add up too.
+    let data = app
+        .data("{ datasets { totalCount facets { releaseYears { count } } } }")
+        .await;
+    let sum: i64 = data["datasets"]["facets"]["releaseYears"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, total(&data["datasets"]));
+}
+
+async fn multi_valued_and_rolled_up_facets(app: &TestApp) {
+    let data = app.data("{ publications { facets { subjects(first: 3) { key count } producers(first: 50) { key label count } top: producers(first: 50, level: 0) { key label count } } } }").await;
+    let facets = &data["publications"]["facets"];
+    let subjects = facets["subjects"].as_array().unwrap();
+    assert_eq!(subjects.len(), 3);
+    for bucket in subjects {
+        let filtered = app
+            .data_with(
+                "query($s: String!) { publications(filter: { subjects: [$s] }) { totalCount } }",
+                json!({ "s": bucket["key"] }),
+            )
+            .await;
+        assert_eq!(
+            bucket["count"], filtered["publications"]["totalCount"],
+            "subject {}",
+            bucket["key"]
+        );
+    }
+    let doj = app.id_of(r#"producer(name: "DOJ")"#).await;
+    let top = facets["top"].as_array().unwrap();
+    let doj_bucket = top
+        .iter()
+        .find(|b| b["key"] == doj.as_str())
+        .expect("DOJ bucket at level 0");
+    let doj_tree = app
+        .data_with("query($p: ID!) { publications(filter: { producerIds: [$p], includeSubunits: true }) { totalCount } }", json!({ "p": doj }))
+        .await;
+    assert_eq!(
+        doj_bucket["count"], doj_tree["publications"]["totalCount"],
+        "rolled up to the department"
+    );
+    assert_eq!(doj_bucket["label"], "United States Department of Justice");
+    let nij = app.id_of(r#"producer(name: "NIJ")"#).await;
+    assert!(
+        facets["producers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["key"] == nij.as_str()),
+        "unrolled buckets name the institute"
+    );
+    assert!(
+        !top.iter().any(|b| b["key"] == nij.as_str()),
+        "rolled up, the institute is counted under its department"
+    );
+    // Link lists facet by the edges' relation types.
+    let data = app.data(r#"{ dataset(studyNumber: "20423") { relatedPublications { totalCount facets { relationTypes { key count } } } } }"#).await;
+    let list = &data["dataset"]["relatedPublications"];
+    let sum: i64 = list["facets"]["relationTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, total(list));
+}
+
+async fn stats_match_direct_sql(app: &TestApp) {
+    let data = app.data("{ publicationStats(groupBy: [PRODUCER, YEAR]) { keys { dimension key label } count } }").await;
+    let rows = data["publicationStats"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let counts = rows
+        .windows(2)
+        .all(|w| w[0]["count"].as_i64() >= w[1]["count"].as_i64());
+    assert!(counts, "largest groups first");
+    // The same counts straight from SQL, producer names and years as keys.
+    let sql = "SELECT pr.name AS producer, CAST(p.published_year AS TEXT) AS year, COUNT(DISTINCT p.id) AS n \
+               FROM publication p LEFT JOIN publication_producer c ON c.publication_id = p.id \
+               LEFT JOIN producer pr ON pr.id = c.producer_id GROUP BY pr.name, p.published_year";
+    let direct = app
+        .db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
+        .await
+        .unwrap();
+    let mut expected: HashMap<(String, String), i64> = HashMap::new();
+    for row in direct {
+        let producer: Option<String> = row.try_get("", "producer").unwrap();
+        let year: Option<String> = row.try_get("", "year").unwrap();
+        let key = (
+            producer.unwrap_or_else(|| "Unknown".into()),
+            year.unwrap_or_else(|| "Unknown".into()),
+        );
+        expected.insert(key, row.try_get("", "n").unwrap());
+    }
+    let mut actual: HashMap<(String, String), i64> = HashMap::new();
+    for row in rows {
+        assert_eq!(row["keys"][0]["dimension"], "PRODUCER");
+        assert_eq!(row["keys"][1]["dimension"], "YEAR");
+        let key = (
+            row["keys"][0]["label"].as_str().unwrap().to_owned(),
+            row["keys"][1]["label"].as_str().unwrap().to_owned(),
+        );
+        actual.insert(key, row["count"].as_i64().unwrap());
+    }
+    assert_eq!(actual, expected);
+    // Filters, search and limits apply.
+    let limited = app.data(r#"{ publicationStats(groupBy: [YEAR], limit: 2, filter: { publishedFrom: "2000" }) { keys { key } count } }"#).await;
+    assert_eq!(limited["publicationStats"].as_array().unwrap().len(), 2);
+    let datasets = app
+        .data("{ datasetStats(groupBy: [RELEASE_YEAR]) { count } datasets { totalCount } }")
+        .await;
+    let sum: i64 = datasets["datasetStats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, total(&datasets["datasets"]));
+    let (code, _) = app
+        .error_code("{ publicationStats(groupBy: []) { count } }")
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+}
+
+async fn co_use_counts_shared_datasets(app: &TestApp) {
+    let data = app
+        .data(r#"{ publications(first: 100) { nodes { id relatedDatasets(first: 100) { nodes { id } }
+              relatedPublications(first: 100) { totalCount edges { sharedDatasets node { id relatedDatasets(first: 100) { nodes { id } } } } } } } }"#)
+        .await;
+    let mut checked = 0;
+    for publication in data["publications"]["nodes"].as_array().unwrap() {
+        let mine: Vec<&Value> = publication["relatedDatasets"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| &n["id"])
+            .collect();
+        let edges = publication["relatedPublications"]["edges"]
+            .as_array()
+            .unwrap();
+        assert!(
+            edges
+                .windows(2)
+                .all(|w| w[0]["sharedDatasets"].as_i64() >= w[1]["sharedDatasets"].as_i64()),
+            "most shared first"
+        );
+        for edge in edges {
+            assert_ne!(edge["node"]["id"], publication["id"], "not itself");
+            let theirs = edge["node"]["relatedDatasets"]["nodes"].as_array().unwrap();
+            let shared = theirs.iter().filter(|d| mine.contains(&&d["id"])).count() as i64;
+            assert_eq!(edge["sharedDatasets"].as_i64().unwrap(), shared);
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "the demo has co-used datasets");
+}
+
+async fn root_search_across_kinds(app: &TestApp) {
+    let query = "query($q: String!, $t: [SearchType!], $after: String) { search(query: $q, types: $t, first: 4, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { score snippet node { __typename ... on Publication { id } ... on Dataset { id } ... on Producer { id } } } } }";
+    let first = app.data_with(query, json!({ "q": "justice" })).await;
+    let kinds: Vec<&str> = first["search"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["__typename"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.is_empty());
+    let mut all = Vec::new();
+    let mut after = Value::Null;
+    let mut typenames = std::collections::HashSet::new();
+    loop {
+        let page = app
+            .data_with(query, json!({ "q": "justice", "after": after }))
+            .await;
+        for edge in page["search"]["edges"].as_array().unwrap() {
+            all.push((
+                edge["node"]["__typename"].as_str().unwrap().to_owned(),
+                edge["node"]["id"].as_str().unwrap().to_owned(),
+                edge["score"].as_f64().unwrap(),
+            ));
+            typenames.insert(edge["node"]["__typename"].as_str().unwrap().to_owned());
+        }
+        if page["search"]["pageInfo"]["hasNextPage"] == false {
+            assert_eq!(
+                all.len() as i64,
+                page["search"]["totalCount"].as_i64().unwrap()
+            );
+            break;
+        }
+        after = page["search"]["pageInfo"]["endCursor"].clone();
+    }
+    assert!(
+        all.windows(2).all(|w| w[0].2 >= w[1].2),
+        "best first across pages"
+    );
+    assert!(
+        typenames.contains("Producer") && typenames.contains("Publication"),
+        "{typenames:?}"
+    );
+    let only = app
+        .data_with(query, json!({ "q": "justice", "t": ["PRODUCER"] }))
+        .await;
+    assert!(
+        only["search"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["__typename"] == "Producer")
+    );
+    let snippets = app
+        .data_with(query, json!({ "q": "trafficking", "t": ["PUBLICATION"] }))
+        .await;
+    assert!(
+        snippets["search"]["edges"][0]["snippet"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("<mark>traffick"),
+        "{snippets}"
+    );
+    let (code, _) = app
+        .error_code(r#"{ search(query: "-nothing") { totalCount } }"#)
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+}
