@@ -14,7 +14,11 @@ pub mod types;
 
 use crate::db::Db;
 
-/// Executes one GraphQL request with its own loaders, batching each level into one statement.
+/// Longest a request may run before it is cancelled (its database work with it).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Executes one GraphQL request with its own loaders, batching each level into one statement,
+/// cancelled after [`REQUEST_TIMEOUT`].
 pub async fn execute(
     schema: &schema::AppSchema,
     db: &Db,
@@ -22,5 +26,52 @@ pub async fn execute(
 ) -> async_graphql::Response {
     let gate = batching::Gate::default();
     let request = request.data(loaders::for_request(db, &gate));
-    gate.run(schema.execute(request)).await
+    match tokio::time::timeout(REQUEST_TIMEOUT, gate.run(schema.execute(request))).await {
+        Ok(response) => with_limit_codes(response),
+        Err(_) => {
+            let message = format!(
+                "the request timed out after {} s and was cancelled",
+                REQUEST_TIMEOUT.as_secs()
+            );
+            async_graphql::Response::from_errors(vec![coded(message, "TIMEOUT")])
+        }
+    }
+}
+
+fn coded(message: String, code: &str) -> async_graphql::ServerError {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    error
+}
+
+/// async-graphql reports its depth and complexity limits without a code: add it, and the limit.
+fn with_limit_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let message = error.message.as_str();
+        let limit = match message {
+            "Query is nested too deep." => format!(
+                "the query is nested too deep (at most {} levels)",
+                schema::MAX_DEPTH
+            ),
+            _ if message.contains("recursion limit exceeded")
+                || message.starts_with("The recursion depth") =>
+            {
+                format!(
+                    "the query is nested too deep (at most {} levels)",
+                    schema::MAX_DEPTH
+                )
+            }
+            "Query is too complex." => {
+                format!(
+                    "the query is too complex (at most {} fields, aliases included)",
+                    schema::MAX_COMPLEXITY
+                )
+            }
+            _ => continue,
+        };
+        *error = coded(limit, "QUERY_TOO_COMPLEX");
+    }
+    response
 }

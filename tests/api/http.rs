@@ -8,6 +8,7 @@ use crate::helpers::TestApp;
 use crate::on_both_backends;
 
 on_both_backends!(
+    query_limits,
     get_runs_queries,
     get_refuses_mutations,
     post_needs_json,
@@ -252,4 +253,32 @@ async fn readiness_follows_the_database(app: &TestApp) {
         body["errors"][0]["message"], "internal error",
         "no database text leaks out"
     );
+}
+
+async fn query_limits(app: &TestApp) {
+    let mut deep = String::from("{ producer(name: \"NIJ\") { ");
+    for _ in 0..40 {
+        deep.push_str("parent { ");
+    }
+    deep.push_str("name");
+    for _ in 0..41 {
+        deep.push_str(" }");
+    }
+    deep.push_str(" }");
+    let (code, message) = app.error_code(&deep).await;
+    assert_eq!(code, "QUERY_TOO_COMPLEX");
+    assert!(message.contains("16"), "{message}");
+    let aliases: String = (0..6000)
+        .map(|i| format!("a{i}: publications {{ totalCount }} "))
+        .collect();
+    let (code, message) = app.error_code(&format!("{{ {aliases} }}")).await;
+    assert_eq!(code, "QUERY_TOO_COMPLEX", "{message}");
+    // The standard introspection query stays within the limits.
+    let introspection = "query IntrospectionQuery { __schema { queryType { name } types { ...FullType } directives { name locations args { ...InputValue } } } }
+      fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { ...InputValue } type { ...TypeRef } isDeprecated }
+        inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name } possibleTypes { ...TypeRef } }
+      fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
+      fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+    let data = app.data(introspection).await;
+    assert!(data["__schema"]["types"].as_array().unwrap().len() > 20);
 }
