@@ -31,14 +31,27 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Load records from files in the native JSON Lines format (see docs/import-format.md).
+    /// Load records from files (native JSON Lines, see docs/import-format.md, or DCAT-US
+    /// data.json), all in one transaction.
     Import {
         #[command(flatten)]
         database: DatabaseArgs,
+        /// The files' format; guessed from the first file's content when not given.
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
         /// Files to load, in order, in one transaction.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// Formats `import` reads.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// studygraph's JSON Lines (one record per line).
+    Native,
+    /// Project Open Data v1.1 `data.json`, as US federal agencies publish it.
+    DcatUs,
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]

@@ -54,9 +54,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Import { database, files } => {
+        Command::Import { database, format, files } => {
+            let format = match format {
+                Some(format) => format,
+                None => import::guess_format(&files[0])?,
+            };
             let db = open_database(database.url()).await?;
-            let summary = import::native::import_files(&db, &files).await?;
+            let summary = match format {
+                config::ImportFormat::Native => import::native::import_files(&db, &files).await?,
+                config::ImportFormat::DcatUs => import::dcat::import_files(&db, &files).await?,
+            };
             tracing::info!(%summary, "import finished");
             Ok(())
         }

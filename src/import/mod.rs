@@ -2,6 +2,7 @@
 //! transaction per run: a bad record stops the run with `FILE:LINE: field: reason` and leaves
 //! the database as it was.
 
+pub mod dcat;
 pub mod native;
 pub mod upsert;
 
@@ -34,4 +35,35 @@ impl fmt::Display for Summary {
             self.producers, self.publications, self.datasets, self.links
         )
     }
+}
+
+/// The format of a file from its first non-blank characters: a DCAT-US catalog is one JSON
+/// object with a `dataset` array (or an array of datasets); native files are one record per line.
+pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::ImportFormat> {
+    use crate::config::ImportFormat;
+    use std::io::Read;
+    let mut head = vec![0u8; 64 * 1024];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let read = file.read(&mut head)?;
+    let head = String::from_utf8_lossy(&head[..read]);
+    let text = head.trim_start_matches('\u{feff}').trim_start();
+    let first_line = text.lines().next().unwrap_or("");
+    if text.starts_with('[')
+        || first_line.contains("\"conformsTo\"")
+        || first_line.contains("\"dataset\"")
+    {
+        return Ok(ImportFormat::DcatUs);
+    }
+    if first_line.trim_end().ends_with('}') && first_line.contains("\"type\"") {
+        return Ok(ImportFormat::Native);
+    }
+    if text.starts_with('{') && !first_line.trim_end().ends_with('}') {
+        // A pretty-printed JSON document, not JSON Lines.
+        return Ok(ImportFormat::DcatUs);
+    }
+    anyhow::bail!(
+        "{}: cannot tell the format; pass --format native or --format dcat-us",
+        path.display()
+    )
 }

@@ -129,10 +129,7 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
         Some(path) => Some(resolve_producer(txn, "parent", path).await?.id),
         None => None,
     };
-    let existing = lookup::producers_named(txn, &input.name, Some(parent))
-        .await?
-        .into_iter()
-        .find(|p| p.name.eq_ignore_ascii_case(&input.name));
+    let existing = same_producer(txn, &input, parent).await?;
     let model = producer::ActiveModel {
         id: existing.as_ref().map_or(NotSet, |p| Set(p.id)),
         parent_id: Set(parent),
@@ -151,6 +148,39 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
     replace_list(txn, ValueList::ProducerAliases, id, &input.aliases).await?;
     search::refresh(txn, Table::Producer, id).await?;
     Ok((id, created))
+}
+
+/// The existing producer under `parent` that the record names: by its name, or — since catalogs
+/// name one body differently — by any of its aliases or its abbreviation. Naming two different
+/// producers is an error.
+async fn same_producer(
+    txn: &DatabaseTransaction,
+    input: &ProducerInput,
+    parent: Option<i64>,
+) -> Result<Option<producer::Model>> {
+    let exact = lookup::producers_named(txn, &input.name, Some(parent)).await?;
+    if let Some(found) = exact
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&input.name))
+    {
+        return Ok(Some(found.clone()));
+    }
+    let mut found: Vec<producer::Model> = exact;
+    for other in input.aliases.iter().chain(input.abbreviation.iter()) {
+        found.extend(lookup::producers_named(txn, other, Some(parent)).await?);
+    }
+    found.sort_by_key(|p| p.id);
+    found.dedup_by_key(|p| p.id);
+    match found.len() {
+        0 | 1 => Ok(found.pop()),
+        n => Err(invalid(
+            "name",
+            format!(
+                "\"{}\" and its aliases name {n} different producers; merge them or drop an alias",
+                input.name
+            ),
+        )),
+    }
 }
 
 /// Inserts or updates a publication found by NCJ number, else by DOI.

@@ -11,7 +11,7 @@ on_both_backends!(
     a_bad_line_leaves_the_database_unchanged,
     changed_records_update_in_place
 );
-on_both_backends_empty!(errors_name_line_and_field);
+on_both_backends_empty!(errors_name_line_and_field, aliases_make_one_producer);
 
 async fn counts(app: &TestApp) -> serde_json::Value {
     app.data(
@@ -134,4 +134,47 @@ async fn errors_name_line_and_field(app: &TestApp) {
         empty["producers"]["totalCount"], 0,
         "every failed run left nothing behind"
     );
+}
+
+/// Catalogs name one body differently: a later record whose alias is an existing name updates
+/// that producer instead of creating a second root.
+async fn aliases_make_one_producer(app: &TestApp) {
+    import_str(
+        &app.db,
+        "a.jsonl",
+        r#"{"type":"producer","name":"Department of Justice"}"#,
+    )
+    .await
+    .unwrap();
+    let before = app
+        .id_of(r#"producer(name: "Department of Justice")"#)
+        .await;
+    let full = r#"{"type":"producer","name":"United States Department of Justice","abbreviation":"DOJ","aliases":["Department of Justice"]}"#;
+    let summary = import_str(&app.db, "b.jsonl", full).await.unwrap();
+    assert_eq!(summary.producers, 0, "merged, not created");
+    let data = app
+        .data(r#"{ producers { totalCount } producer(name: "DOJ") { id name aliases } }"#)
+        .await;
+    assert_eq!(data["producers"]["totalCount"], 1);
+    assert_eq!(
+        data["producer"],
+        json!({ "id": before, "name": "United States Department of Justice", "aliases": ["Department of Justice"] })
+    );
+    // Two existing producers named by one record's aliases is an error, not a guess.
+    import_str(
+        &app.db,
+        "c.jsonl",
+        r#"{"type":"producer","name":"Office A"}
+{"type":"producer","name":"Office B"}"#,
+    )
+    .await
+    .unwrap();
+    let err = import_str(
+        &app.db,
+        "d.jsonl",
+        r#"{"type":"producer","name":"Office C","aliases":["Office A","Office B"]}"#,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().starts_with("d.jsonl:1: name: "), "{err}");
 }

@@ -3,9 +3,11 @@
 
 mod helpers;
 
+mod find;
 mod graph;
 mod http;
 mod import;
+mod import_dcat;
 mod lookups;
 mod pagination;
 mod schema;
