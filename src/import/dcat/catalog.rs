@@ -1,0 +1,363 @@
+//! Reading a catalog (no database): every record becomes a [`Prepared`] dataset and publisher
+//! chain, and every error is found before anything is written.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::identifiers::{find_doi, find_study_number, icpsr_version};
+use super::lines::record_lines;
+use super::producers::{Org, publisher_chain};
+use super::temporal::{parse_issued, parse_temporal};
+use crate::import::RecordError;
+use crate::import::upsert::DatasetInput;
+
+/// One catalog record, read.
+pub(super) struct Prepared {
+    pub(super) line: usize,
+    pub(super) index: usize,
+    pub(super) input: DatasetInput,
+    /// Root first.
+    pub(super) publisher: Vec<Org>,
+}
+
+pub(super) struct Catalog {
+    pub(super) name: String,
+    pub(super) records: Vec<Prepared>,
+    pub(super) warnings: Vec<String>,
+}
+
+pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordError> {
+    let at = |line: usize, field: &str, reason: String| RecordError {
+        file: name.to_owned(),
+        line,
+        field: field.to_owned(),
+        reason,
+    };
+    // Some agencies serve data.json with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let root: Value = serde_json::from_str(text).map_err(|err| {
+        let reason = err.to_string();
+        let reason = reason.split(" at line ").next().unwrap_or(&reason);
+        at(
+            err.line().max(1),
+            "catalog",
+            format!("invalid JSON: {reason}"),
+        )
+    })?;
+    let positions = record_lines(text);
+    let entries = match &root {
+        Value::Object(catalog) => match catalog.get("dataset") {
+            Some(Value::Array(entries)) => entries,
+            Some(other) => {
+                return Err(at(
+                    positions.array_line,
+                    "dataset",
+                    format!("must be an array of datasets, not {}", json_type(other)),
+                ));
+            }
+            None => {
+                return Err(at(
+                    1,
+                    "dataset",
+                    "missing: a DCAT-US catalog lists its datasets in `dataset`".into(),
+                ));
+            }
+        },
+        Value::Array(entries) => entries,
+        other => {
+            return Err(at(
+                1,
+                "catalog",
+                format!(
+                    "must be a DCAT-US catalog object (or an array of datasets), not {}",
+                    json_type(other)
+                ),
+            ));
+        }
+    };
+    let line_of = |index: usize| -> usize {
+        if positions.starts.len() == entries.len() {
+            positions.starts[index]
+        } else {
+            positions.array_line
+        }
+    };
+    // Collections named by `isPartOf`, by identifier.
+    let titles: HashMap<String, String> = entries
+        .iter()
+        .filter_map(|entry| {
+            let identifier = entry.get("identifier")?.as_str()?.trim();
+            let title = entry.get("title")?.as_str().map(collapse_whitespace)?;
+            (!identifier.is_empty() && !title.is_empty()).then(|| (identifier.to_owned(), title))
+        })
+        .collect();
+    let mut records = Vec::with_capacity(entries.len());
+    let mut warnings = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let line = line_of(index);
+        let mut warn = |field: &str, reason: String| {
+            warnings.push(format!("{name}:{line}: dataset[{index}].{field}: {reason}"));
+        };
+        let (input, publisher) = read_record(entry, &titles, &mut warn)
+            .map_err(|(field, reason)| at(line, &record_field(index, &field), reason))?;
+        records.push(Prepared {
+            line,
+            index,
+            input,
+            publisher,
+        });
+    }
+    Ok(Catalog {
+        name: name.to_owned(),
+        records,
+        warnings,
+    })
+}
+
+pub(super) fn record_field(index: usize, field: &str) -> String {
+    if field.is_empty() {
+        format!("dataset[{index}]")
+    } else {
+        format!("dataset[{index}].{field}")
+    }
+}
+
+pub(super) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One record: the dataset (without credits) and its publisher chain, or `(field, reason)`.
+fn read_record(
+    entry: &Value,
+    titles: &HashMap<String, String>,
+    warn: &mut impl FnMut(&str, String),
+) -> Result<(DatasetInput, Vec<Org>), (String, String)> {
+    let Value::Object(record) = entry else {
+        return Err((
+            String::new(),
+            format!("must be a JSON object, not {}", json_type(entry)),
+        ));
+    };
+    let title = match record.get("title") {
+        None | Some(Value::Null) => {
+            return Err((
+                "title".into(),
+                "missing: every dataset needs a title".into(),
+            ));
+        }
+        Some(Value::String(title)) => collapse_whitespace(title),
+        Some(other) => {
+            return Err((
+                "title".into(),
+                format!("must be a string, not {}", json_type(other)),
+            ));
+        }
+    };
+    if title.is_empty() {
+        return Err(("title".into(), "must not be empty".into()));
+    }
+
+    let summary = text_field(record, "description", warn).map(|d| d.replace("\r\n", "\n"));
+    let subjects = string_list(record, "keyword", warn);
+
+    let time_period = match text_field(record, "temporal", warn) {
+        Some(text) => parse_temporal(&text).unwrap_or_else(|reason| {
+            warn("temporal", reason);
+            (None, None)
+        }),
+        None => (None, None),
+    };
+
+    let geographic_coverage = match record.get("spatial") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(text)) => split_spatial(text),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .flat_map(split_spatial)
+            .collect(),
+        Some(other) => {
+            warn(
+                "spatial",
+                format!("{} is not a place name; ignored", json_type(other)),
+            );
+            Vec::new()
+        }
+    };
+
+    let released_on = text_field(record, "issued", warn).and_then(|text| {
+        parse_issued(&text).map_or_else(
+            |reason| {
+                warn("issued", reason);
+                None
+            },
+            Some,
+        )
+    });
+
+    let identifier = text_field(record, "identifier", warn);
+    let landing_page = text_field(record, "landingPage", warn);
+    let distribution_urls: Vec<String> = match record.get("distribution") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .flat_map(|item| {
+                ["accessURL", "downloadURL"]
+                    .into_iter()
+                    .filter_map(|key| item.get(key)?.as_str().map(str::to_owned))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let doi = identifier
+        .as_deref()
+        .and_then(find_doi)
+        .or_else(|| distribution_urls.iter().find_map(|url| find_doi(url)))
+        .or_else(|| landing_page.as_deref().and_then(find_doi));
+    let study_number = [
+        doi.as_deref(),
+        identifier.as_deref(),
+        landing_page.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(find_study_number);
+    let version = doi.as_deref().and_then(icpsr_version);
+    let url = landing_page
+        .clone()
+        .or_else(|| doi.as_ref().map(|doi| format!("https://doi.org/{doi}")));
+
+    let series = match record.get("isPartOf") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(parent)) => match titles.get(parent.trim()) {
+            Some(title) => Some(title.clone()),
+            None => {
+                warn(
+                    "isPartOf",
+                    format!(
+                        "no collection with identifier \"{}\" in this catalog; series left empty",
+                        parent.trim()
+                    ),
+                );
+                None
+            }
+        },
+        Some(other) => {
+            warn(
+                "isPartOf",
+                format!(
+                    "must be a collection's identifier, not {}",
+                    json_type(other)
+                ),
+            );
+            None
+        }
+    };
+
+    let publisher = match record.get("publisher") {
+        None | Some(Value::Null) => {
+            warn("publisher", "missing; no producer credited".into());
+            Vec::new()
+        }
+        Some(value) => publisher_chain(value).unwrap_or_else(|reason| {
+            warn("publisher", format!("{reason}; no producer credited"));
+            Vec::new()
+        }),
+    };
+
+    let input = DatasetInput {
+        study_number,
+        doi,
+        title,
+        summary,
+        time_period,
+        geographic_coverage,
+        released_on,
+        version,
+        series,
+        data_types: Vec::new(),
+        subjects,
+        url,
+        producers: Vec::new(),
+        synthetic: false,
+    };
+    Ok((input, publisher))
+}
+
+/// A trimmed, non-empty string field; another JSON type is warned about and ignored.
+fn text_field(
+    record: &Map<String, Value>,
+    field: &str,
+    warn: &mut impl FnMut(&str, String),
+) -> Option<String> {
+    match record.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+        Some(Value::Number(number)) if field == "identifier" || field == "isPartOf" => {
+            Some(number.to_string())
+        }
+        Some(other) => {
+            warn(
+                field,
+                format!("must be a string, not {}; ignored", json_type(other)),
+            );
+            None
+        }
+    }
+}
+
+/// A list of strings (or one string); other items are warned about and skipped.
+fn string_list(
+    record: &Map<String, Value>,
+    field: &str,
+    warn: &mut impl FnMut(&str, String),
+) -> Vec<String> {
+    match record.get(field) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(text)) => vec![collapse_whitespace(text)],
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(text) => out.push(collapse_whitespace(text)),
+                    Value::Null => {}
+                    other => warn(
+                        &format!("{field}[{i}]"),
+                        format!("must be a string, not {}; skipped", json_type(other)),
+                    ),
+                }
+            }
+            out.retain(|v| !v.is_empty());
+            out
+        }
+        Some(other) => {
+            warn(
+                field,
+                format!(
+                    "must be a list of strings, not {}; ignored",
+                    json_type(other)
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `spatial` as place names: one per `;`, `|` or line; commas stay ("Washington, DC").
+fn split_spatial(text: &str) -> Vec<String> {
+    text.split([';', '|', '\n', '\r'])
+        .map(collapse_whitespace)
+        .filter(|place| !place.is_empty())
+        .collect()
+}
