@@ -1,0 +1,487 @@
+//! CSV link sheets for curators: one publication↔dataset link per row, between records that are
+//! already loaded. Documented in `docs/import-format.md`.
+//!
+//! ```text
+//! publication,dataset,relation_type,source,linked_on
+//! NCJ 216547,ICPSR 20423,IS_RELATED_TO,NCJRS,2011-06-13
+//! 10.1111/j.1745-9125.2003.tb00986.x,10.3886/ICPSR03151.v2,References,"Engel, R.",
+//! ```
+//!
+//! - The header row names the columns, in any order, ignoring case, spaces, `_` and `-`
+//!   (`relation_type`, `Relation Type`, `relationType`): `publication`, `dataset` and
+//!   `relation_type` are required, `source` and `linked_on` optional; any other column is an
+//!   error (a misspelled `linked_on` must not be dropped silently).
+//! - `publication` is an NCJ number (`NCJ 216547`, `216547`) or a DOI; `dataset` an ICPSR study
+//!   number (`ICPSR 20423`, `20423`, `06999`) or a DOI (with or without `https://doi.org/`).
+//!   A key is one word (synthetic records have keys like `SYN-0001`). Both records must exist.
+//! - `relation_type` is one of our relation types, ignoring case, spaces and `_`; so the Scholix
+//!   names (`References`, `IsSupplementTo`, …) work as they are.
+//! - `linked_on` is `YYYY-MM-DD` or empty.
+//! - RFC 4180 quoting: a field in double quotes may hold commas, line breaks and `""` for a
+//!   quote. A header without commas but with tabs or semicolons (a spreadsheet's TSV or
+//!   European CSV) sets that separator instead. Blank rows are skipped.
+//!
+//! One transaction per run; a bad row stops it with `FILE:LINE: column: reason` (LINE is where
+//! the row starts) and nothing is written. Re-importing a sheet changes nothing.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+use super::native::ImportError;
+use super::upsert::{self, KeyInput, UpsertError, invalid};
+use super::{RecordError, Summary};
+use crate::db::Db;
+use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::graphql::types::common::RelationType;
+
+/// Loads one sheet (named `name` in errors) in its own transaction.
+pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
+    let rows = parse_sheet(name, text)?;
+    let txn = db.conn.begin().await?;
+    let mut summary = Summary::default();
+    load_into(&txn, name, rows, &mut summary).await?;
+    txn.commit().await?;
+    Ok(summary)
+}
+
+/// Loads sheets in order, all in one transaction (for the command line).
+pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut sheets = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.display().to_string();
+        let rows = parse_sheet(&name, &text)?;
+        sheets.push((name, rows));
+    }
+    let txn = db.conn.begin().await?;
+    let mut summary = Summary::default();
+    for (name, rows) in sheets {
+        load_into(&txn, &name, rows, &mut summary).await?;
+    }
+    txn.commit().await?;
+    Ok(summary)
+}
+
+/// One data row, by column.
+struct LinkRow {
+    line: usize,
+    publication: Option<String>,
+    dataset: Option<String>,
+    relation_type: Option<String>,
+    source: Option<String>,
+    linked_on: Option<String>,
+}
+
+async fn load_into(
+    txn: &DatabaseTransaction,
+    name: &str,
+    rows: Vec<LinkRow>,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    for row in rows {
+        let line = row.line;
+        match apply(txn, row).await {
+            Ok(true) => summary.links += 1,
+            Ok(false) => {}
+            Err(UpsertError::Invalid { field, reason }) => {
+                return Err(RecordError {
+                    file: name.to_owned(),
+                    line,
+                    field,
+                    reason,
+                }
+                .into());
+            }
+            Err(UpsertError::Db(err)) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Links one row's records; whether the link is new.
+async fn apply(txn: &DatabaseTransaction, row: LinkRow) -> Result<bool, UpsertError> {
+    let publication = row
+        .publication
+        .ok_or_else(|| invalid(PUBLICATION, "missing"))?;
+    let dataset = row.dataset.ok_or_else(|| invalid(DATASET, "missing"))?;
+    let relation = row
+        .relation_type
+        .ok_or_else(|| invalid(RELATION_TYPE, "missing"))?;
+    let publication = publication_key(&publication)?;
+    let dataset = dataset_key(&dataset)?;
+    let relation_type = parse_relation_type(&relation).ok_or_else(|| {
+        invalid(
+            RELATION_TYPE,
+            format!(
+                "unknown relation type \"{relation}\": one of IS_RELATED_TO, REFERENCES, IS_REFERENCED_BY, IS_SUPPLEMENT_TO, IS_SUPPLEMENTED_BY, DOCUMENTS"
+            ),
+        )
+    })?;
+    let linked_on = match row.linked_on {
+        Some(text) => Some(
+            chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .ok()
+                .filter(|_| text.len() == 10)
+                .ok_or_else(|| {
+                    invalid(LINKED_ON, format!("\"{text}\" is not a YYYY-MM-DD date"))
+                })?,
+        ),
+        None => None,
+    };
+    let input = upsert::LinkInput {
+        publication,
+        dataset,
+        relation_type: relation_type.as_db().to_owned(),
+        source: row.source,
+        linked_on,
+    };
+    // upsert::link names the key (`publication.ncjNumber`); the sheet has one column for both.
+    upsert::link(txn, input).await.map_err(|err| match err {
+        UpsertError::Invalid { field, reason } => {
+            let column = field.split('.').next().unwrap_or(&field).to_owned();
+            UpsertError::Invalid {
+                field: column,
+                reason: format!("{reason} (load it before linking it)"),
+            }
+        }
+        other => other,
+    })
+}
+
+const PUBLICATION: &str = "publication";
+const DATASET: &str = "dataset";
+const RELATION_TYPE: &str = "relation_type";
+const SOURCE: &str = "source";
+const LINKED_ON: &str = "linked_on";
+const COLUMNS: [&str; 5] = [PUBLICATION, DATASET, RELATION_TYPE, SOURCE, LINKED_ON];
+
+/// A DOI (`10.…/…`, with or without a resolver prefix).
+fn as_doi(value: &str) -> Option<String> {
+    let doi = normalize_doi(value);
+    (doi.starts_with("10.") && doi.split_once('/').is_some_and(|(_, s)| !s.is_empty()))
+        .then_some(doi)
+}
+
+/// An NCJ or study number: `216547`, or a synthetic record's `SYN-0001`; one word.
+fn is_key(value: &str) -> bool {
+    !value.is_empty() && !value.contains(char::is_whitespace)
+}
+
+fn publication_key(value: &str) -> Result<KeyInput, UpsertError> {
+    if let Some(doi) = as_doi(value) {
+        return Ok(KeyInput {
+            field: PUBLICATION,
+            column: "doi",
+            value: doi,
+        });
+    }
+    let ncj = normalize_ncj(value);
+    if !is_key(&ncj) {
+        return Err(invalid(
+            PUBLICATION,
+            format!("\"{value}\" is not an NCJ number (NCJ 216547) or a DOI"),
+        ));
+    }
+    Ok(KeyInput {
+        field: PUBLICATION,
+        column: "ncj_number",
+        value: ncj,
+    })
+}
+
+fn dataset_key(value: &str) -> Result<KeyInput, UpsertError> {
+    if let Some(doi) = as_doi(value) {
+        return Ok(KeyInput {
+            field: DATASET,
+            column: "doi",
+            value: doi,
+        });
+    }
+    let number = normalize_study_number(value);
+    if !is_key(&number) {
+        return Err(invalid(
+            DATASET,
+            format!("\"{value}\" is not an ICPSR study number (ICPSR 20423) or a DOI"),
+        ));
+    }
+    // Study numbers are stored as ICPSR writes them, without leading zeros.
+    let stripped = number.trim_start_matches('0');
+    let value = if !number.bytes().all(|b| b.is_ascii_digit()) {
+        number.clone()
+    } else if stripped.is_empty() {
+        "0".to_owned()
+    } else {
+        stripped.to_owned()
+    };
+    Ok(KeyInput {
+        field: DATASET,
+        column: "study_number",
+        value,
+    })
+}
+
+/// `IS_SUPPLEMENT_TO`, `is_supplement_to`, `IsSupplementTo`, `is supplement to`.
+fn parse_relation_type(text: &str) -> Option<RelationType> {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let wanted = squash(text);
+    [
+        RelationType::IsRelatedTo,
+        RelationType::References,
+        RelationType::IsReferencedBy,
+        RelationType::IsSupplementTo,
+        RelationType::IsSupplementedBy,
+        RelationType::Documents,
+    ]
+    .into_iter()
+    .find(|r| squash(r.as_db()) == wanted)
+}
+
+/// `relation_type`, `Relation Type`, `relationType` → `relationtype`.
+fn column_key(header: &str) -> String {
+    header
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The header and data rows of a sheet, by column.
+fn parse_sheet(name: &str, text: &str) -> Result<Vec<LinkRow>, RecordError> {
+    let error = |line: usize, field: &str, reason: String| RecordError {
+        file: name.to_owned(),
+        line,
+        field: field.to_owned(),
+        reason,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let separator = if !header_line.contains(',') && header_line.contains('\t') {
+        '\t'
+    } else if !header_line.contains(',') && header_line.contains(';') {
+        ';'
+    } else {
+        ','
+    };
+    let records =
+        read_records(text, separator).map_err(|(line, reason)| error(line, "record", reason))?;
+    let mut records = records
+        .into_iter()
+        .filter(|(_, fields)| fields.iter().any(|f| !f.trim().is_empty()));
+    let Some((header_at, header)) = records.next() else {
+        return Ok(Vec::new());
+    };
+    // Which of our columns each sheet column is.
+    let mut columns: Vec<&'static str> = Vec::with_capacity(header.len());
+    for title in &header {
+        let key = column_key(title);
+        let Some(column) = COLUMNS.iter().find(|c| column_key(c) == key) else {
+            return Err(error(
+                header_at,
+                title.trim(),
+                format!("unknown column: the columns are {}", COLUMNS.join(", ")),
+            ));
+        };
+        if columns.contains(column) {
+            return Err(error(header_at, column, "column given twice".into()));
+        }
+        columns.push(column);
+    }
+    for required in [PUBLICATION, DATASET, RELATION_TYPE] {
+        if !columns.contains(&required) {
+            return Err(error(header_at, required, "missing column".into()));
+        }
+    }
+    let mut rows = Vec::new();
+    for (line, fields) in records {
+        if fields.len() > columns.len()
+            && fields[columns.len()..].iter().any(|f| !f.trim().is_empty())
+        {
+            return Err(error(
+                line,
+                "record",
+                format!(
+                    "{} fields, but the header has {} columns (quote fields that hold commas)",
+                    fields.len(),
+                    columns.len()
+                ),
+            ));
+        }
+        let mut row = LinkRow {
+            line,
+            publication: None,
+            dataset: None,
+            relation_type: None,
+            source: None,
+            linked_on: None,
+        };
+        for (column, value) in columns.iter().zip(fields) {
+            let value = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+            match *column {
+                PUBLICATION => row.publication = value,
+                DATASET => row.dataset = value,
+                RELATION_TYPE => row.relation_type = value,
+                SOURCE => row.source = value,
+                _ => row.linked_on = value,
+            }
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// A CSV record: the line it starts on, and its fields.
+type Record = (usize, Vec<String>);
+
+/// RFC 4180 records with the line each starts on: fields separated by `separator`, optionally in
+/// double quotes (which may hold separators, line breaks and `""`); records end at LF, CRLF or CR
+/// outside quotes. A quote inside an unquoted field is kept as it is; text after a closing quote
+/// (other than spaces before the separator) and an unclosed quote are errors `(line, reason)`.
+fn read_records(text: &str, separator: char) -> Result<Vec<Record>, (usize, String)> {
+    let mut records = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut at_field_start = true;
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        any = true;
+        if at_field_start && c == '"' {
+            // A quoted field, to its closing quote.
+            let opened = line;
+            loop {
+                match chars.next() {
+                    None => return Err((opened, "a quoted field is never closed".into())),
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some('\r') => {
+                        if chars.peek() == Some(&'\n') {
+                            chars.next();
+                        }
+                        line += 1;
+                        field.push('\n');
+                    }
+                    Some('\n') => {
+                        line += 1;
+                        field.push('\n');
+                    }
+                    Some(other) => field.push(other),
+                }
+            }
+            while chars
+                .peek()
+                .is_some_and(|c| *c == ' ' || *c == '\t' && separator != '\t')
+            {
+                chars.next();
+            }
+            match chars.peek() {
+                None | Some('\n') | Some('\r') => {}
+                Some(c) if *c == separator => {}
+                Some(c) => {
+                    return Err((
+                        line,
+                        format!("'{c}' after a closing quote: quote the whole field"),
+                    ));
+                }
+            }
+            at_field_start = false;
+            continue;
+        }
+        match c {
+            _ if c == separator => {
+                fields.push(std::mem::take(&mut field));
+                at_field_start = true;
+            }
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                fields.push(std::mem::take(&mut field));
+                records.push((record_line, std::mem::take(&mut fields)));
+                line += 1;
+                record_line = line;
+                at_field_start = true;
+                any = false;
+            }
+            ' ' | '\t' if at_field_start => {
+                // Spaces before an opening quote (`a, "b, c"`) are not part of the field.
+                field.push(c);
+                if field.trim().is_empty() && chars.peek() == Some(&'"') {
+                    field.clear();
+                }
+            }
+            _ => {
+                field.push(c);
+                at_field_start = false;
+            }
+        }
+    }
+    if any {
+        fields.push(field);
+        records.push((record_line, fields));
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(text: &str) -> Vec<Record> {
+        read_records(text, ',').unwrap()
+    }
+
+    #[test]
+    fn reads_quoted_fields() {
+        let rows = fields("a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\n1, \"two, 2\" ,3\n");
+        assert_eq!(rows[0], (1, vec!["a".into(), "b".into(), "c".into()]));
+        assert_eq!(
+            rows[1],
+            (2, vec!["x, y".into(), "say \"hi\"".into(), "".into()])
+        );
+        assert_eq!(rows[2], (3, vec!["1".into(), "two, 2".into(), "3".into()]));
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn rows_start_where_they_start() {
+        let rows = fields("h\n\"multi\nline\",x\nlast");
+        assert_eq!(rows[0].0, 1);
+        assert_eq!(rows[1], (2, vec!["multi\nline".into(), "x".into()]));
+        assert_eq!(rows[2], (4, vec!["last".into()]));
+        assert_eq!(read_records("a\n\"open", ',').unwrap_err().0, 2);
+        assert_eq!(read_records("\"a\"b", ',').unwrap_err().0, 1);
+        assert_eq!(fields("it's 5\" long,x")[0].1[0], "it's 5\" long");
+    }
+
+    #[test]
+    fn relation_types_ignore_case_and_style() {
+        assert_eq!(
+            parse_relation_type("References"),
+            Some(RelationType::References)
+        );
+        assert_eq!(
+            parse_relation_type("is_supplemented_by"),
+            Some(RelationType::IsSupplementedBy)
+        );
+        assert_eq!(
+            parse_relation_type("IsRelatedTo"),
+            Some(RelationType::IsRelatedTo)
+        );
+        assert_eq!(parse_relation_type("Cites"), None);
+        assert_eq!(column_key("Relation Type"), column_key("relation_type"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Reading a Scholix document: JSON Lines, a JSON array or an API page, and the line where each
+//! link starts (serde_json keeps no positions).
+
+use serde_json::Value;
+
+use super::record::get;
+use crate::import::RecordError;
+
+/// One link and where it is: its start line and, inside an array, its element path.
+pub(super) struct Located {
+    pub(super) line: usize,
+    pub(super) element: String,
+    pub(super) value: Value,
+}
+
+pub(super) fn element_field(element: &str, field: &str) -> String {
+    match (element.is_empty(), field.is_empty()) {
+        (true, true) => "record".to_owned(),
+        (true, false) => field.to_owned(),
+        (false, true) => element.to_owned(),
+        (false, false) => format!("{element}.{field}"),
+    }
+}
+
+/// The links of a document: JSON Lines (or any sequence of JSON values), each value a link, an
+/// array of links, or an API page whose `result` (or `links`) array holds them.
+pub(super) fn parse_document(name: &str, text: &str) -> Result<Vec<Located>, RecordError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let error = |line: usize, field: &str, reason: String| RecordError {
+        file: name.to_owned(),
+        line,
+        field: field.to_owned(),
+        reason,
+    };
+    let mut lines = LineCounter::new(text);
+    let mut links = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    loop {
+        let before = stream.byte_offset();
+        let start = before
+            + text[before..]
+                .find(|c: char| !c.is_whitespace())
+                .unwrap_or(text.len() - before);
+        let value = match stream.next() {
+            None => break,
+            Some(Ok(value)) => value,
+            Some(Err(err)) => {
+                let line = if err.line() > 0 {
+                    err.line()
+                } else {
+                    lines.line_at(start)
+                };
+                return Err(error(line, "record", without_position(&err)));
+            }
+        };
+        let end = stream.byte_offset();
+        let line = lines.line_at(start);
+        let segment = &text[start..end];
+        let (array, key) = match &value {
+            Value::Array(_) => (Some(&value), None),
+            Value::Object(map)
+                if get(&value, "Source").is_none() && get(&value, "Target").is_none() =>
+            {
+                match ["result", "links"]
+                    .into_iter()
+                    .find(|k| matches!(map.get(*k), Some(Value::Array(_))))
+                {
+                    Some(k) => (map.get(k), Some(k)),
+                    None => {
+                        return Err(error(
+                            line,
+                            "record",
+                            "not a Scholix link (no Source and Target) nor a list of links".into(),
+                        ));
+                    }
+                }
+            }
+            _ => (None, None),
+        };
+        match array {
+            Some(Value::Array(elements)) => {
+                let starts = element_starts(segment, key);
+                for (index, element) in elements.iter().enumerate() {
+                    let at = starts.get(index).map_or(start, |offset| start + offset);
+                    links.push(Located {
+                        line: lines.line_at(at),
+                        element: format!("{}[{index}]", key.unwrap_or("")),
+                        value: element.clone(),
+                    });
+                }
+            }
+            _ => links.push(Located {
+                line,
+                element: String::new(),
+                value,
+            }),
+        }
+    }
+    Ok(links)
+}
+
+/// serde_json appends " at line L column C", which only repeats the line we name.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    text.split(" at line ").next().unwrap_or(&text).to_owned()
+}
+
+/// Line numbers of byte offsets, asked for in increasing order.
+struct LineCounter<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn line_at(&mut self, offset: usize) -> usize {
+        if offset < self.offset {
+            self.offset = 0;
+            self.line = 1;
+        }
+        let offset = offset.min(self.text.len());
+        self.line += self.text.as_bytes()[self.offset..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.offset = offset;
+        self.line
+    }
+}
+
+/// Byte offsets (in `json`, one valid JSON value) where the elements of its array start: the
+/// value itself when `key` is `None`, else the array under the top-level object's `key`.
+fn element_starts(json: &str, key: Option<&str>) -> Vec<usize> {
+    let bytes = json.as_bytes();
+    let target_depth = if key.is_some() { 2 } else { 1 };
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    let mut in_target = false;
+    let mut done = false;
+    let mut expect_element = false;
+    let mut last_string: Option<(usize, usize)> = None;
+    let mut after_colon = false;
+    let mut i = 0;
+    while i < bytes.len() && !done {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if expect_element && in_target && depth == target_depth && b != b']' {
+            starts.push(i);
+            expect_element = false;
+        }
+        let colon = b == b':';
+        match b {
+            b'"' => {
+                let from = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if depth == 1 {
+                    last_string = Some((from, i.min(bytes.len())));
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                let is_target = b == b'['
+                    && depth == target_depth
+                    && match key {
+                        None => true,
+                        Some(key) => {
+                            after_colon && last_string.is_some_and(|(s, e)| &json[s..e] == key)
+                        }
+                    };
+                if is_target {
+                    in_target = true;
+                    expect_element = true;
+                }
+            }
+            b']' | b'}' => {
+                if in_target && depth == target_depth {
+                    done = true;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' if in_target && depth == target_depth => expect_element = true,
+            _ => {}
+        }
+        after_colon = colon;
+        i += 1;
+    }
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_where_elements_start() {
+        let text = "[\n {\"a\": [1,\n 2]},\n\n {\"b\": \"[,]\"}\n]";
+        let starts = element_starts(text, None);
+        assert_eq!(starts.len(), 2);
+        assert!(text[starts[0]..].starts_with("{\"a\""));
+        assert!(text[starts[1]..].starts_with("{\"b\""));
+        let page = "{\"x\": \"result\", \"result\": [\n{},\n{}], \"y\": [1]}";
+        let starts = element_starts(page, Some("result"));
+        assert_eq!(starts.len(), 2);
+        assert!(page[starts[1]..].starts_with("{}]"));
+    }
+}

@@ -1,0 +1,177 @@
+//! Scholix v3 link records (<https://www.scholix.org>), as link providers and ScholeXplorer
+//! publish them: a JSON array of links, JSON Lines (one link per line), or a ScholeXplorer API
+//! page (`{"result": [...]}`). Each link becomes a publication↔dataset link through the upsert
+//! path, one transaction per run: a bad record stops the run with `FILE:LINE: field: reason`
+//! (LINE is where the record starts; inside an array the field names the element too:
+//! `[2].Source.Type`) and nothing is written.
+//!
+//! # Mapping
+//!
+//! | Scholix | studygraph |
+//! |---|---|
+//! | the side whose `Type` (`{"Name": …}` or a plain string) is `literature` (or `publication`) | the publication |
+//! | the side whose `Type` is `dataset` | the dataset |
+//! | `Identifier[]` with `IDScheme` `doi` (or any `ID`/`IDURL` on doi.org) | `doi` ([`normalize_doi`](crate::db::lookup::normalize_doi)) |
+//! | an ICPSR DOI (`10.3886/ICPSR20423.v1`) | also `studyNumber` `20423` and `version` `v1` |
+//! | `IDScheme` `ncj` / `icpsr` (`NCJ 216547`, `ICPSR 20423`: what `export --format scholix` writes) | `ncjNumber` / `studyNumber` |
+//! | the DOI's `IDURL` (else `https://doi.org/DOI`), else an `url` or `handle` identifier, else any `IDURL` | `url` |
+//! | `Title` (else the DOI or URL) | `title` of a created record |
+//! | `Creator[].Name` | `authors` of a created publication |
+//! | `PublicationDate` (date part, at its precision) | `publishedOn` / `releasedOn` of a created record |
+//! | `RelationshipType` | `relationType`, read from the publication (below) |
+//! | `LinkProvider[0].Name` | link `source` |
+//! | `LinkPublicationDate` (date part, `YYYY-MM-DD`) | link `linkedOn` |
+//!
+//! Each side is found by DOI, then by its NCJ or study number (for an ICPSR DOI, the study
+//! number in it, so another version's DOI finds the study), then by URL
+//! (among records without a DOI), and is then linked as it is: an existing record is never
+//! modified. A side found nowhere is created with the few fields above. `Publisher`,
+//! `LicenseURL`, `HarvestDate` and unknown fields are ignored. A link between two works of the
+//! same kind (literature–literature, dataset–dataset) or involving software is an error.
+//!
+//! # Relation types
+//!
+//! `RelationshipType.Name` is one of the Scholix names (`References`, `IsReferencedBy`,
+//! `IsSupplementTo`, `IsSupplementedBy`, `IsRelatedTo`) or a DataCite relation type, read as
+//! "Source *Name* Target". A DataCite `SubType` refines it when it says more (`Documents`,
+//! `IsDocumentedBy`, `Cites`, …). Seen from the publication: when the publication is the
+//! `Target`, the relation is inverted (`References` ↔ `IsReferencedBy`, `IsSupplementTo` ↔
+//! `IsSupplementedBy`, `IsDocumentedBy` → `DOCUMENTS`). What studygraph cannot express (a
+//! dataset documenting a publication, version or part relations) becomes `IS_RELATED_TO`.
+
+mod document;
+mod record;
+mod relation;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+use self::document::{Located, element_field, parse_document};
+use self::record::{Link, read_link};
+use super::native::ImportError;
+use super::upsert::{self, UpsertError};
+use super::{RecordError, Summary};
+use crate::db::Db;
+
+/// Loads one document (named `name` in errors) in its own transaction.
+pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
+    let links = parse_document(name, text)?;
+    let txn = db.conn.begin().await?;
+    let mut summary = Summary::default();
+    load_into(&txn, name, links, &mut summary).await?;
+    txn.commit().await?;
+    Ok(summary)
+}
+
+/// Loads files in order, all in one transaction (for the command line).
+pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut documents = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.display().to_string();
+        let links = parse_document(&name, &text)?;
+        documents.push((name, links));
+    }
+    let txn = db.conn.begin().await?;
+    let mut summary = Summary::default();
+    for (name, links) in documents {
+        load_into(&txn, &name, links, &mut summary).await?;
+    }
+    txn.commit().await?;
+    Ok(summary)
+}
+
+async fn load_into(
+    txn: &DatabaseTransaction,
+    name: &str,
+    links: Vec<Located>,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    for located in links {
+        let at = |field: String, reason: String| RecordError {
+            file: name.to_owned(),
+            line: located.line,
+            field: element_field(&located.element, &field),
+            reason,
+        };
+        let link = read_link(&located.value).map_err(|(field, reason)| at(field, reason))?;
+        match apply(txn, link, summary).await {
+            Ok(()) => {}
+            Err(UpsertError::Invalid { field, reason }) => return Err(at(field, reason).into()),
+            Err(UpsertError::Db(err)) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
+
+async fn apply(
+    txn: &DatabaseTransaction,
+    link: Link,
+    summary: &mut Summary,
+) -> Result<(), UpsertError> {
+    let Link {
+        publication,
+        dataset,
+        relation_type,
+        source,
+        linked_on,
+    } = link;
+    let publication_input = upsert::PublicationInput {
+        ncj_number: publication.ncj_number,
+        doi: publication.doi,
+        title: publication.title,
+        subtitle: None,
+        publication_type: None,
+        published_on: publication.date,
+        abstract_text: None,
+        physical_description: None,
+        place_of_production: None,
+        language: None,
+        url: publication.url,
+        authors: publication.creators,
+        subjects: Vec::new(),
+        producers: Vec::new(),
+        synthetic: false,
+    };
+    let (publication_id, created) =
+        upsert::find_or_create_publication(txn, publication_input).await?;
+    if created {
+        summary.publications += 1;
+    }
+    let dataset_input = upsert::DatasetInput {
+        study_number: dataset.study_number,
+        doi: dataset.doi,
+        title: dataset.title,
+        summary: None,
+        time_period: (None, None),
+        geographic_coverage: Vec::new(),
+        released_on: dataset.date,
+        version: dataset.version,
+        series: None,
+        data_types: Vec::new(),
+        subjects: Vec::new(),
+        url: dataset.url,
+        producers: Vec::new(),
+        synthetic: false,
+    };
+    let (dataset_id, created) = upsert::find_or_create_dataset(txn, dataset_input).await?;
+    if created {
+        summary.datasets += 1;
+    }
+    let new = upsert::link_ids(
+        txn,
+        publication_id,
+        dataset_id,
+        relation_type.as_db().to_owned(),
+        source,
+        linked_on,
+    )
+    .await?;
+    if new {
+        summary.links += 1;
+    }
+    Ok(())
+}

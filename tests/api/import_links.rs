@@ -1,0 +1,384 @@
+//! The link importers: Scholix v3 links (finding datasets and publications by DOI, creating
+//! the missing side, relation types read from the publication) and CSV link sheets; both all or
+//! nothing with line errors, and idempotent.
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use studygraph::import::native::ImportError;
+use studygraph::import::{csv_links, scholix};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    scholix_links_an_existing_dataset_to_a_new_publication,
+    scholix_reimport_changes_nothing,
+    a_bad_scholix_record_leaves_the_database_unchanged,
+    a_csv_sheet_links_existing_records,
+    a_bad_csv_row_names_its_line,
+);
+
+/// The dataset (Source) is the demo's ICPSR 20423, found by DOI; the article (Target) is new.
+/// "Dataset IsReferencedBy article" is, from the article, REFERENCES.
+const DATASET_TO_ARTICLE: &str = r#"{"LinkPublicationDate":"2021-03-04T10:11:12Z","LinkProvider":[{"Name":"DataCite"}],"RelationshipType":{"Name":"IsReferencedBy","SubType":"IsCitedBy","SubTypeSchema":"DataCite"},"Source":{"Identifier":[{"ID":"10.3886/icpsr20423.v1","IDScheme":"doi","IDURL":"https://doi.org/10.3886/ICPSR20423.v1"}],"Type":{"Name":"dataset"},"Title":"A title that must not replace the demo's"},"Target":{"Identifier":[{"ID":"https://doi.org/10.5555/trafficking.2020.7","IDScheme":"doi"}],"Type":{"Name":"literature","SubType":"journal-article"},"Title":"Police  Responses to\nTrafficking","Creator":[{"Name":"Ada Lovelace"},{"Name":"Alan Turing"}],"PublicationDate":"2020-05"}}"#;
+
+/// Literature first, a dataset known only by its DOI (and a newer ICPSR version of a demo study).
+const ARTICLE_TO_DATASETS: &str = r#"{"LinkProvider":[{"Name":"Crossref"}],"RelationshipType":{"Name":"IsRelatedTo","SubType":"Documents","SubTypeSchema":"DataCite"},"Source":{"Identifier":[{"ID":"10.5555/trafficking.2020.7","IDScheme":"doi"}],"Type":{"Name":"literature"}},"Target":{"Identifier":[{"ID":"10.3886/ICPSR99901.v1","IDScheme":"doi"}],"Type":{"Name":"dataset"},"PublicationDate":"2019-11-02"}}
+{"RelationshipType":{"Name":"IsSupplementTo"},"Source":{"Identifier":{"ID":"10.3886/ICPSR35308.v3","IDScheme":"doi"},"Type":"dataset"},"Target":{"Identifier":[{"ID":"10.5555/trafficking.2020.7","IDScheme":"doi"}],"Type":"publication"}}"#;
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let backend = app.db.conn.get_database_backend();
+    let row = app
+        .db
+        .conn
+        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .expect("count query")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
+/// Record and link counts, and every link as `(publication id, dataset id, type, source, date)`.
+async fn snapshot(app: &TestApp) -> Value {
+    let data = app
+        .data("{ publications { totalCount } datasets { totalCount } producers { totalCount } }")
+        .await;
+    let links = count(app, "SELECT COUNT(*) AS n FROM publication_dataset").await;
+    let backend = app.db.conn.get_database_backend();
+    let rows = app
+        .db
+        .conn
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT publication_id, dataset_id, relation_type, source, linked_on FROM publication_dataset \
+             ORDER BY publication_id, dataset_id"
+                .to_owned(),
+        ))
+        .await
+        .expect("links");
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            json!([
+                row.try_get::<i64>("", "publication_id").unwrap(),
+                row.try_get::<i64>("", "dataset_id").unwrap(),
+                row.try_get::<String>("", "relation_type").unwrap(),
+                row.try_get::<Option<String>>("", "source").unwrap(),
+                row.try_get::<Option<chrono::NaiveDate>>("", "linked_on")
+                    .unwrap()
+                    .map(|d| d.to_string()),
+            ])
+        })
+        .collect();
+    json!({ "counts": data, "links": links, "rows": rows })
+}
+
+const ARTICLE: &str = r#"{ p: publication(doi: "10.5555/TRAFFICKING.2020.7") {
+    title authors url publishedOn { iso }
+    relatedDatasets { totalCount edges { relationType source linkedOn node { studyNumber doi title version } } } } }"#;
+
+async fn scholix_links_an_existing_dataset_to_a_new_publication(app: &TestApp) {
+    let before = snapshot(app).await;
+    let dataset_id = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let summary = scholix::import_str(&app.db, "links.jsonl", DATASET_TO_ARTICLE)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        (summary.publications, summary.datasets, summary.links),
+        (1, 0, 1),
+        "the dataset was found by DOI, not duplicated"
+    );
+    let after = snapshot(app).await;
+    assert_eq!(
+        after["counts"]["datasets"], before["counts"]["datasets"],
+        "no dataset created"
+    );
+    let data = app.data(ARTICLE).await;
+    assert_eq!(
+        data["p"],
+        json!({
+            "title": "Police Responses to Trafficking",
+            "authors": ["Ada Lovelace", "Alan Turing"],
+            "url": "https://doi.org/10.5555/trafficking.2020.7",
+            "publishedOn": { "iso": "2020-05" },
+            "relatedDatasets": { "totalCount": 1, "edges": [{
+                "relationType": "REFERENCES",
+                "source": "DataCite",
+                "linkedOn": "2021-03-04",
+                "node": {
+                    "studyNumber": "20423",
+                    "doi": "10.3886/ICPSR20423.v1",
+                    "title": "Law Enforcement Response to Human Trafficking and the Implications for Victims in the United States, 2005",
+                    "version": "v1"
+                }
+            }] }
+        })
+    );
+    let dataset = app
+        .data(r#"{ dataset(studyNumber: "20423") { id relatedPublications { totalCount } } }"#)
+        .await;
+    assert_eq!(dataset["dataset"]["id"], json!(dataset_id));
+    assert_eq!(
+        dataset["dataset"]["relatedPublications"]["totalCount"], 2,
+        "NCJ 216547 and the new article"
+    );
+
+    // The article as Source: a SubType refines IsRelatedTo; a dataset known only by its DOI is
+    // created (titled by its DOI, with the ICPSR study number); a newer version's DOI of a demo
+    // study lands on that study; a plain-string Type and one Identifier object are read too.
+    let summary = scholix::import_str(&app.db, "more.jsonl", ARTICLE_TO_DATASETS)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        (summary.publications, summary.datasets, summary.links),
+        (0, 1, 2)
+    );
+    let data = app.data(ARTICLE).await;
+    let edges = data["p"]["relatedDatasets"]["edges"].as_array().unwrap();
+    let edge = |study: &str| {
+        edges
+            .iter()
+            .find(|e| e["node"]["studyNumber"] == study)
+            .unwrap_or_else(|| panic!("no link to {study}: {edges:#?}"))
+            .clone()
+    };
+    assert_eq!(edge("99901")["relationType"], "DOCUMENTS");
+    assert_eq!(edge("99901")["source"], "Crossref");
+    assert_eq!(
+        edge("99901")["node"],
+        json!({ "studyNumber": "99901", "doi": "10.3886/ICPSR99901.v1", "title": "10.3886/ICPSR99901.v1", "version": "v1" })
+    );
+    assert_eq!(
+        edge("35308")["relationType"],
+        "IS_SUPPLEMENTED_BY",
+        "dataset IsSupplementTo article: the article is supplemented by it"
+    );
+    assert_eq!(edge("35308")["node"]["doi"], "10.3886/ICPSR35308.v1");
+    let created = app
+        .data(r#"{ dataset(doi: "10.3886/ICPSR99901.v1") { releasedOn { iso } } }"#)
+        .await;
+    assert_eq!(created["dataset"]["releasedOn"]["iso"], "2019-11-02");
+}
+
+async fn scholix_reimport_changes_nothing(app: &TestApp) {
+    let array = format!(
+        "[\n{},\n{}\n]\n",
+        DATASET_TO_ARTICLE,
+        ARTICLE_TO_DATASETS.replace('\n', ",\n")
+    );
+    let first = scholix::import_str(&app.db, "links.json", &array)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((first.publications, first.datasets, first.links), (1, 1, 3));
+    let before = snapshot(app).await;
+    let again = scholix::import_str(&app.db, "links.json", &array)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(again, Default::default(), "nothing new on a re-import");
+    assert_eq!(snapshot(app).await, before);
+    // The same links as JSON Lines and as a ScholeXplorer API page: still nothing new.
+    let lines = format!("{DATASET_TO_ARTICLE}\n\n{ARTICLE_TO_DATASETS}\n");
+    let again = scholix::import_str(&app.db, "links.jsonl", &lines)
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default());
+    let page = format!(
+        r#"{{"currentPage":0,"totalLinks":3,"totalPages":1,"result":{}}}"#,
+        array.trim()
+    );
+    let again = scholix::import_str(&app.db, "page.json", &page)
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default());
+    assert_eq!(snapshot(app).await, before);
+}
+
+async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
+    let before = snapshot(app).await;
+    let literature_only = r#"{
+    "RelationshipType": {"Name": "References"},
+    "Source": {"Identifier": [{"ID": "10.5555/one", "IDScheme": "doi"}], "Type": {"Name": "literature"}},
+    "Target": {"Identifier": [{"ID": "10.5555/two", "IDScheme": "doi"}], "Type": {"Name": "literature"}}
+  }"#;
+    let file = format!("[\n  {DATASET_TO_ARTICLE},\n\n  {literature_only}\n]\n");
+    let err = scholix::import_str(&app.db, "links.json", &file)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ImportError::Record(_)), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("links.json:4: [1].Target.Type: \"literature\": "),
+        "the line where the record starts: {message}"
+    );
+    assert_eq!(
+        snapshot(app).await,
+        before,
+        "nothing from the first record was written"
+    );
+    let missing = app
+        .data(r#"{ publication(doi: "10.5555/trafficking.2020.7") { id } }"#)
+        .await;
+    assert_eq!(missing["publication"], Value::Null);
+
+    for (file, expected) in [
+        (
+            format!(
+                "{DATASET_TO_ARTICLE}\n{}",
+                DATASET_TO_ARTICLE.replace("2020-05", "May 2020")
+            ),
+            "t.jsonl:2: Target.PublicationDate: \"May 2020\" is not a date",
+        ),
+        (
+            format!(
+                "\n\n{}",
+                DATASET_TO_ARTICLE.replace("IsReferencedBy", "Likes")
+            ),
+            "t.jsonl:3: RelationshipType.Name: unknown relationship type \"Likes\"",
+        ),
+        (
+            DATASET_TO_ARTICLE.replace(
+                r#""Type":{"Name":"dataset"}"#,
+                r#""Type":{"Name":"software"}"#,
+            ),
+            "t.jsonl:1: Source.Type: \"software\": ",
+        ),
+        (
+            DATASET_TO_ARTICLE
+                .replace(r#""IDScheme":"doi","IDURL""#, r#""IDScheme":"ark","IDURL""#)
+                .replace("https://doi.org/10.3886/ICPSR20423.v1", "")
+                .replace("10.3886/icpsr20423.v1", "ark:/1234/x"),
+            "t.jsonl:1: Source.Identifier: no DOI or URL to find the work by (schemes: ark)",
+        ),
+        (
+            DATASET_TO_ARTICLE.replace("2021-03-04T10:11:12Z", "2021"),
+            "t.jsonl:1: LinkPublicationDate: \"2021\" is not a date like",
+        ),
+        (
+            format!("{DATASET_TO_ARTICLE}\n{{\"Source\": "),
+            "t.jsonl:2: record: EOF while parsing",
+        ),
+    ] {
+        let err = scholix::import_str(&app.db, "t.jsonl", &file)
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(expected),
+            "\n  got: {message}\n want: {expected}…"
+        );
+    }
+    assert_eq!(snapshot(app).await, before);
+}
+
+const RELATED: &str = r#"{ p: publication(ncjNumber: "216547") {
+    relatedDatasets { totalCount edges { relationType source linkedOn node { studyNumber } } } } }"#;
+
+async fn a_csv_sheet_links_existing_records(app: &TestApp) {
+    let before = snapshot(app).await;
+    let sheet = "\u{feff}Publication,Dataset,Relation Type,Source,Linked_On\r\n\
+        NCJ 216547,ICPSR 35308,References,\"Clawson, H. J. (curator, \"\"NIJ\"\")\",2024-01-15\r\n\
+        \r\n\
+        https://doi.org/10.1111/j.1745-9125.2003.tb00986.x,03151,is_referenced_by,,\r\n";
+    let summary = csv_links::import_str(&app.db, "sheet.csv", sheet)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let after = snapshot(app).await;
+    assert_eq!(after["counts"], before["counts"], "no record created");
+    let data = app.data(RELATED).await;
+    let edges = data["p"]["relatedDatasets"]["edges"].as_array().unwrap();
+    assert_eq!(data["p"]["relatedDatasets"]["totalCount"], 2);
+    let new = edges
+        .iter()
+        .find(|e| e["node"]["studyNumber"] == "35308")
+        .expect("a link to ICPSR 35308");
+    assert_eq!(
+        new,
+        &json!({ "relationType": "REFERENCES", "source": "Clawson, H. J. (curator, \"NIJ\")",
+                 "linkedOn": "2024-01-15", "node": { "studyNumber": "35308" } })
+    );
+    let by_doi = app
+        .data(
+            r#"{ publication(doi: "10.1111/j.1745-9125.2003.tb00986.x") {
+            relatedDatasets(relationType: [IS_REFERENCED_BY]) { nodes { studyNumber } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        by_doi["publication"]["relatedDatasets"]["nodes"],
+        json!([{ "studyNumber": "3151" }])
+    );
+    // The demo already links that article to ICPSR 3151 (REFERENCES): the row updates it.
+    assert_eq!(summary.links, 1, "one new link, one updated");
+    assert_eq!(
+        after["links"].as_i64().unwrap(),
+        before["links"].as_i64().unwrap() + 1
+    );
+    // Re-importing changes nothing.
+    let again = csv_links::import_str(&app.db, "sheet.csv", sheet)
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default());
+    assert_eq!(snapshot(app).await, after);
+}
+
+async fn a_bad_csv_row_names_its_line(app: &TestApp) {
+    let before = snapshot(app).await;
+    // Row 2 is fine and spans two lines (a quoted line break); row 3 names a missing study.
+    let sheet = "publication,dataset,relation_type,source\n\
+        216547,35308,IS_RELATED_TO,\"first line\nsecond line\"\n\
+        216547,99999,IS_RELATED_TO,x\n";
+    let err = csv_links::import_str(&app.db, "sheet.csv", sheet)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ImportError::Record(_)), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("sheet.csv:4: dataset: no dataset \"99999\""),
+        "{err}"
+    );
+    assert_eq!(snapshot(app).await, before, "row 2 was not written");
+
+    for (sheet, expected) in [
+        (
+            "publication,dataset,relation_type\n216547,20423,CITES\n",
+            "s.csv:2: relation_type: unknown relation type \"CITES\"",
+        ),
+        (
+            "publication,dataset,relation_type\nNCJ 999999,20423,REFERENCES\n",
+            "s.csv:2: publication: no publication \"999999\"",
+        ),
+        (
+            "publication,dataset,relation_type\nreport seven,20423,REFERENCES\n",
+            "s.csv:2: publication: \"report seven\" is not an NCJ number",
+        ),
+        (
+            "publication,dataset,relation_type,linked_on\n216547,20423,REFERENCES,15/01/2024\n",
+            "s.csv:2: linked_on: \"15/01/2024\" is not a YYYY-MM-DD date",
+        ),
+        (
+            "publication,dataset,relation_type\n216547,20423,REFERENCES,NIJ, 2024\n",
+            "s.csv:2: record: 5 fields, but the header has 3 columns",
+        ),
+        (
+            "publication,dataset,relation_type,linkedon,notes\n",
+            "s.csv:1: notes: unknown column",
+        ),
+        (
+            "publication,relation_type\n216547,REFERENCES\n",
+            "s.csv:1: dataset: missing column",
+        ),
+        (
+            "publication,dataset,relation_type\n\n216547,20423,\"REFERENCES\n",
+            "s.csv:3: record: a quoted field is never closed",
+        ),
+    ] {
+        let err = csv_links::import_str(&app.db, "s.csv", sheet)
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(expected),
+            "\n  got: {message}\n want: {expected}…"
+        );
+    }
+    assert_eq!(snapshot(app).await, before);
+}
