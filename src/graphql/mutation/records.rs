@@ -1,0 +1,211 @@
+//! One generic create / update / delete for the three record kinds: each kind says how its
+//! input applies to a draft and which upsert function writes it ([`Kind`]); the flow — ids,
+//! not-found, one transaction, user errors, the payload — is written once here.
+
+use std::future::Future;
+
+use async_graphql::{Context, ID, SimpleObject};
+use sea_orm::{
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use super::user_errors::{Code, UserError, UserErrors};
+use crate::db::Db;
+use crate::db::entities::Record;
+use crate::db::rows;
+use crate::graphql::errors::{ApiError, ApiResult};
+use crate::graphql::ids::global_id;
+use crate::import::edits::DeleteError;
+use crate::import::upsert::{Target, UpsertError};
+
+/// A record kind the API edits.
+pub trait Kind: Send + Sync + Sized + 'static {
+    /// The stored row.
+    type Model: Record;
+    /// Everything the write path needs to write one record.
+    type Draft: Send;
+    /// The GraphQL input's fields (create and update share them).
+    type Fields: Send;
+    /// How a delete treats what depends on the record (`()` when nothing has to be decided).
+    type Rules: Send;
+    type Payload: Send;
+    /// For messages: "publication".
+    const NAME: &'static str;
+
+    /// A draft for a new record (required fields empty, so that a missing one is reported).
+    fn blank() -> Self::Draft;
+
+    /// The stored record as a draft, to apply an update to.
+    fn load(
+        txn: &DatabaseTransaction,
+        row: Self::Model,
+    ) -> impl Future<Output = Result<Self::Draft, DbErr>> + Send;
+
+    /// Applies the input's fields to the draft, recording what is wrong with them; `editing` is
+    /// the record being updated (none on create).
+    fn apply(
+        txn: &DatabaseTransaction,
+        fields: Self::Fields,
+        draft: &mut Self::Draft,
+        errors: &mut UserErrors,
+        editing: Option<i64>,
+    ) -> impl Future<Output = Result<(), DbErr>> + Send;
+
+    /// Writes the draft through the upsert path; returns the record's id.
+    fn write(
+        txn: &DatabaseTransaction,
+        draft: Self::Draft,
+        target: Target,
+    ) -> impl Future<Output = Result<i64, UpsertError>> + Send;
+
+    /// Deletes the (existing) record and its search entry.
+    fn remove(
+        txn: &DatabaseTransaction,
+        id: i64,
+        rules: Self::Rules,
+    ) -> impl Future<Output = Result<(), DeleteError>> + Send;
+
+    fn payload(record: Option<Self::Model>, errors: Vec<UserError>) -> Self::Payload;
+}
+
+/// What a delete returns.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The global id of the deleted record; null when nothing was deleted.
+    pub deleted_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// The row of `R`'s table with this id, read inside the transaction.
+pub async fn row<R: Record>(txn: &DatabaseTransaction, id: i64) -> Result<Option<R>, DbErr> {
+    Ok(rows::by_ids::<R>(txn, &[id]).await?.remove(&id))
+}
+
+/// The record `id` (a global id of `R`'s table) names, or `None` with the reason recorded
+/// against `field`.
+pub async fn find<R: Record>(
+    txn: &DatabaseTransaction,
+    errors: &mut UserErrors,
+    field: &str,
+    id: &ID,
+    what: &str,
+) -> Result<Option<R>, DbErr> {
+    let Some(number) = errors.id(field, id, R::TABLE) else {
+        return Ok(None);
+    };
+    let found = row::<R>(txn, number).await?;
+    if found.is_none() {
+        errors.add(field, Code::NotFound, format!("no {what} has this id"));
+    }
+    Ok(found)
+}
+
+/// A fresh transaction for one mutation. On SQLite it takes the write lock at once (waiting up
+/// to the busy timeout), so that concurrent mutations queue instead of failing when a read
+/// transaction cannot be upgraded.
+pub async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(ctx
+        .data_unchecked::<Db>()
+        .conn
+        .begin_with_options(options)
+        .await?)
+}
+
+/// Rolls back and returns the user errors (nothing of the mutation is written).
+pub async fn rejected<T>(
+    txn: DatabaseTransaction,
+    errors: UserErrors,
+    payload: impl FnOnce(Vec<UserError>) -> T,
+) -> ApiResult<T> {
+    txn.rollback().await?;
+    Ok(payload(errors.into_vec()))
+}
+
+/// Creates a record (`id` none) or updates the record `id`, in one transaction.
+pub async fn save<K: Kind>(
+    ctx: &Context<'_>,
+    id: Option<&ID>,
+    fields: K::Fields,
+) -> ApiResult<K::Payload> {
+    let txn = begin(ctx).await?;
+    let mut errors = UserErrors::default();
+    let (target, mut draft) = match id {
+        None => (Target::New, K::blank()),
+        Some(id) => match find::<K::Model>(&txn, &mut errors, "id", id, K::NAME).await? {
+            Some(row) => (Target::Row(row.id()), K::load(&txn, row).await?),
+            None => return rejected(txn, errors, |e| K::payload(None, e)).await,
+        },
+    };
+    let editing = match target {
+        Target::Row(id) => Some(id),
+        _ => None,
+    };
+    K::apply(&txn, fields, &mut draft, &mut errors, editing).await?;
+    if !errors.is_empty() {
+        return rejected(txn, errors, |e| K::payload(None, e)).await;
+    }
+    let id = match K::write(&txn, draft, target).await {
+        Ok(id) => id,
+        Err(err) => {
+            errors.refused(err)?;
+            return rejected(txn, errors, |e| K::payload(None, e)).await;
+        }
+    };
+    let saved = row::<K::Model>(&txn, id).await?;
+    txn.commit().await?;
+    Ok(K::payload(saved, Vec::new()))
+}
+
+/// Deletes the record `id` under `rules`, in one transaction.
+pub async fn delete<K: Kind>(
+    ctx: &Context<'_>,
+    id: &ID,
+    rules: K::Rules,
+) -> ApiResult<DeletePayload> {
+    let refused = |user_errors| DeletePayload {
+        deleted_id: None,
+        user_errors,
+    };
+    let txn = begin(ctx).await?;
+    let mut errors = UserErrors::default();
+    let Some(row) = find::<K::Model>(&txn, &mut errors, "id", id, K::NAME).await? else {
+        return rejected(txn, errors, refused).await;
+    };
+    match K::remove(&txn, row.id(), rules).await {
+        Ok(()) => {}
+        Err(DeleteError::Db(err)) => return Err(ApiError::from(err)),
+        Err(DeleteError::HasSubunits(n)) => errors.add(
+            "onSubunits",
+            Code::InUse,
+            format!(
+                "the {} has {n} subunit(s); set onSubunits: REPARENT to move them up to its parent",
+                K::NAME
+            ),
+        ),
+        Err(DeleteError::HasCredits(n)) => errors.add(
+            "onCredits",
+            Code::InUse,
+            format!(
+                "the {} is credited {n} time(s); set onCredits: REMOVE to remove those credits",
+                K::NAME
+            ),
+        ),
+        Err(DeleteError::NameClash(name)) => errors.add(
+            "onSubunits",
+            Code::Taken,
+            format!("its subunit \"{name}\" would sit next to another producer of that name"),
+        ),
+    }
+    if !errors.is_empty() {
+        return rejected(txn, errors, refused).await;
+    }
+    txn.commit().await?;
+    Ok(DeletePayload {
+        deleted_id: Some(global_id(K::Model::TABLE, row.id())),
+        user_errors: Vec::new(),
+    })
+}

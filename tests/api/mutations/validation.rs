@@ -1,0 +1,154 @@
+//! User errors: missing titles, bad dates, taken keys, unknown or wrong ids, producers still in
+//! use — each reported on its field with a code, and nothing of the mutation written.
+
+use serde_json::{Value, json};
+use studygraph::auth::Scope;
+
+use super::{counts, errors, key, mutate};
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(user_errors_write_nothing);
+
+async fn user_errors_write_nothing(app: &TestApp) {
+    let writer = key(app, "loader", Scope::Write).await;
+    let before = counts(app).await;
+    let publication = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let doj = app.id_of(r#"producer(name: "DOJ")"#).await;
+    let nij = app.id_of(r#"producer(name: "NIJ")"#).await;
+    let ojp = app.id_of(r#"producer(name: "OJP")"#).await;
+    // Publication:999999 and Dataset:999999, which do not exist.
+    let (no_publication, no_dataset) = ("UHVibGljYXRpb246OTk5OTk5", "RGF0YXNldDo5OTk5OTk");
+    let cases = [
+        (
+            "createPublication",
+            json!({ "ncjNumber": "999002" }),
+            vec!["title:BLANK"],
+        ),
+        (
+            "createPublication",
+            json!({ "title": "  ", "publishedOn": "Oct 2006" }),
+            vec!["title:BLANK", "publishedOn:INVALID"],
+        ),
+        (
+            "createPublication",
+            json!({ "title": "Copy", "ncjNumber": "NCJ 216547" }),
+            vec!["ncjNumber:TAKEN"],
+        ),
+        (
+            "createDataset",
+            json!({ "title": "Copy", "doi": "https://doi.org/10.3886/icpsr20423.V1" }),
+            vec!["doi:TAKEN"],
+        ),
+        (
+            "createDataset",
+            json!({ "title": "Backwards", "timePeriod": { "start": 2010, "end": 2001 } }),
+            vec!["timePeriod:INVALID"],
+        ),
+        (
+            "createProducer",
+            json!({ "name": "national institute of justice", "parentId": ojp }),
+            vec!["name:TAKEN"],
+        ),
+        (
+            "updatePublication",
+            json!({ "id": publication, "title": "Renamed", "publishedOn": "2006-13" }),
+            vec!["publishedOn:INVALID"],
+        ),
+        (
+            "updatePublication",
+            json!({ "id": dataset, "title": "Renamed" }),
+            vec!["id:INVALID"],
+        ),
+        (
+            "updatePublication",
+            json!({ "id": no_publication, "title": "Renamed" }),
+            vec!["id:NOT_FOUND"],
+        ),
+        (
+            "deleteDataset",
+            json!({ "id": no_dataset }),
+            vec!["id:NOT_FOUND"],
+        ),
+        (
+            "linkDataset",
+            json!({ "publicationId": publication, "datasetId": no_dataset, "linkedOn": "May 2024" }),
+            vec!["datasetId:NOT_FOUND", "linkedOn:INVALID"],
+        ),
+        (
+            "creditProducer",
+            json!({ "publicationId": publication, "datasetId": dataset, "producerId": doj, "role": "FUNDER" }),
+            vec![":INVALID"],
+        ),
+        (
+            "deleteProducer",
+            json!({ "id": doj }),
+            vec!["onSubunits:IN_USE"],
+        ),
+        (
+            "deleteProducer",
+            json!({ "id": nij }),
+            vec!["onCredits:IN_USE"],
+        ),
+    ];
+    for (field, input, expected) in cases {
+        let selection = match field {
+            "deleteProducer" | "deleteDataset" => "deletedId",
+            "linkDataset" | "creditProducer" => "publication { id }",
+            _ if field.ends_with("Dataset") => "dataset { id }",
+            _ if field.ends_with("Producer") => "producer { id }",
+            _ => "publication { id }",
+        };
+        let payload = mutate(app, &writer, field, input.clone(), selection).await;
+        assert_eq!(errors(&payload), expected, "{field} {input}");
+        let object = payload
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| *k != "userErrors");
+        assert_eq!(
+            object.unwrap().1,
+            &Value::Null,
+            "{field}: no object with user errors"
+        );
+    }
+
+    // A valid change and a taken key in one update: neither is written.
+    let input = json!({ "title": "Other", "ncjNumber": "999003" });
+    let other = mutate(
+        app,
+        &writer,
+        "createPublication",
+        input,
+        "publication { id }",
+    )
+    .await;
+    let other = other["publication"]["id"].as_str().unwrap().to_owned();
+    let clash = json!({ "id": other, "title": "Changed", "ncjNumber": "216547" });
+    let refused = mutate(
+        app,
+        &writer,
+        "updatePublication",
+        clash,
+        "publication { id }",
+    )
+    .await;
+    assert_eq!(errors(&refused), ["ncjNumber:TAKEN"]);
+    let read =
+        format!(r#"{{ node(id: "{other}") {{ ... on Publication {{ title ncjNumber }} }} }}"#);
+    let kept = app.data(&read).await;
+    assert_eq!(
+        kept["node"],
+        json!({ "title": "Other", "ncjNumber": "999003" })
+    );
+    mutate(
+        app,
+        &writer,
+        "deletePublication",
+        json!({ "id": other }),
+        "deletedId",
+    )
+    .await;
+    assert_eq!(counts(app).await, before, "nothing was written");
+}
