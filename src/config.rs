@@ -25,8 +25,28 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Create, list or revoke API keys (mutations need a `write` key).
+    #[command(name = "apikey", subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a deterministic synthetic graph in the native format (for benchmarks and scale tests).
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        publications: usize,
+        #[arg(long, default_value_t = 200)]
+        datasets: usize,
+        #[arg(long, default_value_t = 50)]
+        producers: usize,
+        /// Publication↔dataset links (default: two per publication).
+        #[arg(long)]
+        links: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -42,7 +62,34 @@ pub enum Command {
         /// Files to load, in order, in one transaction.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Load the valid records and write the rejected ones, with their reasons, to
+        /// `--rejects` (native format); the exit code is still non-zero when any was rejected.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Where `--skip-invalid` writes rejected records (default: FIRST_FILE.rejected.jsonl).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
     },
+    /// Write the whole graph: native JSON Lines (which `import` reads back into the same graph)
+    /// or one Scholix v3 link package per publication-dataset link.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Native)]
+        format: ExportFormat,
+        /// Write to this file (complete or not at all) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Formats `export` writes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// studygraph's JSON Lines, as `import` reads them (docs/import-format.md).
+    Native,
+    /// Scholix v3 link information packages, one JSON object per line.
+    Scholix,
 }
 
 /// Formats `import` reads.
@@ -52,6 +99,10 @@ pub enum ImportFormat {
     Native,
     /// Project Open Data v1.1 `data.json`, as US federal agencies publish it.
     DcatUs,
+    /// Scholix v3 publication-dataset links: JSON Lines, a JSON array or a ScholeXplorer page.
+    Scholix,
+    /// A CSV link sheet: publication, dataset, relation_type[, source, linked_on] columns.
+    Csv,
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -83,6 +134,9 @@ pub struct ServeArgs {
     /// Load the demo data into the database if it is empty (always done for the default database).
     #[arg(long)]
     pub demo: bool,
+    /// Queries need an API key too (any scope); without this flag only mutations do.
+    #[arg(long, env = "STUDYGRAPH_REQUIRE_KEY_FOR_READS")]
+    pub require_key_for_reads: bool,
 }
 
 impl Default for ServeArgs {
@@ -91,6 +145,45 @@ impl Default for ServeArgs {
             listen: ([127, 0, 0, 1], 8000).into(),
             database: DatabaseArgs::default(),
             demo: false,
+            require_key_for_reads: false,
+        }
+    }
+}
+
+/// `apikey`: manage the keys clients send as `Authorization: Bearer KEY`.
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (only this once; only its hash is stored).
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// A unique name saying who or what uses the key.
+        #[arg(long)]
+        name: String,
+        /// `read` (queries, when the server requires keys for them) or `write` (mutations too).
+        #[arg(long, value_enum, default_value = "read")]
+        scope: crate::auth::Scope,
+    },
+    /// List the keys: name, scope, prefix, when created and revoked.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key by name (it stops working at once; the record stays).
+    Revoke {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+impl ApiKeyCommand {
+    pub fn database(&self) -> &DatabaseArgs {
+        match self {
+            Self::Create { database, .. }
+            | Self::List { database }
+            | Self::Revoke { database, .. } => database,
         }
     }
 }

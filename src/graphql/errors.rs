@@ -9,6 +9,10 @@ use async_graphql::ErrorExtensions;
 #[derive(Debug, Clone)]
 pub enum ApiError {
     BadUserInput(String),
+    /// No API key, or one that is not valid (or revoked).
+    Unauthenticated(String),
+    /// A valid API key whose scope does not allow the operation.
+    Forbidden(String),
     /// The cause, for logs only; clients see "internal error".
     Internal(String),
 }
@@ -27,7 +31,9 @@ impl ApiError {
 
     pub fn message(&self) -> &str {
         match self {
-            Self::BadUserInput(message) => message,
+            Self::BadUserInput(message)
+            | Self::Unauthenticated(message)
+            | Self::Forbidden(message) => message,
             Self::Internal(_) => "internal error",
         }
     }
@@ -35,6 +41,8 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::Internal(_) => "INTERNAL",
         }
     }

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod filters;
 pub mod ids;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod schema;
 pub mod search;

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, playground};
+use crate::auth::{self, Caller};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -53,11 +54,52 @@ fn refuse(status: StatusCode, media: &'static str, code: &str, message: &str) ->
         .into_response()
 }
 
+/// Who sends the request, from its `Authorization` header (one query, only when it is sent).
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: &'static str,
+) -> Result<Caller, Response> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or(""));
+    let internal = |err: sea_orm::DbErr| {
+        tracing::error!(%err, "cannot check an API key");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            media,
+            "INTERNAL",
+            "internal error",
+        )
+    };
+    let caller = auth::identify(&state.db.conn, header)
+        .await
+        .map_err(internal)?;
+    if state.options.require_key_for_reads && !caller.is_authenticated() {
+        let message = match &caller {
+            Caller::Rejected(reason) => reason,
+            _ => "this server needs an API key for every request: `Authorization: Bearer <key>`",
+        };
+        let mut response = refuse(StatusCode::UNAUTHORIZED, media, "UNAUTHENTICATED", message);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Err(response);
+    }
+    Ok(caller)
+}
+
 async fn execute(
     state: &AppState,
     media: &'static str,
+    headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
+    let caller = match caller(state, headers, media).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let request = request.data(caller);
     let response = crate::graphql::execute(&state.schema, &state.db, request).await;
     // A request error (unparsable or invalid document) has no data and no error paths.
     let request_error = response.data == async_graphql::Value::Null
@@ -147,7 +189,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
-    execute(&state, media, request).await
+    execute(&state, media, &headers, request).await
 }
 
 pub async fn get(
@@ -185,7 +227,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, media, request).await
+    execute(&state, media, &headers, request).await
 }
 
 /// Whether the operation the request would run is a mutation (GET must not run one).

@@ -16,11 +16,12 @@ use crate::graphql::schema::AppSchema;
 /// Largest request body accepted (larger ones get 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What every handler shares: the schema (built once) and the database.
+/// What every handler shares: the schema (built once), the database and the options.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
     pub db: Db,
+    pub options: crate::AppOptions,
 }
 
 pub fn router(state: AppState) -> Router {

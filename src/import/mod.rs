@@ -2,8 +2,11 @@
 //! transaction per run: a bad record stops the run with `FILE:LINE: field: reason` and leaves
 //! the database as it was.
 
+pub mod csv_links;
 pub mod dcat;
+pub mod edits;
 pub mod native;
+pub mod scholix;
 pub mod upsert;
 
 use std::fmt;
@@ -38,7 +41,9 @@ impl fmt::Display for Summary {
 }
 
 /// The format of a file from its first non-blank characters: a DCAT-US catalog is one JSON
-/// object with a `dataset` array (or an array of datasets); native files are one record per line.
+/// object with a `dataset` array (or an array of datasets); native files are one record per line;
+/// Scholix links have `RelationshipType` and `Source`; a CSV link sheet's header names
+/// `publication` and `dataset` columns.
 pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::ImportFormat> {
     use crate::config::ImportFormat;
     use std::io::Read;
@@ -49,6 +54,11 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
     let head = String::from_utf8_lossy(&head[..read]);
     let text = head.trim_start_matches('\u{feff}').trim_start();
     let first_line = text.lines().next().unwrap_or("");
+    // Scholix links (JSON Lines, an array or an API page) first: their
+    // `"Type": {"Name": "dataset"}` would pass for a DCAT-US catalog.
+    if text.contains("\"RelationshipType\"") && text.contains("\"Source\"") {
+        return Ok(ImportFormat::Scholix);
+    }
     if text.starts_with('[')
         || first_line.contains("\"conformsTo\"")
         || first_line.contains("\"dataset\"")
@@ -62,8 +72,14 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
         // A pretty-printed JSON document, not JSON Lines.
         return Ok(ImportFormat::DcatUs);
     }
+    // A CSV link sheet: a header row naming the publication and dataset columns.
+    let header = first_line.to_ascii_lowercase();
+    if !text.starts_with(['{', '[']) && header.contains("publication") && header.contains("dataset")
+    {
+        return Ok(ImportFormat::Csv);
+    }
     anyhow::bail!(
-        "{}: cannot tell the format; pass --format native or --format dcat-us",
+        "{}: cannot tell the format; pass --format native, dcat-us, scholix or csv",
         path.display()
     )
 }

@@ -122,56 +122,180 @@ pub enum ImportError {
     Db(#[from] sea_orm::DbErr),
 }
 
-/// Loads files in order, all in one transaction.
-pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
-    let mut inputs = Vec::with_capacity(files.len());
-    for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        inputs.push((file.display().to_string(), text));
-    }
-    let txn = db.conn.begin().await?;
-    let mut summary = Summary::default();
-    for (name, text) in &inputs {
-        load_into(&txn, name, text, &mut summary).await?;
-    }
-    txn.commit().await?;
-    Ok(summary)
+/// How a run treats records it cannot load.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Load the other records and report the bad ones, instead of stopping at the first.
+    pub skip_invalid: bool,
+}
+
+/// A record left out of a `skip_invalid` run: where, why, and the line itself.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub line: usize,
+    pub field: String,
+    pub reason: String,
+    pub record: String,
+}
+
+/// What a run wrote and what it left out.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Loads files in order, all in one transaction, streaming them line by line.
+pub async fn import_files(
+    db: &Db,
+    files: &[PathBuf],
+    options: ImportOptions,
+) -> anyhow::Result<Outcome> {
+    use std::io::BufRead;
+    upsert::with_path_cache(async {
+        let txn = db.conn.begin().await?;
+        let mut run = Run::new(options);
+        for file in files {
+            let name = file.display().to_string();
+            let reader =
+                std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
+            for (index, line) in std::io::BufReader::new(reader).lines().enumerate() {
+                let line =
+                    line.with_context(|| format!("{name}:{}: cannot read the line", index + 1))?;
+                run.load_line(&txn, &name, index + 1, &line).await?;
+            }
+        }
+        txn.commit().await?;
+        run.finish();
+        Ok(Outcome {
+            summary: run.summary,
+            rejected: run.rejected,
+        })
+    })
+    .await
 }
 
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
-    let txn = db.conn.begin().await?;
-    let mut summary = Summary::default();
-    load_into(&txn, name, text, &mut summary).await?;
-    txn.commit().await?;
-    Ok(summary)
+    upsert::with_path_cache(async {
+        let txn = db.conn.begin().await?;
+        let mut run = Run::new(ImportOptions::default());
+        for (index, line) in text.lines().enumerate() {
+            run.load_line(&txn, name, index + 1, line).await?;
+        }
+        txn.commit().await?;
+        Ok(run.summary)
+    })
+    .await
 }
 
-async fn load_into(
-    txn: &DatabaseTransaction,
-    name: &str,
-    text: &str,
-    summary: &mut Summary,
-) -> Result<(), ImportError> {
-    for (index, line) in text.lines().enumerate() {
+/// One import run: its counts, its rejects, and progress logging.
+struct Run {
+    options: ImportOptions,
+    summary: Summary,
+    rejected: Vec<Rejected>,
+    records: usize,
+    started: std::time::Instant,
+}
+
+/// Records between two progress lines in the log.
+const PROGRESS_EVERY: usize = 50_000;
+
+impl Run {
+    fn new(options: ImportOptions) -> Self {
+        Self {
+            options,
+            summary: Summary::default(),
+            rejected: Vec::new(),
+            records: 0,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    async fn load_line(
+        &mut self,
+        txn: &DatabaseTransaction,
+        name: &str,
+        line_no: usize,
+        line: &str,
+    ) -> Result<(), ImportError> {
         if line.trim().is_empty() {
-            continue;
+            return Ok(());
+        }
+        self.records += 1;
+        if self.records.is_multiple_of(PROGRESS_EVERY) {
+            let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            tracing::info!(
+                records = self.records,
+                per_second = rate.round(),
+                "importing"
+            );
         }
         let at = |field: String, reason: String| RecordError {
             file: name.to_owned(),
-            line: index + 1,
+            line: line_no,
             field,
             reason,
         };
-        let record = parse_line(line).map_err(|(field, reason)| at(field, reason))?;
-        match apply(txn, record, summary).await {
-            Ok(()) => {}
-            Err(UpsertError::Invalid { field, reason }) => return Err(at(field, reason).into()),
-            Err(UpsertError::Db(err)) => return Err(err.into()),
+        let outcome = match parse_line(line) {
+            Err((field, reason)) => Err(at(field, reason)),
+            Ok(record) if self.options.skip_invalid => {
+                // A savepoint per record: a bad record's partial writes go, the rest stays.
+                let savepoint = txn.begin().await?;
+                match apply(&savepoint, record, &mut self.summary).await {
+                    Ok(()) => {
+                        savepoint.commit().await?;
+                        Ok(())
+                    }
+                    Err(err) => {
+                        savepoint.rollback().await?;
+                        Err(into_record_error(err, at)?)
+                    }
+                }
+            }
+            Ok(record) => match apply(txn, record, &mut self.summary).await {
+                Ok(()) => Ok(()),
+                Err(err) => Err(into_record_error(err, at)?),
+            },
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) if self.options.skip_invalid => {
+                self.rejected.push(Rejected {
+                    file: error.file,
+                    line: error.line,
+                    field: error.field,
+                    reason: error.reason,
+                    record: line.to_owned(),
+                });
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
         }
     }
-    Ok(())
+
+    fn finish(&self) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let rate = self.records as f64 / seconds.max(0.001);
+        tracing::info!(
+            records = self.records,
+            seconds = format!("{seconds:.1}"),
+            per_second = rate.round(),
+            "import done"
+        );
+    }
+}
+
+/// A record's own problem becomes a located error; a database failure stops the run.
+fn into_record_error(
+    err: UpsertError,
+    at: impl Fn(String, String) -> RecordError,
+) -> Result<RecordError, ImportError> {
+    match err {
+        UpsertError::Invalid { field, reason } => Ok(at(field, reason)),
+        UpsertError::Db(err) => Err(err.into()),
+    }
 }
 
 /// Parses one line; the error is `(field path, reason)`.

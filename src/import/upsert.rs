@@ -35,6 +35,36 @@ pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> UpsertErr
 
 type Result<T> = std::result::Result<T, UpsertError>;
 
+/// The start of the reason given when a natural key (or a producer's name under its parent)
+/// belongs to another record than the one being written; the API reports it as `TAKEN`.
+pub const TAKEN: &str = "already belongs to another";
+
+/// Which row a write goes to. Importers upsert by natural key; the API creates new records and
+/// edits records by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The record a natural key names, else this fallback row, else a new one.
+    ByKey(Option<i64>),
+    /// A new record: a natural key another record has is an error.
+    New,
+    /// This existing record: a natural key another record has is an error. Its producer
+    /// credits are left as they are (the API edits them one by one).
+    Row(i64),
+}
+
+impl Target {
+    /// The row to write, given the record the input's natural keys name (and by which field).
+    fn row(self, named: Option<(i64, &str)>, what: &str) -> Result<Option<i64>> {
+        match (self, named) {
+            (Self::ByKey(fallback), named) => Ok(named.map(|(id, _)| id).or(fallback)),
+            (Self::New, None) => Ok(None),
+            (Self::Row(id), None) => Ok(Some(id)),
+            (Self::Row(id), Some((other, _))) if other == id => Ok(Some(id)),
+            (_, Some((_, field))) => Err(invalid(field, format!("{TAKEN} {what}"))),
+        }
+    }
+}
+
 pub struct ProducerInput {
     pub name: String,
     pub abbreviation: Option<String>,
@@ -108,7 +138,10 @@ pub async fn resolve_producer(
     field: &str,
     path: &str,
 ) -> Result<producer::Model> {
-    lookup::producer_by_path(txn, path)
+    if let Some(found) = cached_path(path) {
+        return Ok(found);
+    }
+    let found = lookup::producer_by_path(txn, path)
         .await
         .map_err(|err| match err {
             ProducerLookupError::NotFound(prefix) => invalid(
@@ -120,7 +153,32 @@ pub async fn resolve_producer(
                 format!("\"{name}\" names {candidates} producers; give the path from the root"),
             ),
             ProducerLookupError::Db(err) => UpsertError::Db(err),
-        })
+        })?;
+    let _ =
+        PRODUCER_PATHS.try_with(|cache| cache.borrow_mut().insert(path.to_owned(), found.clone()));
+    Ok(found)
+}
+
+tokio::task_local! {
+    /// Producer paths already resolved in this import run (the same few paths recur on most
+    /// records). Set by an importer around its run; cleared whenever a producer is written.
+    static PRODUCER_PATHS: std::cell::RefCell<std::collections::HashMap<String, producer::Model>>;
+}
+
+/// Runs `work` (one import run) with a cache of resolved producer paths.
+pub async fn with_path_cache<F: std::future::Future>(work: F) -> F::Output {
+    PRODUCER_PATHS.scope(Default::default(), work).await
+}
+
+fn cached_path(path: &str) -> Option<producer::Model> {
+    PRODUCER_PATHS
+        .try_with(|cache| cache.borrow().get(path).cloned())
+        .ok()
+        .flatten()
+}
+
+fn forget_paths() {
+    let _ = PRODUCER_PATHS.try_with(|cache| cache.borrow_mut().clear());
 }
 
 /// Inserts or updates the producer `name` under its parent. Returns its id and whether it is new.
@@ -129,9 +187,21 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
         Some(path) => Some(resolve_producer(txn, "parent", path).await?.id),
         None => None,
     };
-    let existing = same_producer(txn, &input, parent).await?;
+    producer_under(txn, input, parent, Target::ByKey(None)).await
+}
+
+/// [`producer`] under the parent with id `parent` (`input.parent` is not read), written to
+/// `target`.
+pub async fn producer_under(
+    txn: &DatabaseTransaction,
+    input: ProducerInput,
+    parent: Option<i64>,
+    target: Target,
+) -> Result<(i64, bool)> {
+    let named = same_producer(txn, &input, parent).await?;
+    let existing = target.row(named.map(|p| (p.id, "name")), "producer under this parent")?;
     let model = producer::ActiveModel {
-        id: existing.as_ref().map_or(NotSet, |p| Set(p.id)),
+        id: existing.map_or(NotSet, Set),
         parent_id: Set(parent),
         parent_key: Set(parent.unwrap_or(0)),
         name_key: Set(input.name.to_lowercase()),
@@ -145,7 +215,9 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
         Some(_) => (model.update(txn).await?.id, false),
         None => (model.insert(txn).await?.id, true),
     };
-    replace_list(txn, ValueList::ProducerAliases, id, &input.aliases).await?;
+    let fresh = created;
+    forget_paths();
+    replace_list(txn, fresh, ValueList::ProducerAliases, id, &input.aliases).await?;
     search::refresh(txn, Table::Producer, id).await?;
     Ok((id, created))
 }
@@ -188,6 +260,15 @@ pub async fn publication(
     txn: &DatabaseTransaction,
     input: PublicationInput,
 ) -> Result<(i64, bool)> {
+    publication_to(txn, input, Target::ByKey(None)).await
+}
+
+/// [`publication`] written to `target`.
+pub async fn publication_to(
+    txn: &DatabaseTransaction,
+    input: PublicationInput,
+    target: Target,
+) -> Result<(i64, bool)> {
     if input.ncj_number.is_none() && input.doi.is_none() && input.title.trim().is_empty() {
         return Err(invalid("title", "must not be empty"));
     }
@@ -199,6 +280,7 @@ pub async fn publication(
         ],
     )
     .await?;
+    let existing = target.row(existing, "publication")?;
     let credits = resolve_credits(txn, &input.producers).await?;
     let date = input.published_on;
     let model = publication::ActiveModel {
@@ -220,13 +302,30 @@ pub async fn publication(
         url: Set(input.url),
         synthetic: Set(input.synthetic),
     };
+    let fresh = existing.is_none();
     let id = match existing {
         Some(_) => model.update(txn).await?.id,
         None => model.insert(txn).await?.id,
     };
-    replace_list(txn, ValueList::PublicationAuthors, id, &input.authors).await?;
-    replace_list(txn, ValueList::PublicationSubjects, id, &input.subjects).await?;
-    replace_credits(txn, CreditTable::Publication, id, &credits).await?;
+    replace_list(
+        txn,
+        fresh,
+        ValueList::PublicationAuthors,
+        id,
+        &input.authors,
+    )
+    .await?;
+    replace_list(
+        txn,
+        fresh,
+        ValueList::PublicationSubjects,
+        id,
+        &input.subjects,
+    )
+    .await?;
+    if !matches!(target, Target::Row(_)) {
+        replace_credits(txn, fresh, CreditTable::Publication, id, &credits).await?;
+    }
     search::refresh(txn, Table::Publication, id).await?;
     Ok((id, existing.is_none()))
 }
@@ -244,6 +343,15 @@ pub async fn dataset_or(
     input: DatasetInput,
     fallback: Option<i64>,
 ) -> Result<(i64, bool)> {
+    dataset_to(txn, input, Target::ByKey(fallback)).await
+}
+
+/// [`dataset`] written to `target`.
+pub async fn dataset_to(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+    target: Target,
+) -> Result<(i64, bool)> {
     let existing = find_existing::<dataset::Model>(
         txn,
         &[
@@ -251,8 +359,8 @@ pub async fn dataset_or(
             ("doi", "doi", input.doi.as_deref()),
         ],
     )
-    .await?
-    .or(fallback);
+    .await?;
+    let existing = target.row(existing, "dataset")?;
     if let (Some(start), Some(end)) = input.time_period
         && start > end
     {
@@ -281,20 +389,31 @@ pub async fn dataset_or(
         url: Set(input.url),
         synthetic: Set(input.synthetic),
     };
+    let fresh = existing.is_none();
     let id = match existing {
         Some(_) => model.update(txn).await?.id,
         None => model.insert(txn).await?.id,
     };
-    replace_list(txn, ValueList::DatasetSubjects, id, &input.subjects).await?;
+    replace_list(txn, fresh, ValueList::DatasetSubjects, id, &input.subjects).await?;
     replace_list(
         txn,
+        fresh,
         ValueList::DatasetCoverage,
         id,
         &input.geographic_coverage,
     )
     .await?;
-    replace_list(txn, ValueList::DatasetDataTypes, id, &input.data_types).await?;
-    replace_credits(txn, CreditTable::Dataset, id, &credits).await?;
+    replace_list(
+        txn,
+        fresh,
+        ValueList::DatasetDataTypes,
+        id,
+        &input.data_types,
+    )
+    .await?;
+    if !matches!(target, Target::Row(_)) {
+        replace_credits(txn, fresh, CreditTable::Dataset, id, &credits).await?;
+    }
     search::refresh(txn, Table::Dataset, id).await?;
     Ok((id, existing.is_none()))
 }
@@ -345,12 +464,12 @@ pub async fn link(txn: &DatabaseTransaction, input: LinkInput) -> Result<bool> {
     Ok(!exists)
 }
 
-/// The id of the record matching the first given key; a record matching one key while another
-/// key names a different record is a conflict.
+/// The id of the record matching the first given key, and that key's field; a record matching
+/// one key while another key names a different record is a conflict.
 async fn find_existing<R: crate::db::entities::Record>(
     txn: &DatabaseTransaction,
     keys: &[(&'static str, &'static str, Option<&str>)],
-) -> Result<Option<i64>> {
+) -> Result<Option<(i64, &'static str)>> {
     let mut found: Option<(i64, &str)> = None;
     for (field, column, value) in keys {
         let Some(value) = value else { continue };
@@ -367,7 +486,7 @@ async fn find_existing<R: crate::db::entities::Record>(
             }
         }
     }
-    Ok(found.map(|(id, _)| id))
+    Ok(found)
 }
 
 async fn resolve_credits(
@@ -390,19 +509,23 @@ async fn resolve_credits(
 
 async fn replace_credits(
     txn: &DatabaseTransaction,
+    fresh: bool,
     table: CreditTable,
     owner: i64,
     credits: &[(i64, String)],
 ) -> Result<()> {
     let (name, owner_column, _) = table.table();
-    let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("DELETE FROM ")
-        .push(name)
-        .push(" WHERE ")
-        .push(owner_column)
-        .push(" = ")
-        .bind(owner);
-    txn.execute_raw(sql.build()).await?;
+    // A row inserted in this run has nothing to replace.
+    if !fresh {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("DELETE FROM ")
+            .push(name)
+            .push(" WHERE ")
+            .push(owner_column)
+            .push(" = ")
+            .bind(owner);
+        txn.execute_raw(sql.build()).await?;
+    }
     if credits.is_empty() {
         return Ok(());
     }
@@ -428,19 +551,23 @@ async fn replace_credits(
 /// Replaces an owner's list (empty strings dropped, duplicates kept once, order kept).
 async fn replace_list(
     txn: &DatabaseTransaction,
+    fresh: bool,
     list: ValueList,
     owner: i64,
     values: &[String],
 ) -> Result<()> {
     let (table, owner_column) = list.table();
-    let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("DELETE FROM ")
-        .push(table)
-        .push(" WHERE ")
-        .push(owner_column)
-        .push(" = ")
-        .bind(owner);
-    txn.execute_raw(sql.build()).await?;
+    // A row inserted in this run has nothing to replace.
+    if !fresh {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("DELETE FROM ")
+            .push(table)
+            .push(" WHERE ")
+            .push(owner_column)
+            .push(" = ")
+            .bind(owner);
+        txn.execute_raw(sql.build()).await?;
+    }
     let mut kept: Vec<&str> = Vec::with_capacity(values.len());
     for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
         if !kept.contains(&value) {
@@ -467,4 +594,114 @@ async fn replace_list(
     }
     txn.execute_raw(sql.build()).await?;
     Ok(())
+}
+
+/// Finds the publication `input` names, by DOI, then NCJ number, then URL (among publications
+/// without a DOI when `input` has one), and returns it unchanged; creates it from `input` when
+/// nothing matches. For link importers (Scholix) that describe the linked works only briefly: an
+/// existing record is linked, never overwritten. Returns the id and whether it is new.
+pub async fn find_or_create_publication(
+    txn: &DatabaseTransaction,
+    input: PublicationInput,
+) -> Result<(i64, bool)> {
+    let found = first_match::<publication::Model>(
+        txn,
+        &[
+            ("doi", input.doi.as_deref()),
+            ("ncj_number", input.ncj_number.as_deref()),
+        ],
+        input.url.as_deref(),
+    )
+    .await?;
+    match found {
+        Some(id) => Ok((id, false)),
+        None => publication(txn, input).await,
+    }
+}
+
+/// [`find_or_create_publication`] for datasets: by DOI, then study number, then URL.
+pub async fn find_or_create_dataset(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+) -> Result<(i64, bool)> {
+    let found = first_match::<dataset::Model>(
+        txn,
+        &[
+            ("doi", input.doi.as_deref()),
+            ("study_number", input.study_number.as_deref()),
+        ],
+        input.url.as_deref(),
+    )
+    .await?;
+    match found {
+        Some(id) => Ok((id, false)),
+        None => dataset(txn, input).await,
+    }
+}
+
+/// The id of the first record matching one of `keys` (in order), else the oldest record with
+/// exactly this `url` (only among records without a DOI when a DOI key was given, so that a URL
+/// never lands on a work with another DOI).
+async fn first_match<R: crate::db::entities::Record>(
+    txn: &DatabaseTransaction,
+    keys: &[(&'static str, Option<&str>)],
+    url: Option<&str>,
+) -> Result<Option<i64>> {
+    for (column, value) in keys {
+        let Some(value) = value else { continue };
+        if let Some(row) = lookup::by_key::<R>(txn, column, value).await? {
+            return Ok(Some(row.id()));
+        }
+    }
+    let Some(url) = url else { return Ok(None) };
+    let has_doi = keys
+        .iter()
+        .any(|(column, value)| *column == "doi" && value.is_some());
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT id FROM ")
+        .push(R::TABLE.name())
+        .push(" WHERE url = ")
+        .bind(url.to_owned());
+    if has_doi {
+        sql.push(" AND doi IS NULL");
+    }
+    sql.push(" ORDER BY id LIMIT 1");
+    match txn.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
+        None => Ok(None),
+    }
+}
+
+/// [`link`] between records already found by id: inserts the link, or updates its relation
+/// type, source and date. Returns whether it is new.
+pub async fn link_ids(
+    txn: &DatabaseTransaction,
+    publication_id: i64,
+    dataset_id: i64,
+    relation_type: String,
+    source: Option<String>,
+    linked_on: Option<chrono::NaiveDate>,
+) -> Result<bool> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM publication_dataset WHERE publication_id = ")
+        .bind(publication_id)
+        .push(" AND dataset_id = ")
+        .bind(dataset_id);
+    let exists = match txn.query_one_raw(sql.build()).await? {
+        Some(row) => row.try_get::<i64>("", "n")? > 0,
+        None => false,
+    };
+    let model = publication_dataset::ActiveModel {
+        publication_id: Set(publication_id),
+        dataset_id: Set(dataset_id),
+        relation_type: Set(relation_type),
+        source: Set(source),
+        linked_on: Set(linked_on),
+    };
+    if exists {
+        model.update(txn).await?;
+    } else {
+        model.insert(txn).await?;
+    }
+    Ok(!exists)
 }

@@ -1,7 +1,7 @@
 //! The native importer: all or nothing per run, idempotent re-imports, clear line errors.
 
 use serde_json::json;
-use studygraph::import::native::{ImportError, import_str};
+use studygraph::import::native::{ImportError, ImportOptions, import_files, import_str};
 
 use crate::helpers::TestApp;
 use crate::{on_both_backends, on_both_backends_empty};
@@ -11,7 +11,11 @@ on_both_backends!(
     a_bad_line_leaves_the_database_unchanged,
     changed_records_update_in_place
 );
-on_both_backends_empty!(errors_name_line_and_field, aliases_make_one_producer);
+on_both_backends_empty!(
+    errors_name_line_and_field,
+    aliases_make_one_producer,
+    skip_invalid_loads_the_rest
+);
 
 async fn counts(app: &TestApp) -> serde_json::Value {
     app.data(
@@ -177,4 +181,95 @@ async fn aliases_make_one_producer(app: &TestApp) {
     .await
     .unwrap_err();
     assert!(err.to_string().starts_with("d.jsonl:1: name: "), "{err}");
+}
+
+async fn skip_invalid_loads_the_rest(app: &TestApp) {
+    let dir =
+        std::env::temp_dir().join(format!("studygraph-skip-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mixed.jsonl");
+    let lines = [
+        r#"{"type":"producer","name":"Agency"}"#,
+        r#"{"type":"publication","ncjNumber":"1","title":"Good","producers":[{"producer":"Agency","role":"PRODUCER"}]}"#,
+        r#"{"type":"publication","ncjNumber":"2","title":"Bad","producers":[{"producer":"Nobody","role":"PRODUCER"}]}"#,
+        r#"{"type":"publication","ncjNumber":"3","title":"Also good","publishedOn":"2006-10"}"#,
+        r#"{"type":"publication","ncjNumber":"4","title":"Bad date","publishedOn":"Oct 2006"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let options = ImportOptions { skip_invalid: true };
+    let outcome = import_files(&app.db, std::slice::from_ref(&file), options)
+        .await
+        .unwrap();
+    assert_eq!(outcome.summary.publications, 2);
+    let rejected: Vec<(usize, &str)> = outcome
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.field.as_str()))
+        .collect();
+    assert_eq!(rejected, [(3, "producers[0].producer"), (5, "publishedOn")]);
+    assert_eq!(outcome.rejected[0].record, lines[2]);
+    let data = app
+        .data(r#"{ publications { totalCount } a: publication(ncjNumber: "2") { id } }"#)
+        .await;
+    assert_eq!(
+        data,
+        json!({ "publications": { "totalCount": 2 }, "a": null })
+    );
+    // Without --skip-invalid the same file loads nothing.
+    let strict = import_files(
+        &app.db,
+        std::slice::from_ref(&file),
+        ImportOptions::default(),
+    )
+    .await;
+    assert!(
+        strict
+            .unwrap_err()
+            .to_string()
+            .contains("mixed.jsonl:3: producers[0].producer")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The command line: a bad line 3 fails the run, names the file, line and field, and writes nothing.
+#[test]
+fn cli_names_the_bad_line_and_writes_nothing() {
+    let dir =
+        std::env::temp_dir().join(format!("studygraph-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("records.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"type":"producer","name":"Agency"}"#,
+            r#"{"type":"publication","ncjNumber":"1","title":"Fine"}"#,
+            r#"{"type":"publication","ncjNumber":"2","title":"Bad","publishedOn":"Oct 2006"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_studygraph"))
+            .args(args)
+            .env("STUDYGRAPH_DATABASE_URL", &database)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let failed = run(&["import", file.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("records.jsonl:3: publishedOn: "),
+        "{stderr}"
+    );
+    let skipped = run(&["import", "--skip-invalid", file.to_str().unwrap()]);
+    assert!(!skipped.status.success(), "rejections still fail the run");
+    let rejects = std::fs::read_to_string(dir.join("records.jsonl.rejected.jsonl")).unwrap();
+    assert_eq!(rejects.lines().count(), 1);
+    assert!(rejects.contains("\"line\":3"), "{rejects}");
+    let again = run(&["import", "--skip-invalid", file.to_str().unwrap()]);
+    assert!(!again.status.success());
+    std::fs::remove_dir_all(&dir).ok();
 }

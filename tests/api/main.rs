@@ -3,12 +3,15 @@
 
 mod helpers;
 
+mod export;
 mod find;
 mod graph;
 mod http;
 mod import;
 mod import_dcat;
+mod import_links;
 mod lookups;
+mod mutations;
 mod pagination;
 mod schema;
 mod statements;
