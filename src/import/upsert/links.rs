@@ -1,0 +1,153 @@
+//! Links between publications and datasets, and finding (else briefly creating) the linked
+//! works for link importers that describe them only in passing.
+
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction};
+
+use super::{DatasetInput, LinkInput, PublicationInput, Result, dataset, invalid, publication};
+use crate::db::entities::{dataset, publication, publication_dataset};
+use crate::db::lookup;
+use crate::db::sql::Sql;
+
+/// Inserts or updates the link between an existing publication and dataset.
+pub async fn link(txn: &DatabaseTransaction, input: LinkInput) -> Result<bool> {
+    let publication = lookup::by_key::<publication::Model>(
+        txn,
+        input.publication.column,
+        &input.publication.value,
+    )
+    .await?
+    .ok_or_else(|| {
+        invalid(
+            format!("publication.{}", input.publication.field),
+            format!("no publication \"{}\"", input.publication.value),
+        )
+    })?;
+    let dataset = lookup::by_key::<dataset::Model>(txn, input.dataset.column, &input.dataset.value)
+        .await?
+        .ok_or_else(|| {
+            invalid(
+                format!("dataset.{}", input.dataset.field),
+                format!("no dataset \"{}\"", input.dataset.value),
+            )
+        })?;
+    link_ids(
+        txn,
+        publication.id,
+        dataset.id,
+        input.relation_type,
+        input.source,
+        input.linked_on,
+    )
+    .await
+}
+
+/// Finds the publication `input` names, by DOI, then NCJ number, then URL (among publications
+/// without a DOI when `input` has one), and returns it unchanged; creates it from `input` when
+/// nothing matches. For link importers (Scholix) that describe the linked works only briefly: an
+/// existing record is linked, never overwritten. Returns the id and whether it is new.
+pub async fn find_or_create_publication(
+    txn: &DatabaseTransaction,
+    input: PublicationInput,
+) -> Result<(i64, bool)> {
+    let found = first_match::<publication::Model>(
+        txn,
+        &[
+            ("doi", input.doi.as_deref()),
+            ("ncj_number", input.ncj_number.as_deref()),
+        ],
+        input.url.as_deref(),
+    )
+    .await?;
+    match found {
+        Some(id) => Ok((id, false)),
+        None => publication(txn, input).await,
+    }
+}
+
+/// [`find_or_create_publication`] for datasets: by DOI, then study number, then URL.
+pub async fn find_or_create_dataset(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+) -> Result<(i64, bool)> {
+    let found = first_match::<dataset::Model>(
+        txn,
+        &[
+            ("doi", input.doi.as_deref()),
+            ("study_number", input.study_number.as_deref()),
+        ],
+        input.url.as_deref(),
+    )
+    .await?;
+    match found {
+        Some(id) => Ok((id, false)),
+        None => dataset(txn, input).await,
+    }
+}
+
+/// The id of the first record matching one of `keys` (in order), else the oldest record with
+/// exactly this `url` (only among records without a DOI when a DOI key was given, so that a URL
+/// never lands on a work with another DOI).
+async fn first_match<R: crate::db::entities::Record>(
+    txn: &DatabaseTransaction,
+    keys: &[(&'static str, Option<&str>)],
+    url: Option<&str>,
+) -> Result<Option<i64>> {
+    for (column, value) in keys {
+        let Some(value) = value else { continue };
+        if let Some(row) = lookup::by_key::<R>(txn, column, value).await? {
+            return Ok(Some(row.id()));
+        }
+    }
+    let Some(url) = url else { return Ok(None) };
+    let has_doi = keys
+        .iter()
+        .any(|(column, value)| *column == "doi" && value.is_some());
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT id FROM ")
+        .push(R::TABLE.name())
+        .push(" WHERE url = ")
+        .bind(url.to_owned());
+    if has_doi {
+        sql.push(" AND doi IS NULL");
+    }
+    sql.push(" ORDER BY id LIMIT 1");
+    match txn.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
+        None => Ok(None),
+    }
+}
+
+/// [`link`] between records already found by id: inserts the link, or updates its relation
+/// type, source and date. Returns whether it is new.
+pub async fn link_ids(
+    txn: &DatabaseTransaction,
+    publication_id: i64,
+    dataset_id: i64,
+    relation_type: String,
+    source: Option<String>,
+    linked_on: Option<chrono::NaiveDate>,
+) -> Result<bool> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM publication_dataset WHERE publication_id = ")
+        .bind(publication_id)
+        .push(" AND dataset_id = ")
+        .bind(dataset_id);
+    let exists = match txn.query_one_raw(sql.build()).await? {
+        Some(row) => row.try_get::<i64>("", "n")? > 0,
+        None => false,
+    };
+    let model = publication_dataset::ActiveModel {
+        publication_id: Set(publication_id),
+        dataset_id: Set(dataset_id),
+        relation_type: Set(relation_type),
+        source: Set(source),
+        linked_on: Set(linked_on),
+    };
+    if exists {
+        model.update(txn).await?;
+    } else {
+        model.insert(txn).await?;
+    }
+    Ok(!exists)
+}

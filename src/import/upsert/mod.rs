@@ -1,0 +1,134 @@
+//! The one write path every importer uses: upsert producers, publications, datasets and links
+//! by natural key inside the caller's transaction. Problems with a record are
+//! [`UpsertError::Invalid`] naming the field; nothing here commits.
+
+mod links;
+mod lists;
+mod producers;
+mod records;
+
+use sea_orm::DbErr;
+
+use crate::dates::PartialDateValue;
+
+pub use self::links::{find_or_create_dataset, find_or_create_publication, link, link_ids};
+pub use self::producers::{producer, producer_under, resolve_producer, with_path_cache};
+pub use self::records::{dataset, dataset_or, dataset_to, publication, publication_to};
+
+#[derive(Debug)]
+pub enum UpsertError {
+    Invalid { field: String, reason: String },
+    Db(DbErr),
+}
+
+impl From<DbErr> for UpsertError {
+    fn from(err: DbErr) -> Self {
+        Self::Db(err)
+    }
+}
+
+pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> UpsertError {
+    UpsertError::Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+type Result<T> = std::result::Result<T, UpsertError>;
+
+/// The start of the reason given when a natural key (or a producer's name under its parent)
+/// belongs to another record than the one being written; the API reports it as `TAKEN`.
+pub const TAKEN: &str = "already belongs to another";
+
+/// Which row a write goes to. Importers upsert by natural key; the API creates new records and
+/// edits records by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The record a natural key names, else this fallback row, else a new one.
+    ByKey(Option<i64>),
+    /// A new record: a natural key another record has is an error.
+    New,
+    /// This existing record: a natural key another record has is an error. Its producer
+    /// credits are left as they are (the API edits them one by one).
+    Row(i64),
+}
+
+impl Target {
+    /// The row to write, given the record the input's natural keys name (and by which field).
+    fn row(self, named: Option<(i64, &str)>, what: &str) -> Result<Option<i64>> {
+        match (self, named) {
+            (Self::ByKey(fallback), named) => Ok(named.map(|(id, _)| id).or(fallback)),
+            (Self::New, None) => Ok(None),
+            (Self::Row(id), None) => Ok(Some(id)),
+            (Self::Row(id), Some((other, _))) if other == id => Ok(Some(id)),
+            (_, Some((_, field))) => Err(invalid(field, format!("{TAKEN} {what}"))),
+        }
+    }
+}
+
+pub struct ProducerInput {
+    pub name: String,
+    pub abbreviation: Option<String>,
+    pub aliases: Vec<String>,
+    pub kind: Option<String>,
+    pub location: Option<String>,
+    pub url: Option<String>,
+    /// Path of the parent from the root ("A > B"), `None` for a root.
+    pub parent: Option<String>,
+}
+
+/// A producer credit: a producer path and a stored role name.
+pub struct CreditInput {
+    pub producer: String,
+    pub role: String,
+}
+
+pub struct PublicationInput {
+    pub ncj_number: Option<String>,
+    pub doi: Option<String>,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub publication_type: Option<String>,
+    pub published_on: Option<PartialDateValue>,
+    pub abstract_text: Option<String>,
+    pub physical_description: Option<String>,
+    pub place_of_production: Option<String>,
+    pub language: Option<String>,
+    pub url: Option<String>,
+    pub authors: Vec<String>,
+    pub subjects: Vec<String>,
+    pub producers: Vec<CreditInput>,
+    pub synthetic: bool,
+}
+
+pub struct DatasetInput {
+    pub study_number: Option<String>,
+    pub doi: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub time_period: (Option<i32>, Option<i32>),
+    pub geographic_coverage: Vec<String>,
+    pub released_on: Option<PartialDateValue>,
+    pub version: Option<String>,
+    pub series: Option<String>,
+    pub data_types: Vec<String>,
+    pub subjects: Vec<String>,
+    pub url: Option<String>,
+    pub producers: Vec<CreditInput>,
+    pub synthetic: bool,
+}
+
+/// A natural key: which column (`ncj_number`, `study_number`, `doi`) and its value.
+pub struct KeyInput {
+    pub field: &'static str,
+    pub column: &'static str,
+    pub value: String,
+}
+
+pub struct LinkInput {
+    pub publication: KeyInput,
+    pub dataset: KeyInput,
+    pub relation_type: String,
+    pub source: Option<String>,
+    pub linked_on: Option<chrono::NaiveDate>,
+}

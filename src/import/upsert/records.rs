@@ -1,0 +1,200 @@
+//! Publications and datasets: inserting or updating a record found by its natural keys (or
+//! written to the row a [`Target`] names), with its lists and producer credits.
+
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction};
+
+use super::lists::{replace_credits, replace_list, resolve_credits};
+use super::{DatasetInput, PublicationInput, Result, Target, invalid};
+use crate::db::entities::{CreditTable, ValueList, dataset, publication};
+use crate::db::lookup;
+use crate::db::pages::Table;
+use crate::db::search;
+
+/// Inserts or updates a publication found by NCJ number, else by DOI.
+pub async fn publication(
+    txn: &DatabaseTransaction,
+    input: PublicationInput,
+) -> Result<(i64, bool)> {
+    publication_to(txn, input, Target::ByKey(None)).await
+}
+
+/// [`publication`] written to `target`.
+pub async fn publication_to(
+    txn: &DatabaseTransaction,
+    input: PublicationInput,
+    target: Target,
+) -> Result<(i64, bool)> {
+    if input.ncj_number.is_none() && input.doi.is_none() && input.title.trim().is_empty() {
+        return Err(invalid("title", "must not be empty"));
+    }
+    let existing = find_existing::<publication::Model>(
+        txn,
+        &[
+            ("ncjNumber", "ncj_number", input.ncj_number.as_deref()),
+            ("doi", "doi", input.doi.as_deref()),
+        ],
+    )
+    .await?;
+    let existing = target.row(existing, "publication")?;
+    let credits = resolve_credits(txn, &input.producers).await?;
+    let date = input.published_on;
+    let model = publication::ActiveModel {
+        id: existing.map_or(NotSet, Set),
+        ncj_number: Set(input.ncj_number),
+        doi: Set(input.doi),
+        title_key: Set(input.title.to_lowercase()),
+        title: Set(input.title),
+        subtitle: Set(input.subtitle),
+        publication_type: Set(input.publication_type),
+        published_year: Set(date.map(|d| d.year)),
+        published_month: Set(date.and_then(|d| d.month)),
+        published_day: Set(date.and_then(|d| d.day)),
+        published_key: Set(date.map(|d| d.key())),
+        abstract_text: Set(input.abstract_text),
+        physical_description: Set(input.physical_description),
+        place_of_production: Set(input.place_of_production),
+        language: Set(input.language),
+        url: Set(input.url),
+        synthetic: Set(input.synthetic),
+    };
+    let fresh = existing.is_none();
+    let id = match existing {
+        Some(_) => model.update(txn).await?.id,
+        None => model.insert(txn).await?.id,
+    };
+    replace_list(
+        txn,
+        fresh,
+        ValueList::PublicationAuthors,
+        id,
+        &input.authors,
+    )
+    .await?;
+    replace_list(
+        txn,
+        fresh,
+        ValueList::PublicationSubjects,
+        id,
+        &input.subjects,
+    )
+    .await?;
+    if !matches!(target, Target::Row(_)) {
+        replace_credits(txn, fresh, CreditTable::Publication, id, &credits).await?;
+    }
+    search::refresh(txn, Table::Publication, id).await?;
+    Ok((id, existing.is_none()))
+}
+
+/// Inserts or updates a dataset found by study number, else by DOI.
+pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(i64, bool)> {
+    dataset_or(txn, input, None).await
+}
+
+/// [`dataset`] for importers with their own rule for records that have no natural key (see
+/// `dcat`): when neither key matches, the dataset `fallback` (found by that rule) is updated
+/// instead of a new one inserted.
+pub async fn dataset_or(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+    fallback: Option<i64>,
+) -> Result<(i64, bool)> {
+    dataset_to(txn, input, Target::ByKey(fallback)).await
+}
+
+/// [`dataset`] written to `target`.
+pub async fn dataset_to(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+    target: Target,
+) -> Result<(i64, bool)> {
+    let existing = find_existing::<dataset::Model>(
+        txn,
+        &[
+            ("studyNumber", "study_number", input.study_number.as_deref()),
+            ("doi", "doi", input.doi.as_deref()),
+        ],
+    )
+    .await?;
+    let existing = target.row(existing, "dataset")?;
+    if let (Some(start), Some(end)) = input.time_period
+        && start > end
+    {
+        return Err(invalid(
+            "timePeriod",
+            format!("start {start} is after end {end}"),
+        ));
+    }
+    let credits = resolve_credits(txn, &input.producers).await?;
+    let date = input.released_on;
+    let model = dataset::ActiveModel {
+        id: existing.map_or(NotSet, Set),
+        study_number: Set(input.study_number),
+        doi: Set(input.doi),
+        title_key: Set(input.title.to_lowercase()),
+        title: Set(input.title),
+        summary: Set(input.summary),
+        time_period_start: Set(input.time_period.0),
+        time_period_end: Set(input.time_period.1),
+        released_year: Set(date.map(|d| d.year)),
+        released_month: Set(date.and_then(|d| d.month)),
+        released_day: Set(date.and_then(|d| d.day)),
+        released_key: Set(date.map(|d| d.key())),
+        version: Set(input.version),
+        series: Set(input.series),
+        url: Set(input.url),
+        synthetic: Set(input.synthetic),
+    };
+    let fresh = existing.is_none();
+    let id = match existing {
+        Some(_) => model.update(txn).await?.id,
+        None => model.insert(txn).await?.id,
+    };
+    replace_list(txn, fresh, ValueList::DatasetSubjects, id, &input.subjects).await?;
+    replace_list(
+        txn,
+        fresh,
+        ValueList::DatasetCoverage,
+        id,
+        &input.geographic_coverage,
+    )
+    .await?;
+    replace_list(
+        txn,
+        fresh,
+        ValueList::DatasetDataTypes,
+        id,
+        &input.data_types,
+    )
+    .await?;
+    if !matches!(target, Target::Row(_)) {
+        replace_credits(txn, fresh, CreditTable::Dataset, id, &credits).await?;
+    }
+    search::refresh(txn, Table::Dataset, id).await?;
+    Ok((id, existing.is_none()))
+}
+
+/// The id of the record matching the first given key, and that key's field; a record matching
+/// one key while another key names a different record is a conflict.
+async fn find_existing<R: crate::db::entities::Record>(
+    txn: &DatabaseTransaction,
+    keys: &[(&'static str, &'static str, Option<&str>)],
+) -> Result<Option<(i64, &'static str)>> {
+    let mut found: Option<(i64, &str)> = None;
+    for (field, column, value) in keys {
+        let Some(value) = value else { continue };
+        if let Some(row) = lookup::by_key::<R>(txn, column, value).await? {
+            match found {
+                Some((id, first)) if id != row.id() => {
+                    return Err(invalid(
+                        *field,
+                        format!("\"{value}\" belongs to another record than its {first}"),
+                    ));
+                }
+                Some(_) => {}
+                None => found = Some((row.id(), field)),
+            }
+        }
+    }
+    Ok(found)
+}
