@@ -31,7 +31,7 @@ echo "== generate: $publications publications, $datasets datasets, $links links,
 
 serve_and_time() {
     local label=$1 url=$2
-    "$binary" serve --listen "127.0.0.1:$port" --database-url "$url" >"$work/serve.log" 2>&1 &
+    "$binary" serve --listen "127.0.0.1:$port" --database-url "$url" --rate-limit 0 >"$work/serve.log" 2>&1 &
     server=$!
     for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
     python3 bench/find.py "http://127.0.0.1:$port/graphql" "$label" 30

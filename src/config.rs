@@ -137,7 +137,14 @@ pub struct ServeArgs {
     /// Queries need an API key too (any scope); without this flag only mutations do.
     #[arg(long, env = "STUDYGRAPH_REQUIRE_KEY_FOR_READS")]
     pub require_key_for_reads: bool,
+    /// GraphQL requests a minute (also the burst) per API key, or per client address for
+    /// requests without a key; 0 turns the limit off.
+    #[arg(long, env = "STUDYGRAPH_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
 }
+
+/// Requests a minute per client by default: generous for people and dashboards, a brake on loops.
+pub const DEFAULT_RATE_LIMIT: u32 = 600;
 
 impl Default for ServeArgs {
     fn default() -> Self {
@@ -146,6 +153,7 @@ impl Default for ServeArgs {
             database: DatabaseArgs::default(),
             demo: false,
             require_key_for_reads: false,
+            rate_limit: DEFAULT_RATE_LIMIT,
         }
     }
 }

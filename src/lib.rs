@@ -42,6 +42,8 @@ pub fn app(db: Db) -> axum::Router {
 pub struct AppOptions {
     /// Queries need a valid API key too (any scope); mutations always need a write key.
     pub require_key_for_reads: bool,
+    /// Requests per minute (and burst) per API key or client address on `/graphql`; 0 = off.
+    pub rate_limit_per_minute: u32,
 }
 
 /// [`app`] with options.
@@ -213,11 +215,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("listening on http://{address}/graphql (playground in a browser)");
     let options = AppOptions {
         require_key_for_reads: args.require_key_for_reads,
+        rate_limit_per_minute: args.rate_limit,
     };
     if options.require_key_for_reads {
         tracing::info!("every request needs an API key (--require-key-for-reads)");
     }
-    axum::serve(listener, app_with(db, options))
+    let service =
+        app_with(db, options).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;

@@ -4,6 +4,7 @@
 pub mod graphql;
 pub mod health;
 pub mod playground;
+pub mod rate_limit;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,8 +26,16 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let mut graphql = get(graphql::get).post(graphql::post);
+    if state.options.rate_limit_per_minute > 0 {
+        let limiter = rate_limit::RateLimiter::new(state.options.rate_limit_per_minute);
+        graphql = graphql.layer(axum::middleware::from_fn_with_state(
+            limiter,
+            rate_limit::limit,
+        ));
+    }
     Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql", graphql)
         .route("/playground/assets/{name}", get(playground::asset))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))

@@ -282,3 +282,64 @@ async fn query_limits(app: &TestApp) {
     let data = app.data(introspection).await;
     assert!(data["__schema"]["types"].as_array().unwrap().len() > 20);
 }
+
+/// Past its budget a client gets 429 with Retry-After and RATE_LIMITED; other clients do not.
+#[tokio::test]
+async fn rate_limit_per_client() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, false).await else {
+        return;
+    };
+    let options = studygraph::AppOptions {
+        rate_limit_per_minute: 3,
+        ..Default::default()
+    };
+    let router = studygraph::app_with(app.db.clone(), options);
+    let send = |key: &'static str| {
+        let router = router.clone();
+        async move {
+            let request = Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("authorization", key)
+                .body(Body::from(json!({ "query": "{ __typename }" }).to_string()))
+                .unwrap();
+            tower::ServiceExt::oneshot(router, request).await.unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(send("Bearer client-a").await.status(), StatusCode::OK);
+    }
+    let limited = send("Bearer client-a").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    let body = http_body_util::BodyExt::collect(limited.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert_eq!(
+        send("Bearer client-b").await.status(),
+        StatusCode::OK,
+        "each client has its own budget"
+    );
+    let health = tower::ServiceExt::oneshot(
+        router.clone(),
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "health checks are not limited"
+    );
+    app.finish().await;
+}

@@ -159,6 +159,7 @@ async fn mutations_need_a_write_key(app: &TestApp) {
 async fn reads_can_require_a_key(app: &TestApp) {
     let options = studygraph::AppOptions {
         require_key_for_reads: true,
+        ..Default::default()
     };
     let router = studygraph::app_with(app.db.clone(), options);
     let reader = key(app, "dashboard", Scope::Read).await;

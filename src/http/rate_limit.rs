@@ -1,0 +1,128 @@
+//! Per-client rate limiting for `/graphql`: a token bucket per API key (or, without one, per
+//! client address). An empty bucket answers 429 with `Retry-After` and `RATE_LIMITED`.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Buckets kept before idle, full ones are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+#[derive(Clone)]
+pub struct RateLimiter(Arc<Inner>);
+
+struct Inner {
+    /// Requests a client may send in a burst, and per minute on average.
+    per_minute: f64,
+    buckets: Mutex<HashMap<u64, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self(Arc::new(Inner {
+            per_minute: per_minute as f64,
+            buckets: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Takes a token for `client`; `Err(seconds)` says when the next one is due.
+    fn take(&self, client: u64, now: Instant) -> Result<(), u64> {
+        let per_second = self.0.per_minute / 60.0;
+        let mut buckets = self.0.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > PRUNE_ABOVE {
+            let full = self.0.per_minute;
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < full
+            });
+        }
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: self.0.per_minute,
+            updated: now,
+        });
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * per_second).min(self.0.per_minute);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// Who a request counts against: its credentials if it sends any, else its address.
+fn client_of(request: &Request) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    match request.headers().get(header::AUTHORIZATION) {
+        Some(credentials) => ("key", credentials.as_bytes()).hash(&mut hasher),
+        None => {
+            let address = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip());
+            ("address", address).hash(&mut hasher)
+        }
+    }
+    hasher.finish()
+}
+
+/// The middleware.
+pub async fn limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
+    match limiter.take(client_of(&request), Instant::now()) {
+        Ok(()) => next.run(request).await,
+        Err(retry_after) => {
+            let body = serde_json::json!({ "errors": [{
+                "message": format!("too many requests: at most {} a minute; retry in {retry_after} s", limiter.0.per_minute),
+                "extensions": { "code": "RATE_LIMITED" }
+            }] });
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response();
+            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn buckets_refill_over_time_and_are_per_client() {
+        let limiter = RateLimiter::new(60);
+        let start = Instant::now();
+        for _ in 0..60 {
+            assert!(limiter.take(1, start).is_ok());
+        }
+        assert_eq!(limiter.take(1, start), Err(1), "empty: one token a second");
+        assert!(
+            limiter.take(2, start).is_ok(),
+            "another client has its own bucket"
+        );
+        assert!(
+            limiter.take(1, start + Duration::from_secs(1)).is_ok(),
+            "refilled"
+        );
+    }
+}
