@@ -141,6 +141,14 @@ pub struct ServeArgs {
     /// requests without a key; 0 turns the limit off.
     #[arg(long, env = "STUDYGRAPH_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
+    /// A browser origin allowed to call the API cross-site (repeatable, or comma-separated in
+    /// the environment), e.g. `https://dashboard.example.org`. Without any, no CORS headers.
+    #[arg(
+        long = "cors-origin",
+        env = "STUDYGRAPH_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 /// Requests a minute per client by default: generous for people and dashboards, a brake on loops.
@@ -154,6 +162,7 @@ impl Default for ServeArgs {
             demo: false,
             require_key_for_reads: false,
             rate_limit: DEFAULT_RATE_LIMIT,
+            cors_origins: Vec::new(),
         }
     }
 }

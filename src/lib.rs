@@ -38,12 +38,14 @@ pub fn app(db: Db) -> axum::Router {
 }
 
 /// How the operator runs the API (the `serve` flags that shape the router).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AppOptions {
     /// Queries need a valid API key too (any scope); mutations always need a write key.
     pub require_key_for_reads: bool,
     /// Requests per minute (and burst) per API key or client address on `/graphql`; 0 = off.
     pub rate_limit_per_minute: u32,
+    /// Browser origins allowed to call `/graphql` cross-site (CORS); empty = none.
+    pub cors_origins: Vec<String>,
 }
 
 /// [`app`] with options.
@@ -216,6 +218,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = AppOptions {
         require_key_for_reads: args.require_key_for_reads,
         rate_limit_per_minute: args.rate_limit,
+        cors_origins: args.cors_origins.clone(),
     };
     if options.require_key_for_reads {
         tracing::info!("every request needs an API key (--require-key-for-reads)");

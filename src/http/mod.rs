@@ -34,6 +34,9 @@ pub fn router(state: AppState) -> Router {
             rate_limit::limit,
         ));
     }
+    if let Some(cors) = cors_layer(&state.options.cors_origins) {
+        graphql = graphql.layer(cors);
+    }
     Router::new()
         .route("/graphql", graphql)
         .route("/playground/assets/{name}", get(playground::asset))
@@ -42,4 +45,32 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// CORS for the listed origins only (preflight answered, credentials not allowed); invalid
+/// origins are logged and skipped.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .filter_map(|origin| match HeaderValue::from_str(origin) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                tracing::warn!(origin, "ignoring an invalid CORS origin");
+                None
+            }
+        })
+        .collect();
+    if allowed.is_empty() {
+        return None;
+    }
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(allowed)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }

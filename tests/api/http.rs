@@ -343,3 +343,52 @@ async fn rate_limit_per_client() {
     );
     app.finish().await;
 }
+
+/// Only the listed origins get CORS headers; a preflight from them is answered.
+#[tokio::test]
+async fn cors_allow_list() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, false).await else {
+        return;
+    };
+    let options = studygraph::AppOptions {
+        cors_origins: vec!["https://dashboard.example.org".into()],
+        ..Default::default()
+    };
+    let router = studygraph::app_with(app.db.clone(), options);
+    let preflight = |origin: &'static str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/graphql")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed =
+        tower::ServiceExt::oneshot(router.clone(), preflight("https://dashboard.example.org"))
+            .await
+            .unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://dashboard.example.org"
+    );
+    let other = tower::ServiceExt::oneshot(router.clone(), preflight("https://evil.example.com"))
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let plain = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        preflight("https://dashboard.example.org"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        plain.headers().get("access-control-allow-origin").is_none(),
+        "no CORS unless configured"
+    );
+    app.finish().await;
+}
