@@ -17,6 +17,9 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
+/// PostgreSQL cancels any statement running longer than this.
+pub const STATEMENT_TIMEOUT: &str = "10s";
+
 /// A connected database plus a counter of the SQL statements it has run (for tests and metrics).
 #[derive(Clone)]
 pub struct Db {
@@ -34,6 +37,8 @@ impl Db {
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
             .sqlx_logging(false)
+            // A statement may not outlive the request that runs it (see graphql::REQUEST_TIMEOUT).
+            .map_sqlx_postgres_opts(|opts| opts.options([("statement_timeout", STATEMENT_TIMEOUT)]))
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

@@ -2,6 +2,7 @@
 
 pub mod batching;
 pub mod connection;
+pub mod cost;
 pub mod errors;
 pub mod filters;
 pub mod ids;
@@ -26,9 +27,17 @@ pub async fn execute(
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let gate = batching::Gate::default();
-    let request = request.data(loaders::for_request(db, &gate));
-    match tokio::time::timeout(REQUEST_TIMEOUT, gate.run(schema.execute(request))).await {
-        Ok(response) => with_limit_codes(response),
+    let cost_only =
+        request.extensions.get("costOnly") == Some(&async_graphql::Value::Boolean(true));
+    let mut request = request.data(loaders::for_request(db, &gate));
+    if cost_only {
+        request = request.data(cost::CostOnly);
+    }
+    let id = request_id();
+    let span = tracing::info_span!("graphql", request_id = %id);
+    let run = tracing::Instrument::instrument(gate.run(schema.execute(request)), span);
+    match tokio::time::timeout(REQUEST_TIMEOUT, run).await {
+        Ok(response) => with_request_id(with_limit_codes(response), &id),
         Err(_) => {
             let message = format!(
                 "the request timed out after {} s and was cancelled",
@@ -37,6 +46,31 @@ pub async fn execute(
             async_graphql::Response::from_errors(vec![coded(message, "TIMEOUT")])
         }
     }
+}
+
+/// A short id that ties an `INTERNAL` error a client sees to the log line with its cause.
+fn request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    format!("{:016x}", hasher.finish())
+}
+
+/// Internal errors say which request failed (the cause is logged under the same id).
+fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let internal = error.extensions.as_ref().and_then(|e| e.get("code"))
+            == Some(&async_graphql::Value::from("INTERNAL"));
+        if internal {
+            error.message =
+                format!("internal error (request {id}; the cause is in the server log)");
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("requestId", id);
+            }
+        }
+    }
+    response
 }
 
 fn coded(message: String, code: &str) -> async_graphql::ServerError {

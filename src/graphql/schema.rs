@@ -20,6 +20,7 @@ pub fn build(db: Db) -> AppSchema {
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(16)
+        .extension(super::cost::Cost)
         .finish()
 }
 

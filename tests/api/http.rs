@@ -249,10 +249,18 @@ async fn readiness_follows_the_database(app: &TestApp) {
     let answer = app.post("{ publications { totalCount } }", json!({})).await;
     let body = answer.json();
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+    let error = &body["errors"][0];
+    let id = error["extensions"]["requestId"]
+        .as_str()
+        .expect("a request id");
+    assert_eq!(id.len(), 16);
+    let message = error["message"].as_str().unwrap();
     assert_eq!(
-        body["errors"][0]["message"], "internal error",
+        message,
+        format!("internal error (request {id}; the cause is in the server log)"),
         "no database text leaks out"
     );
+    assert!(!message.to_lowercase().contains("pool") && !message.contains("SELECT"));
 }
 
 async fn query_limits(app: &TestApp) {
@@ -390,5 +398,66 @@ async fn cors_allow_list() {
         plain.headers().get("access-control-allow-origin").is_none(),
         "no CORS unless configured"
     );
+    app.finish().await;
+}
+
+/// Every response says what the query cost; `costOnly` gets the estimate without running it.
+#[tokio::test]
+async fn cost_preview() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, true).await else {
+        return;
+    };
+    let query = "{ publications(first: 3) { nodes { title } } }";
+    let answer = app.post(query, json!({})).await.json();
+    let cost = &answer["extensions"]["cost"];
+    assert!(cost["estimated"].as_i64().unwrap() >= 3, "{cost}");
+    assert_eq!(cost["limit"], 5000);
+    assert_eq!(
+        answer["data"]["publications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let body = json!({ "query": "mutation { deletePublication(input: { id: \"UHVibGljYXRpb246MQ\" }) { deletedId } }", "extensions": { "costOnly": true } });
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let estimate = app.send(request).await.json();
+    assert!(estimate["data"].is_null(), "not run: {estimate}");
+    assert!(
+        estimate["errors"].is_null(),
+        "not even the key check ran: {estimate}"
+    );
+    assert!(
+        estimate["extensions"]["cost"]["estimated"]
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
+    let still_there = app
+        .data(r#"{ node(id: "UHVibGljYXRpb246MQ") { id } }"#)
+        .await;
+    assert!(!still_there["node"].is_null(), "the mutation did not run");
+    app.finish().await;
+}
+
+/// PostgreSQL cancels statements that outlive a request.
+#[tokio::test]
+async fn postgres_statement_timeout() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres, false).await
+    else {
+        return;
+    };
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        &app.db.conn,
+        sea_orm::Statement::from_string(app.db.backend(), "SHOW statement_timeout"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let value: String = row.try_get("", "statement_timeout").unwrap();
+    assert_eq!(value, "10s");
     app.finish().await;
 }

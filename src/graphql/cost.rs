@@ -1,0 +1,75 @@
+//! Cost preview: every response carries `extensions.cost { estimated depth limit maxDepth }`,
+//! computed when the query is validated, and a request whose `extensions` hold
+//! `"costOnly": true` gets the estimate without running the query.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest, NextValidation,
+};
+use async_graphql::{Response, ServerError, ValidationResult, Value, value};
+
+use super::schema::{MAX_COMPLEXITY, MAX_DEPTH};
+
+/// Marks a request that only wants the cost estimate.
+pub struct CostOnly;
+
+/// The extension factory registered on the schema.
+pub struct Cost;
+
+impl ExtensionFactory for Cost {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CostExtension::default())
+    }
+}
+
+#[derive(Default)]
+struct CostExtension {
+    validated: Mutex<Option<ValidationResult>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for CostExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let response = next.run(ctx).await;
+        let validated = self
+            .validated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match validated {
+            Some(result) => response.extension(
+                "cost",
+                value!({
+                    "estimated": result.complexity,
+                    "depth": result.depth,
+                    "limit": MAX_COMPLEXITY,
+                    "maxDepth": MAX_DEPTH,
+                }),
+            ),
+            None => response,
+        }
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        *self.validated.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        Ok(result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if ctx.data_opt::<CostOnly>().is_some() {
+            return Response::new(Value::Null);
+        }
+        next.run(ctx, operation_name).await
+    }
+}
