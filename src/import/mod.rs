@@ -6,6 +6,7 @@ pub mod csv_links;
 pub mod dcat;
 pub mod edits;
 pub mod native;
+pub mod progress;
 pub mod scholix;
 pub mod upsert;
 

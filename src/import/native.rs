@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
 
+use super::progress::Progress;
 use super::upsert::{self, CreditInput, KeyInput, UpsertError, invalid};
 use super::{RecordError, Summary};
 use crate::dates::PartialDateValue;
@@ -155,7 +156,7 @@ pub async fn import_files(
     use std::io::BufRead;
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
-        let mut run = Run::new(options);
+        let mut run = Run::new(options, true);
         for file in files {
             let name = file.display().to_string();
             let reader =
@@ -180,7 +181,7 @@ pub async fn import_files(
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
-        let mut run = Run::new(ImportOptions::default());
+        let mut run = Run::new(ImportOptions::default(), false);
         for (index, line) in text.lines().enumerate() {
             run.load_line(&txn, name, index + 1, line).await?;
         }
@@ -190,26 +191,21 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
     .await
 }
 
-/// One import run: its counts, its rejects, and progress logging.
+/// One import run: its counts, its rejects, and its progress.
 struct Run {
     options: ImportOptions,
     summary: Summary,
     rejected: Vec<Rejected>,
-    records: usize,
-    started: std::time::Instant,
+    progress: Progress,
 }
 
-/// Records between two progress lines in the log.
-const PROGRESS_EVERY: usize = 50_000;
-
 impl Run {
-    fn new(options: ImportOptions) -> Self {
+    fn new(options: ImportOptions, interactive: bool) -> Self {
         Self {
             options,
             summary: Summary::default(),
             rejected: Vec::new(),
-            records: 0,
-            started: std::time::Instant::now(),
+            progress: Progress::new(interactive),
         }
     }
 
@@ -223,15 +219,7 @@ impl Run {
         if line.trim().is_empty() {
             return Ok(());
         }
-        self.records += 1;
-        if self.records.is_multiple_of(PROGRESS_EVERY) {
-            let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-            tracing::info!(
-                records = self.records,
-                per_second = rate.round(),
-                "importing"
-            );
-        }
+        self.progress.tick();
         let at = |field: String, reason: String| RecordError {
             file: name.to_owned(),
             line: line_no,
@@ -276,14 +264,7 @@ impl Run {
     }
 
     fn finish(&self) {
-        let seconds = self.started.elapsed().as_secs_f64();
-        let rate = self.records as f64 / seconds.max(0.001);
-        tracing::info!(
-            records = self.records,
-            seconds = format!("{seconds:.1}"),
-            per_second = rate.round(),
-            "import done"
-        );
+        self.progress.finish();
     }
 }
 
