@@ -89,3 +89,29 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_dates_never_panic(text in ".{0,20}") {
+            let _ = PartialDateValue::parse(&text);
+        }
+
+        /// Valid dates parse, and their key span holds every more precise date inside them.
+        #[test]
+        fn spans_hold_their_days(year in 1000i32..9999, month in 1i32..=12, day in 1i32..=28) {
+            let y = PartialDateValue::parse(&format!("{year:04}")).unwrap();
+            let m = PartialDateValue::parse(&format!("{year:04}-{month:02}")).unwrap();
+            let d = PartialDateValue::parse(&format!("{year:04}-{month:02}-{day:02}")).unwrap();
+            let (low, high) = y.key_span();
+            prop_assert!(low <= m.key() && m.key() <= high && low <= d.key() && d.key() <= high);
+            let (low, high) = m.key_span();
+            prop_assert!(low <= d.key() && d.key() <= high);
+        }
+    }
+}

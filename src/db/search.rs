@@ -440,3 +440,24 @@ mod tests {
         assert!(SearchQuery::parse("OR").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever a user types, the rendered query holds no quote or operator it did not mean.
+        #[test]
+        fn arbitrary_searches_render_safely(text in ".{0,120}") {
+            if let Ok(query) = SearchQuery::parse(&text) {
+                let fts = query.render(DatabaseBackend::Sqlite);
+                prop_assert!(!fts.contains('\''), "{fts}");
+                prop_assert_eq!(fts.matches('"').count() % 2, 0, "balanced quotes: {}", fts);
+                let ts = query.render(DatabaseBackend::Postgres);
+                prop_assert!(!ts.contains('\'') && !ts.replace(":*", "").contains(':'), "{ts}");
+            }
+        }
+    }
+}

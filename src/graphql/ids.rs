@@ -119,3 +119,44 @@ mod tests {
         assert!(decode_cursor("k1:7", 1).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::db::pages::KeyValue;
+
+    proptest! {
+        /// Arbitrary text is never a panic: either a decoded value or a BAD_USER_INPUT message.
+        #[test]
+        fn arbitrary_ids_and_cursors_never_panic(text in ".{0,200}") {
+            if let Err(err) = decode_global_id(&text) {
+                prop_assert!(!err.message().is_empty());
+            }
+            if let Err(err) = decode_cursor(&text, 7) {
+                prop_assert!(!err.message().is_empty());
+            }
+        }
+
+        /// Base64 of arbitrary bytes (what a tampered cursor looks like) is refused cleanly too.
+        #[test]
+        fn tampered_cursors_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let cursor = URL_SAFE_NO_PAD.encode(&bytes);
+            let _ = decode_cursor(&cursor, 7);
+            let _ = decode_global_id(&cursor);
+        }
+
+        /// Every position round-trips through its cursor.
+        #[test]
+        fn positions_round_trip(id in any::<i64>(), year in proptest::option::of(any::<i64>()), title in ".{0,40}", score in any::<f64>()) {
+            let keys = vec![
+                year.map_or(KeyValue::Null, KeyValue::Int),
+                KeyValue::Text(title),
+                KeyValue::Float { f: score.to_bits() },
+            ];
+            let position = Position { keys, id };
+            prop_assert_eq!(decode_cursor(&encode_cursor(&position, 9), 9).unwrap(), position);
+        }
+    }
+}

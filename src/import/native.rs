@@ -492,3 +492,29 @@ fn credits(records: Option<Vec<CreditRecord>>) -> Result<Vec<CreditInput>, Upser
         })
         .collect()
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any line is a record or a located error with a field and a reason — never a panic.
+        #[test]
+        fn arbitrary_lines_never_panic(line in ".{0,300}") {
+            if let Err((field, reason)) = parse_line(&line) {
+                prop_assert!(!field.is_empty() && !reason.is_empty());
+            }
+        }
+
+        /// JSON objects of the right type with arbitrary fields are refused field by field.
+        #[test]
+        fn arbitrary_fields_are_named(kind in "(producer|publication|dataset|link)", key in "[a-zA-Z]{1,12}", value in any::<i64>()) {
+            let line = serde_json::json!({ "type": kind, key.clone(): value }).to_string();
+            if let Err((field, reason)) = parse_line(&line) {
+                prop_assert!(!field.is_empty() && !reason.is_empty(), "{line}");
+            }
+        }
+    }
+}
