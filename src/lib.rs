@@ -55,6 +55,7 @@ pub fn app_with(db: Db, options: AppOptions) -> axum::Router {
         schema,
         db,
         options,
+        metrics: http::metrics::Metrics::default(),
     })
 }
 

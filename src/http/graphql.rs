@@ -100,7 +100,22 @@ async fn execute(
         Err(refused) => return refused,
     };
     let request = request.data(caller);
+    let operation = operation_name(&request);
+    let started = std::time::Instant::now();
     let response = crate::graphql::execute(&state.schema, &state.db, request).await;
+    let codes = response.errors.iter().map(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .and_then(|v| match v {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "GRAPHQL_VALIDATION_FAILED".to_owned())
+    });
+    state
+        .metrics
+        .record(operation.as_deref(), started.elapsed(), codes);
     // A request error (unparsable or invalid document) has no data and no error paths.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
@@ -243,4 +258,18 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
         };
         selected && operation.node.ty == OperationType::Mutation
     })
+}
+
+/// The operation's name for metrics: as the client chose it, else the document's only named
+/// operation.
+fn operation_name(request: &async_graphql::Request) -> Option<String> {
+    if request.operation_name.is_some() {
+        return request.operation_name.clone();
+    }
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let mut names = document.operations.iter().filter_map(|(name, _)| name);
+    match (names.next(), names.next()) {
+        (Some(name), None) => Some(name.to_string()),
+        _ => None,
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod playground;
 pub mod rate_limit;
 
@@ -23,6 +24,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub db: Db,
     pub options: crate::AppOptions,
+    pub metrics: metrics::Metrics,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", graphql)
         .route("/playground/assets/{name}", get(playground::asset))
         .route("/healthz", get(health::alive))
+        .route("/metrics", get(metrics::render))
         .route("/readyz", get(health::ready))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

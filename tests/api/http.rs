@@ -8,6 +8,7 @@ use crate::helpers::TestApp;
 use crate::on_both_backends;
 
 on_both_backends!(
+    metrics_after_queries,
     query_limits,
     get_runs_queries,
     get_refuses_mutations,
@@ -460,4 +461,53 @@ async fn postgres_statement_timeout() {
     let value: String = row.try_get("", "statement_timeout").unwrap();
     assert_eq!(value, "10s");
     app.finish().await;
+}
+
+async fn metrics_after_queries(app: &TestApp) {
+    app.data("query Dashboard { publications { totalCount } }")
+        .await;
+    app.data("query Dashboard { publications { totalCount } }")
+        .await;
+    let _ = app
+        .post("{ publications(first: 101) { totalCount } }", json!({}))
+        .await;
+    let answer = app
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.content_type().starts_with("text/plain"));
+    let body = &answer.body;
+    assert!(
+        body.contains("studygraph_graphql_requests_total{operation=\"Dashboard\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("studygraph_graphql_requests_total{operation=\"anonymous\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("studygraph_graphql_errors_total{code=\"BAD_USER_INPUT\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("studygraph_graphql_request_seconds_count{operation=\"Dashboard\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("studygraph_db_pool_connections{state=\"idle\"}"),
+        "{body}"
+    );
+    let statements = body
+        .lines()
+        .find(|l| l.starts_with("studygraph_sql_statements_total "))
+        .unwrap();
+    assert!(
+        statements
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
 }

@@ -1,0 +1,177 @@
+//! `/metrics` in the Prometheus text format: GraphQL requests and their latency by operation
+//! name, errors by code, SQL statements run, and the database pool's connections.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use sea_orm::DatabaseBackend;
+
+use super::AppState;
+
+/// Latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+/// Distinct operation names kept; the rest count as "other" (names come from clients).
+const MAX_OPERATIONS: usize = 100;
+
+#[derive(Clone, Default)]
+pub struct Metrics(Arc<Mutex<Counters>>);
+
+#[derive(Default)]
+struct Counters {
+    operations: BTreeMap<String, Operation>,
+    errors: BTreeMap<String, u64>,
+}
+
+#[derive(Default)]
+struct Operation {
+    count: u64,
+    seconds: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+impl Metrics {
+    /// Records one GraphQL request: its operation name, how long it took, its error codes.
+    pub fn record(
+        &self,
+        operation: Option<&str>,
+        elapsed: Duration,
+        codes: impl Iterator<Item = String>,
+    ) {
+        let mut counters = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut name = operation
+            .filter(|n| !n.is_empty())
+            .unwrap_or("anonymous")
+            .to_owned();
+        if !counters.operations.contains_key(&name) && counters.operations.len() >= MAX_OPERATIONS {
+            name = "other".to_owned();
+        }
+        let entry = counters.operations.entry(name).or_default();
+        let seconds = elapsed.as_secs_f64();
+        entry.count += 1;
+        entry.seconds += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                entry.buckets[i] += 1;
+            }
+        }
+        for code in codes {
+            *counters.errors.entry(code).or_default() += 1;
+        }
+    }
+}
+
+/// Label values are quoted Prometheus strings.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    let mut out = String::new();
+    {
+        let counters = state.metrics.0.lock().unwrap_or_else(|p| p.into_inner());
+        out.push_str(
+            "# HELP studygraph_graphql_requests_total GraphQL requests by operation name.\n",
+        );
+        out.push_str("# TYPE studygraph_graphql_requests_total counter\n");
+        for (name, op) in &counters.operations {
+            let _ = writeln!(
+                out,
+                "studygraph_graphql_requests_total{{operation=\"{}\"}} {}",
+                label(name),
+                op.count
+            );
+        }
+        out.push_str("# HELP studygraph_graphql_request_seconds GraphQL request latency by operation name.\n");
+        out.push_str("# TYPE studygraph_graphql_request_seconds histogram\n");
+        for (name, op) in &counters.operations {
+            let name = label(name);
+            for (bound, count) in BUCKETS.iter().zip(op.buckets) {
+                let _ = writeln!(
+                    out,
+                    "studygraph_graphql_request_seconds_bucket{{operation=\"{name}\",le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "studygraph_graphql_request_seconds_bucket{{operation=\"{name}\",le=\"+Inf\"}} {}",
+                op.count
+            );
+            let _ = writeln!(
+                out,
+                "studygraph_graphql_request_seconds_sum{{operation=\"{name}\"}} {}",
+                op.seconds
+            );
+            let _ = writeln!(
+                out,
+                "studygraph_graphql_request_seconds_count{{operation=\"{name}\"}} {}",
+                op.count
+            );
+        }
+        out.push_str("# HELP studygraph_graphql_errors_total GraphQL errors by extensions.code.\n");
+        out.push_str("# TYPE studygraph_graphql_errors_total counter\n");
+        for (code, count) in &counters.errors {
+            let _ = writeln!(
+                out,
+                "studygraph_graphql_errors_total{{code=\"{}\"}} {count}",
+                label(code)
+            );
+        }
+    }
+    out.push_str("# HELP studygraph_sql_statements_total SQL statements run.\n");
+    out.push_str("# TYPE studygraph_sql_statements_total counter\n");
+    let _ = writeln!(
+        out,
+        "studygraph_sql_statements_total {}",
+        state.db.statement_count()
+    );
+    let (size, idle) = match state.db.backend() {
+        DatabaseBackend::Postgres => {
+            let pool = state.db.conn.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = state.db.conn.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    out.push_str("# HELP studygraph_db_pool_connections Database pool connections by state.\n");
+    out.push_str("# TYPE studygraph_db_pool_connections gauge\n");
+    let _ = writeln!(
+        out,
+        "studygraph_db_pool_connections{{state=\"idle\"}} {idle}"
+    );
+    let _ = writeln!(
+        out,
+        "studygraph_db_pool_connections{{state=\"busy\"}} {}",
+        (size as usize).saturating_sub(idle)
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_capped() {
+        let metrics = Metrics::default();
+        for i in 0..(MAX_OPERATIONS + 5) {
+            metrics.record(
+                Some(&format!("op{i}")),
+                Duration::from_millis(3),
+                std::iter::empty(),
+            );
+        }
+        let counters = metrics.0.lock().unwrap();
+        assert_eq!(counters.operations.len(), MAX_OPERATIONS + 1);
+        assert_eq!(counters.operations["other"].count, 5);
+    }
+}
