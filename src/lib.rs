@@ -56,6 +56,7 @@ pub fn app_with(db: Db, options: AppOptions) -> axum::Router {
         db,
         options,
         metrics: http::metrics::Metrics::default(),
+        persisted: http::persisted::PersistedQueries::default(),
     })
 }
 

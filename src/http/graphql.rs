@@ -204,6 +204,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
+    let mut request = request;
+    if let Err((code, message)) = state.persisted.resolve(&mut request) {
+        return refuse(StatusCode::OK, media, code, &message);
+    }
     execute(&state, media, &headers, request).await
 }
 
@@ -230,6 +234,11 @@ pub async fn get(
             );
         }
     };
+    let mut request = request;
+    let persisted = match state.persisted.resolve(&mut request) {
+        Ok(hash) => hash,
+        Err((code, message)) => return refuse(StatusCode::OK, media, code, &message),
+    };
     if is_mutation(&request) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -242,7 +251,15 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, media, &headers, request).await
+    let mut response = execute(&state, media, &headers, request).await;
+    if persisted.is_some() && response.status() == StatusCode::OK {
+        // A query by hash over GET is cacheable (by a CDN, for a short while).
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        );
+    }
+    response
 }
 
 /// Whether the operation the request would run is a mutation (GET must not run one).

@@ -4,6 +4,7 @@
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod persisted;
 pub mod playground;
 pub mod rate_limit;
 
@@ -25,6 +26,7 @@ pub struct AppState {
     pub db: Db,
     pub options: crate::AppOptions,
     pub metrics: metrics::Metrics,
+    pub persisted: persisted::PersistedQueries,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -9,6 +9,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     metrics_after_queries,
+    persisted_queries,
     query_limits,
     get_runs_queries,
     get_refuses_mutations,
@@ -510,4 +511,79 @@ async fn metrics_after_queries(app: &TestApp) {
             .unwrap()
             > 0
     );
+}
+
+/// Apollo's automatic persisted queries: an unknown hash asks for the text, then the hash
+/// alone works — by POST and by a cacheable GET — and a persisted mutation stays POST-only.
+async fn persisted_queries(app: &TestApp) {
+    use sha2::Digest;
+    let query = r#"{ publication(ncjNumber: "216547") { ncjNumber } }"#;
+    let hash = format!("{:x}", sha2::Sha256::digest(query.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let post = |body: serde_json::Value| {
+        Request::post("/graphql")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let unknown = app
+        .send(post(json!({ "extensions": extensions })))
+        .await
+        .json();
+    assert_eq!(unknown["errors"][0]["message"], "PersistedQueryNotFound");
+    assert_eq!(
+        unknown["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    let registered = app
+        .send(post(json!({ "query": query, "extensions": extensions })))
+        .await
+        .json();
+    assert_eq!(registered["data"]["publication"]["ncjNumber"], "216547");
+    let by_hash = app
+        .send(post(json!({ "extensions": extensions })))
+        .await
+        .json();
+    assert_eq!(by_hash["data"], registered["data"]);
+    let uri = format!("/graphql?extensions={}", encode(&extensions.to_string()));
+    let get = app
+        .send(
+            Request::get(uri)
+                .header("accept", "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(get.status, StatusCode::OK);
+    assert_eq!(get.json()["data"], registered["data"]);
+    assert_eq!(
+        get.headers.get("cache-control").unwrap(),
+        "public, max-age=60"
+    );
+    let wrong = app
+        .send(post(
+            json!({ "query": "{ __typename }", "extensions": extensions }),
+        ))
+        .await
+        .json();
+    assert_eq!(wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // A mutation registered by POST is still refused over GET.
+    let mutation =
+        "mutation { deletePublication(input: { id: \"UHVibGljYXRpb246MQ\" }) { deletedId } }";
+    let mutation_hash = format!("{:x}", sha2::Sha256::digest(mutation.as_bytes()));
+    let mutation_extensions =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": mutation_hash } });
+    let _ = app
+        .send(post(
+            json!({ "query": mutation, "extensions": mutation_extensions }),
+        ))
+        .await;
+    let uri = format!(
+        "/graphql?extensions={}",
+        encode(&mutation_extensions.to_string())
+    );
+    let refused = app
+        .send(Request::get(uri).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(refused.status, StatusCode::METHOD_NOT_ALLOWED);
 }
