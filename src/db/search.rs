@@ -225,6 +225,42 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
     Ok(())
 }
 
+/// [`refresh`] for many rows of one table, one statement per step (callers chunk `ids`).
+pub async fn refresh_many(
+    conn: &impl ConnectionTrait,
+    table: Table,
+    ids: &[i64],
+) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    let name = table.name();
+    let (title, _) = indexed_text(table);
+    let body = body_sql(table, backend);
+    if backend == DatabaseBackend::Postgres {
+        let mut sql = Sql::new(backend);
+        sql.push(&format!(
+            "UPDATE {name} r SET search_vector = setweight(to_tsvector('english', {title}), 'A') \
+             || setweight(to_tsvector('english', {body}), 'B') WHERE r.id IN "
+        ))
+        .bind_list(ids.iter().copied());
+        conn.execute_raw(sql.build()).await?;
+    } else {
+        let mut delete = Sql::new(backend);
+        delete
+            .push(&format!("DELETE FROM {name}_fts WHERE rowid IN "))
+            .bind_list(ids.iter().copied());
+        conn.execute_raw(delete.build()).await?;
+        let mut insert = Sql::new(backend);
+        insert
+            .push(&format!("INSERT INTO {name}_fts (rowid, title, body) SELECT r.id, {title}, {body} FROM {name} r WHERE r.id IN "))
+            .bind_list(ids.iter().copied());
+        conn.execute_raw(insert.build()).await?;
+    }
+    Ok(())
+}
+
 /// Removes a row from the search index (PostgreSQL's column goes with the row).
 pub async fn forget(conn: &impl ConnectionTrait, table: Table, id: i64) -> Result<(), DbErr> {
     if conn.get_database_backend() != DatabaseBackend::Postgres {

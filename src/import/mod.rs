@@ -2,6 +2,7 @@
 //! transaction per run: a bad record stops the run with `FILE:LINE: field: reason` and leaves
 //! the database as it was.
 
+mod bulk;
 pub mod csv_links;
 pub mod dcat;
 pub mod edits;
@@ -83,4 +84,25 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
         "{}: cannot tell the format; pass --format native, dcat-us, scholix or csv",
         path.display()
     )
+}
+
+/// Commits the run's transaction when `result` is a success, else rolls it back before
+/// returning, so a failed run releases SQLite's write lock at once rather than whenever its
+/// pooled connection is next used.
+pub async fn settle<T, E: From<sea_orm::DbErr>>(
+    txn: sea_orm::DatabaseTransaction,
+    result: Result<T, E>,
+) -> Result<T, E> {
+    match result {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(%rollback, "could not roll back a failed import");
+            }
+            Err(err)
+        }
+    }
 }

@@ -157,6 +157,7 @@ pub async fn import_files(
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
         let mut run = Run::new(options, true);
+        let mut batch = super::bulk::Batch::default();
         for file in files {
             let name = file.display().to_string();
             let reader =
@@ -164,9 +165,15 @@ pub async fn import_files(
             for (index, line) in std::io::BufReader::new(reader).lines().enumerate() {
                 let line =
                     line.with_context(|| format!("{name}:{}: cannot read the line", index + 1))?;
-                run.load_line(&txn, &name, index + 1, &line).await?;
+                if options.skip_invalid {
+                    run.load_line(&txn, &name, index + 1, &line).await?;
+                } else {
+                    run.load_line_bulk(&txn, &mut batch, &name, index + 1, &line)
+                        .await?;
+                }
             }
         }
+        batch.flush(&txn, &mut run.summary).await?;
         txn.commit().await?;
         run.finish();
         Ok(Outcome {
@@ -182,11 +189,14 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
         let mut run = Run::new(ImportOptions::default(), false);
+        let mut loaded = Ok(());
         for (index, line) in text.lines().enumerate() {
-            run.load_line(&txn, name, index + 1, line).await?;
+            loaded = run.load_line(&txn, name, index + 1, line).await;
+            if loaded.is_err() {
+                break;
+            }
         }
-        txn.commit().await?;
-        Ok(run.summary)
+        super::settle(txn, loaded.map(|()| run.summary)).await
     })
     .await
 }
@@ -260,6 +270,54 @@ impl Run {
                 Ok(())
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// [`Self::load_line`] for runs that stop at the first bad record: publications, datasets
+    /// and links are gathered into batches written a thousand at a time (see `bulk`).
+    async fn load_line_bulk(
+        &mut self,
+        txn: &DatabaseTransaction,
+        batch: &mut super::bulk::Batch,
+        name: &str,
+        line_no: usize,
+        line: &str,
+    ) -> Result<(), ImportError> {
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        self.progress.tick();
+        let at = |field: String, reason: String| RecordError {
+            file: name.to_owned(),
+            line: line_no,
+            field,
+            reason,
+        };
+        let input = match parse_line(line) {
+            Err((field, reason)) => Err(at(field, reason)),
+            Ok(record) => match to_input(record) {
+                Ok(input) => Ok(input),
+                Err(err) => Err(into_record_error(err, at)?),
+            },
+        };
+        match input {
+            // Earlier lines first: a bad record in the batch is the one to report.
+            Err(error) => {
+                batch.flush(txn, &mut self.summary).await?;
+                Err(error.into())
+            }
+            Ok(Input::Producer(producer)) => {
+                batch.flush(txn, &mut self.summary).await?;
+                match apply_input(txn, Input::Producer(producer), &mut self.summary).await {
+                    Ok(()) => Ok(()),
+                    Err(err) => Err(into_record_error(err, at)?.into()),
+                }
+            }
+            Ok(input) => {
+                batch
+                    .push(txn, &mut self.summary, name, line_no, input)
+                    .await
+            }
         }
     }
 
@@ -339,7 +397,51 @@ async fn apply(
     record: Record,
     summary: &mut Summary,
 ) -> Result<(), UpsertError> {
-    match record {
+    apply_input(txn, to_input(record)?, summary).await
+}
+
+/// A record checked and normalised, ready to write.
+pub(super) enum Input {
+    Producer(upsert::ProducerInput),
+    Publication(upsert::PublicationInput),
+    Dataset(upsert::DatasetInput),
+    Link(upsert::LinkInput),
+}
+
+/// Writes one checked record through the per-record upsert path, counting what is new.
+pub(super) async fn apply_input(
+    txn: &DatabaseTransaction,
+    input: Input,
+    summary: &mut Summary,
+) -> Result<(), UpsertError> {
+    match input {
+        Input::Producer(input) => {
+            if upsert::producer(txn, input).await?.1 {
+                summary.producers += 1;
+            }
+        }
+        Input::Publication(input) => {
+            if upsert::publication(txn, input).await?.1 {
+                summary.publications += 1;
+            }
+        }
+        Input::Dataset(input) => {
+            if upsert::dataset(txn, input).await?.1 {
+                summary.datasets += 1;
+            }
+        }
+        Input::Link(input) => {
+            if upsert::link(txn, input).await? {
+                summary.links += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks and normalises one parsed record.
+fn to_input(record: Record) -> Result<Input, UpsertError> {
+    Ok(match record {
         Record::Producer(r) => {
             let name = required("name", r.name)?;
             let input = upsert::ProducerInput {
@@ -351,9 +453,7 @@ async fn apply(
                 url: clean(r.url),
                 parent: clean(r.parent),
             };
-            if upsert::producer(txn, input).await?.1 {
-                summary.producers += 1;
-            }
+            Input::Producer(input)
         }
         Record::Publication(r) => {
             let input = upsert::PublicationInput {
@@ -373,9 +473,7 @@ async fn apply(
                 producers: credits(r.producers)?,
                 synthetic: r.synthetic.unwrap_or(false),
             };
-            if upsert::publication(txn, input).await?.1 {
-                summary.publications += 1;
-            }
+            Input::Publication(input)
         }
         Record::Dataset(r) => {
             let period = r.time_period.map_or((None, None), |p| (p.start, p.end));
@@ -395,9 +493,7 @@ async fn apply(
                 producers: credits(r.producers)?,
                 synthetic: r.synthetic.unwrap_or(false),
             };
-            if upsert::dataset(txn, input).await?.1 {
-                summary.datasets += 1;
-            }
+            Input::Dataset(input)
         }
         Record::Link(r) => {
             let publication = match (clean(r.publication.ncj_number), clean(r.publication.doi)) {
@@ -447,12 +543,9 @@ async fn apply(
                 source: clean(r.source),
                 linked_on,
             };
-            if upsert::link(txn, input).await? {
-                summary.links += 1;
-            }
+            Input::Link(input)
         }
-    }
-    Ok(())
+    })
 }
 
 /// Trims; empty becomes `None`.

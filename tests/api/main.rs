@@ -8,6 +8,7 @@ mod find;
 mod graph;
 mod http;
 mod import;
+mod import_bulk;
 mod import_dcat;
 mod import_links;
 mod lookups;

@@ -112,8 +112,8 @@ pub async fn import_report(db: &Db, name: &str, text: &str) -> Result<Report, Im
     let catalog = parse_catalog(name, text)?;
     let txn = db.conn.begin().await?;
     let mut report = Report::default();
-    load_into(&txn, catalog, &mut report).await?;
-    txn.commit().await?;
+    let loaded = load_into(&txn, catalog, &mut report).await;
+    crate::import::settle(txn, loaded).await?;
     log_report(name, &report);
     Ok(report)
 }

@@ -60,8 +60,8 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
     let links = parse_document(name, text)?;
     let txn = db.conn.begin().await?;
     let mut summary = Summary::default();
-    load_into(&txn, name, links, &mut summary).await?;
-    txn.commit().await?;
+    let loaded = load_into(&txn, name, links, &mut summary).await;
+    crate::import::settle(txn, loaded).await?;
     Ok(summary)
 }
 

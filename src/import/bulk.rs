@@ -1,0 +1,711 @@
+//! The bulk write path of the native importer (runs that stop at the first bad record):
+//! consecutive publications, datasets or links are gathered into batches and written with a few
+//! multi-row statements per batch instead of several statements per record. Records that are
+//! not plainly new (their natural key exists, repeats in the batch, or is missing) go through
+//! the per-record [`upsert`] functions at their place in the batch, so ids, counts, errors and
+//! the stored graph are exactly those of the per-record path.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+
+use super::native::{ImportError, Input, apply_input};
+use super::upsert::{self, UpsertError, invalid};
+use super::{RecordError, Summary};
+use crate::db::pages::Table;
+use crate::db::search;
+use crate::db::sql::Sql;
+
+/// Records per batch.
+const BATCH: usize = 1_000;
+/// Most bound values in one statement (SQLite allows 32,766).
+const MAX_BINDS: usize = 15_000;
+
+/// One gathered record and where it came from.
+struct Entry {
+    file: String,
+    line: usize,
+    input: Input,
+}
+
+impl Entry {
+    fn error(&self, err: UpsertError) -> ImportError {
+        located(&self.file, self.line, err)
+    }
+}
+
+/// A record's own problem, located on its line; a database failure as is.
+fn located(file: &str, line: usize, err: UpsertError) -> ImportError {
+    match err {
+        UpsertError::Invalid { field, reason } => RecordError {
+            file: file.to_owned(),
+            line,
+            field,
+            reason,
+        }
+        .into(),
+        UpsertError::Db(err) => err.into(),
+    }
+}
+
+/// Writes one record through the per-record path.
+async fn one(
+    txn: &DatabaseTransaction,
+    entry: Entry,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    let Entry { file, line, input } = entry;
+    apply_input(txn, input, summary)
+        .await
+        .map_err(|err| located(&file, line, err))
+}
+
+/// Consecutive records of one type waiting to be written.
+#[derive(Default)]
+pub(super) struct Batch {
+    entries: Vec<Entry>,
+}
+
+fn kind(input: &Input) -> u8 {
+    match input {
+        Input::Producer(_) => 0,
+        Input::Publication(_) => 1,
+        Input::Dataset(_) => 2,
+        Input::Link(_) => 3,
+    }
+}
+
+impl Batch {
+    /// Adds a publication, dataset or link (a producer is written at once, after a flush).
+    pub(super) async fn push(
+        &mut self,
+        txn: &DatabaseTransaction,
+        summary: &mut Summary,
+        file: &str,
+        line: usize,
+        input: Input,
+    ) -> Result<(), ImportError> {
+        if self
+            .entries
+            .first()
+            .is_some_and(|first| kind(&first.input) != kind(&input))
+        {
+            self.flush(txn, summary).await?;
+        }
+        self.entries.push(Entry {
+            file: file.to_owned(),
+            line,
+            input,
+        });
+        if self.entries.len() >= BATCH {
+            self.flush(txn, summary).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is gathered.
+    pub(super) async fn flush(
+        &mut self,
+        txn: &DatabaseTransaction,
+        summary: &mut Summary,
+    ) -> Result<(), ImportError> {
+        let entries = std::mem::take(&mut self.entries);
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        match first.input {
+            Input::Publication(_) | Input::Dataset(_) => records(txn, entries, summary).await,
+            Input::Link(_) => links(txn, entries, summary).await,
+            Input::Producer(_) => {
+                for entry in entries {
+                    one(txn, entry, summary).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// How one record type is stored.
+struct Shape {
+    table: Table,
+    /// The first natural key's column (`ncj_number`, `study_number`); the second is `doi`.
+    key: &'static str,
+    columns: &'static [&'static str],
+    lists: &'static [(&'static str, &'static str)],
+    credits: (&'static str, &'static str),
+}
+
+const PUBLICATION: Shape = Shape {
+    table: Table::Publication,
+    key: "ncj_number",
+    columns: &[
+        "ncj_number",
+        "doi",
+        "title_key",
+        "title",
+        "subtitle",
+        "publication_type",
+        "published_year",
+        "published_month",
+        "published_day",
+        "published_key",
+        "abstract",
+        "physical_description",
+        "place_of_production",
+        "language",
+        "url",
+        "synthetic",
+    ],
+    lists: &[
+        ("publication_author", "publication_id"),
+        ("publication_subject", "publication_id"),
+    ],
+    credits: ("publication_producer", "publication_id"),
+};
+
+const DATASET: Shape = Shape {
+    table: Table::Dataset,
+    key: "study_number",
+    columns: &[
+        "study_number",
+        "doi",
+        "title_key",
+        "title",
+        "summary",
+        "time_period_start",
+        "time_period_end",
+        "released_year",
+        "released_month",
+        "released_day",
+        "released_key",
+        "version",
+        "series",
+        "url",
+        "synthetic",
+    ],
+    lists: &[
+        ("dataset_subject", "dataset_id"),
+        ("dataset_coverage", "dataset_id"),
+        ("dataset_data_type", "dataset_id"),
+    ],
+    credits: ("dataset_producer", "dataset_id"),
+};
+
+/// A brand-new record ready for the multi-row statements.
+struct NewRow {
+    /// `(column, value)` the row is found by after the insert: the first key, else the DOI
+    /// (lowercased).
+    found_by: (bool, String),
+    values: Vec<Value>,
+    lists: Vec<Vec<String>>,
+    credits: Vec<(i64, String)>,
+}
+
+/// The natural keys of a publication or dataset entry: (first key, lowercased DOI).
+fn keys(input: &Input) -> (Option<String>, Option<String>) {
+    match input {
+        Input::Publication(p) => (
+            p.ncj_number.clone(),
+            p.doi.as_ref().map(|d| d.to_lowercase()),
+        ),
+        Input::Dataset(d) => (
+            d.study_number.clone(),
+            d.doi.as_ref().map(|d| d.to_lowercase()),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// Which of `firsts` (in `column`) and `dois` (lowercased) exist in `table`.
+async fn existing_keys(
+    txn: &DatabaseTransaction,
+    table: &str,
+    column: &str,
+    firsts: &[String],
+    dois: &[String],
+) -> Result<(HashSet<String>, HashSet<String>), ImportError> {
+    let mut found = (HashSet::new(), HashSet::new());
+    if firsts.is_empty() && dois.is_empty() {
+        return Ok(found);
+    }
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push(&format!(
+        "SELECT {column} AS k, lower(doi) AS d FROM {table} WHERE {column} IN "
+    ))
+    .bind_list(firsts.iter().cloned())
+    .push(" OR lower(doi) IN ")
+    .bind_list(dois.iter().cloned());
+    for row in txn.query_all_raw(sql.build()).await? {
+        if let Some(k) = row.try_get::<Option<String>>("", "k")? {
+            found.0.insert(k);
+        }
+        if let Some(d) = row.try_get::<Option<String>>("", "d")? {
+            found.1.insert(d);
+        }
+    }
+    Ok(found)
+}
+
+/// A batch of publications or datasets.
+async fn records(
+    txn: &DatabaseTransaction,
+    entries: Vec<Entry>,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    let shape = match entries[0].input {
+        Input::Publication(_) => &PUBLICATION,
+        _ => &DATASET,
+    };
+    let keys: Vec<_> = entries.iter().map(|e| keys(&e.input)).collect();
+    let mut seen: HashMap<(bool, &str), usize> = HashMap::new();
+    for (first, doi) in &keys {
+        if let Some(k) = first {
+            *seen.entry((true, k)).or_default() += 1;
+        }
+        if let Some(d) = doi {
+            *seen.entry((false, d)).or_default() += 1;
+        }
+    }
+    let firsts: Vec<String> = keys.iter().filter_map(|k| k.0.clone()).collect();
+    let dois: Vec<String> = keys.iter().filter_map(|k| k.1.clone()).collect();
+    let (known_firsts, known_dois) =
+        existing_keys(txn, shape.table.name(), shape.key, &firsts, &dois).await?;
+    let mut pending: Vec<NewRow> = Vec::new();
+    for (entry, (first, doi)) in entries.into_iter().zip(keys.iter()) {
+        let new = (first.is_some() || doi.is_some())
+            && first
+                .as_ref()
+                .is_none_or(|k| seen[&(true, k.as_str())] == 1 && !known_firsts.contains(k))
+            && doi.as_ref().is_none_or(|d| {
+                d.is_ascii() && seen[&(false, d.as_str())] == 1 && !known_dois.contains(d)
+            });
+        if !new {
+            write_new(txn, shape, std::mem::take(&mut pending), summary).await?;
+            one(txn, entry, summary).await?;
+            continue;
+        }
+        let found_by = match (first, doi) {
+            (Some(k), _) => (true, k.clone()),
+            (None, Some(d)) => (false, d.clone()),
+            (None, None) => unreachable!("checked above"),
+        };
+        let row = new_row(txn, &entry, found_by)
+            .await
+            .map_err(|err| entry.error(err))?;
+        pending.push(row);
+    }
+    write_new(txn, shape, pending, summary).await
+}
+
+/// Checks a new record as the per-record path would, and lays out its values.
+async fn new_row(
+    txn: &DatabaseTransaction,
+    entry: &Entry,
+    found_by: (bool, String),
+) -> Result<NewRow, UpsertError> {
+    let (values, lists, producers): (Vec<Value>, Vec<Vec<String>>, _) = match &entry.input {
+        Input::Publication(p) => {
+            let date = p.published_on;
+            (
+                vec![
+                    p.ncj_number.clone().into(),
+                    p.doi.clone().into(),
+                    p.title.to_lowercase().into(),
+                    p.title.clone().into(),
+                    p.subtitle.clone().into(),
+                    p.publication_type.clone().into(),
+                    date.map(|d| d.year).into(),
+                    date.and_then(|d| d.month).into(),
+                    date.and_then(|d| d.day).into(),
+                    date.map(|d| d.key()).into(),
+                    p.abstract_text.clone().into(),
+                    p.physical_description.clone().into(),
+                    p.place_of_production.clone().into(),
+                    p.language.clone().into(),
+                    p.url.clone().into(),
+                    p.synthetic.into(),
+                ],
+                vec![kept(&p.authors), kept(&p.subjects)],
+                &p.producers,
+            )
+        }
+        Input::Dataset(d) => {
+            if let (Some(start), Some(end)) = d.time_period
+                && start > end
+            {
+                return Err(invalid(
+                    "timePeriod",
+                    format!("start {start} is after end {end}"),
+                ));
+            }
+            let date = d.released_on;
+            (
+                vec![
+                    d.study_number.clone().into(),
+                    d.doi.clone().into(),
+                    d.title.to_lowercase().into(),
+                    d.title.clone().into(),
+                    d.summary.clone().into(),
+                    d.time_period.0.into(),
+                    d.time_period.1.into(),
+                    date.map(|d| d.year).into(),
+                    date.and_then(|d| d.month).into(),
+                    date.and_then(|d| d.day).into(),
+                    date.map(|d| d.key()).into(),
+                    d.version.clone().into(),
+                    d.series.clone().into(),
+                    d.url.clone().into(),
+                    d.synthetic.into(),
+                ],
+                vec![
+                    kept(&d.subjects),
+                    kept(&d.geographic_coverage),
+                    kept(&d.data_types),
+                ],
+                &d.producers,
+            )
+        }
+        _ => unreachable!("publications and datasets only"),
+    };
+    let mut credits: Vec<(i64, String)> = Vec::with_capacity(producers.len());
+    for (i, credit) in producers.iter().enumerate() {
+        let producer =
+            upsert::resolve_producer(txn, &format!("producers[{i}].producer"), &credit.producer)
+                .await?;
+        if !credits
+            .iter()
+            .any(|(id, role)| *id == producer.id && *role == credit.role)
+        {
+            credits.push((producer.id, credit.role.clone()));
+        }
+    }
+    Ok(NewRow {
+        found_by,
+        values,
+        lists,
+        credits,
+    })
+}
+
+/// A list as stored: trimmed, empty values dropped, duplicates kept once, order kept.
+fn kept(values: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(values.len());
+    for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if !kept.iter().any(|k| k == value) {
+            kept.push(value.to_owned());
+        }
+    }
+    kept
+}
+
+/// Inserts brand-new rows, their lists, credits and search entries.
+async fn write_new(
+    txn: &DatabaseTransaction,
+    shape: &Shape,
+    rows: Vec<NewRow>,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let backend = txn.get_database_backend();
+    let table = shape.table.name();
+    let per_statement = (MAX_BINDS / shape.columns.len()).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = Sql::new(backend);
+        sql.push(&format!(
+            "INSERT INTO {table} ({}) VALUES ",
+            shape.columns.join(", ")
+        ));
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (j, value) in row.values.iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(value.clone());
+            }
+            sql.push(")");
+        }
+        txn.execute_raw(sql.build()).await?;
+    }
+    // The new ids, by the key each row was inserted with.
+    let firsts: Vec<String> = rows
+        .iter()
+        .filter(|r| r.found_by.0)
+        .map(|r| r.found_by.1.clone())
+        .collect();
+    let dois: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.found_by.0)
+        .map(|r| r.found_by.1.clone())
+        .collect();
+    let mut ids_by_key: HashMap<(bool, String), i64> = HashMap::new();
+    let mut sql = Sql::new(backend);
+    sql.push(&format!(
+        "SELECT id, {} AS k, lower(doi) AS d FROM {table} WHERE {} IN ",
+        shape.key, shape.key
+    ))
+    .bind_list(firsts)
+    .push(" OR lower(doi) IN ")
+    .bind_list(dois);
+    for row in txn.query_all_raw(sql.build()).await? {
+        let id: i64 = row.try_get("", "id")?;
+        if let Some(k) = row.try_get::<Option<String>>("", "k")? {
+            ids_by_key.insert((true, k), id);
+        }
+        if let Some(d) = row.try_get::<Option<String>>("", "d")? {
+            ids_by_key.insert((false, d), id);
+        }
+    }
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id = ids_by_key.get(&row.found_by).copied().ok_or_else(|| {
+            sea_orm::DbErr::Custom(format!("inserted {table} \"{}\" not found", row.found_by.1))
+        })?;
+        ids.push(id);
+    }
+    for (list, (list_table, owner)) in shape.lists.iter().enumerate() {
+        let values = rows.iter().zip(&ids).flat_map(|(row, id)| {
+            row.lists[list]
+                .iter()
+                .enumerate()
+                .map(move |(position, value)| {
+                    (
+                        Value::from(*id),
+                        Value::from(position as i32),
+                        Value::from(value.clone()),
+                    )
+                })
+        });
+        insert_triples(txn, list_table, &[owner, "position", "value"], values).await?;
+    }
+    let (credit_table, owner) = shape.credits;
+    let credits = rows.iter().zip(&ids).flat_map(|(row, id)| {
+        row.credits.iter().map(move |(producer, role)| {
+            (
+                Value::from(*id),
+                Value::from(*producer),
+                Value::from(role.clone()),
+            )
+        })
+    });
+    insert_triples(txn, credit_table, &[owner, "producer_id", "role"], credits).await?;
+    for chunk in ids.chunks(MAX_BINDS / 3) {
+        search::refresh_many(txn, shape.table, chunk).await?;
+    }
+    match shape.table {
+        Table::Publication => summary.publications += rows.len(),
+        _ => summary.datasets += rows.len(),
+    }
+    Ok(())
+}
+
+/// Multi-row INSERTs of three-column rows, chunked.
+async fn insert_triples(
+    txn: &DatabaseTransaction,
+    table: &str,
+    columns: &[&str; 3],
+    rows: impl Iterator<Item = (Value, Value, Value)>,
+) -> Result<(), ImportError> {
+    let backend = txn.get_database_backend();
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut sql: Option<Sql> = None;
+    let mut count = 0;
+    for (a, b, c) in rows {
+        let statement = sql.get_or_insert_with(|| {
+            let mut s = Sql::new(backend);
+            s.push(&head);
+            s
+        });
+        statement
+            .push(if count == 0 { "(" } else { ", (" })
+            .bind(a)
+            .push(", ")
+            .bind(b)
+            .push(", ")
+            .bind(c)
+            .push(")");
+        count += 1;
+        if count * 3 >= MAX_BINDS {
+            if let Some(done) = sql.take() {
+                txn.execute_raw(done.build()).await?;
+            }
+            count = 0;
+        }
+    }
+    if let Some(done) = sql.take() {
+        txn.execute_raw(done.build()).await?;
+    }
+    Ok(())
+}
+
+/// A link's resolved works and values.
+struct LinkRow {
+    publication: i64,
+    dataset: i64,
+    relation_type: String,
+    source: Option<String>,
+    linked_on: Option<chrono::NaiveDate>,
+}
+
+/// Ids of the records of `table` named by `keys` (`(column, value)`, DOIs lowercased).
+async fn ids_for(
+    txn: &DatabaseTransaction,
+    table: &str,
+    column: &str,
+    keys: &[(bool, String)],
+) -> Result<HashMap<(bool, String), i64>, ImportError> {
+    let mut found = HashMap::new();
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push(&format!(
+        "SELECT id, {column} AS k, lower(doi) AS d FROM {table} WHERE {column} IN "
+    ))
+    .bind_list(keys.iter().filter(|k| k.0).map(|k| k.1.clone()))
+    .push(" OR lower(doi) IN ")
+    .bind_list(keys.iter().filter(|k| !k.0).map(|k| k.1.clone()));
+    for row in txn.query_all_raw(sql.build()).await? {
+        let id: i64 = row.try_get("", "id")?;
+        if let Some(k) = row.try_get::<Option<String>>("", "k")? {
+            found.insert((true, k), id);
+        }
+        if let Some(d) = row.try_get::<Option<String>>("", "d")? {
+            found.insert((false, d), id);
+        }
+    }
+    Ok(found)
+}
+
+fn link_key(key: &upsert::KeyInput) -> (bool, String) {
+    if key.column == "doi" {
+        (false, key.value.to_lowercase())
+    } else {
+        (true, key.value.clone())
+    }
+}
+
+/// A batch of links.
+async fn links(
+    txn: &DatabaseTransaction,
+    entries: Vec<Entry>,
+    summary: &mut Summary,
+) -> Result<(), ImportError> {
+    let inputs: Vec<&upsert::LinkInput> = entries
+        .iter()
+        .map(|e| match &e.input {
+            Input::Link(link) => link,
+            _ => unreachable!("a batch holds one record type"),
+        })
+        .collect();
+    // A DOI outside ASCII: leave the matching to the database, record by record.
+    if inputs.iter().any(|l| {
+        (l.publication.column == "doi" && !l.publication.value.is_ascii())
+            || (l.dataset.column == "doi" && !l.dataset.value.is_ascii())
+    }) {
+        for entry in entries {
+            one(txn, entry, summary).await?;
+        }
+        return Ok(());
+    }
+    let publication_keys: Vec<_> = inputs.iter().map(|l| link_key(&l.publication)).collect();
+    let dataset_keys: Vec<_> = inputs.iter().map(|l| link_key(&l.dataset)).collect();
+    let publications = ids_for(txn, "publication", "ncj_number", &publication_keys).await?;
+    let datasets = ids_for(txn, "dataset", "study_number", &dataset_keys).await?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let link = inputs[i];
+        let publication = publications.get(&publication_keys[i]).ok_or_else(|| {
+            entry.error(invalid(
+                format!("publication.{}", link.publication.field),
+                format!("no publication \"{}\"", link.publication.value),
+            ))
+        })?;
+        let dataset = datasets.get(&dataset_keys[i]).ok_or_else(|| {
+            entry.error(invalid(
+                format!("dataset.{}", link.dataset.field),
+                format!("no dataset \"{}\"", link.dataset.value),
+            ))
+        })?;
+        rows.push(LinkRow {
+            publication: *publication,
+            dataset: *dataset,
+            relation_type: link.relation_type.clone(),
+            source: link.source.clone(),
+            linked_on: link.linked_on,
+        });
+    }
+    // The pairs already stored.
+    let mut stored: HashSet<(i64, i64)> = HashSet::new();
+    {
+        // By publication only (a pair list would make SQLite probe every combination); the
+        // few other links of these publications are dropped here.
+        let pairs: HashSet<(i64, i64)> = rows.iter().map(|r| (r.publication, r.dataset)).collect();
+        let publication_ids: HashSet<i64> = pairs.iter().map(|p| p.0).collect();
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push(
+            "SELECT publication_id, dataset_id FROM publication_dataset WHERE publication_id IN ",
+        )
+        .bind_list(publication_ids);
+        for row in txn.query_all_raw(sql.build()).await? {
+            let pair = (
+                row.try_get("", "publication_id")?,
+                row.try_get("", "dataset_id")?,
+            );
+            if pairs.contains(&pair) {
+                stored.insert(pair);
+            }
+        }
+    }
+    // New pairs in first-seen order, each with its last values (a repeat updates the first).
+    let mut new: Vec<LinkRow> = Vec::new();
+    let mut new_at: HashMap<(i64, i64), usize> = HashMap::new();
+    for row in rows {
+        let pair = (row.publication, row.dataset);
+        if stored.contains(&pair) {
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("UPDATE publication_dataset SET relation_type = ")
+                .bind(row.relation_type)
+                .push(", source = ")
+                .bind(row.source)
+                .push(", linked_on = ")
+                .bind(row.linked_on)
+                .push(" WHERE publication_id = ")
+                .bind(row.publication)
+                .push(" AND dataset_id = ")
+                .bind(row.dataset);
+            txn.execute_raw(sql.build()).await?;
+        } else if let Some(&at) = new_at.get(&pair) {
+            new[at] = row;
+        } else {
+            new_at.insert(pair, new.len());
+            new.push(row);
+        }
+    }
+    for chunk in new.chunks(MAX_BINDS / 5) {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push(
+            "INSERT INTO publication_dataset (publication_id, dataset_id, relation_type, source, \
+             linked_on) VALUES ",
+        );
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(row.publication)
+                .push(", ")
+                .bind(row.dataset)
+                .push(", ")
+                .bind(row.relation_type.clone())
+                .push(", ")
+                .bind(row.source.clone())
+                .push(", ")
+                .bind(row.linked_on)
+                .push(")");
+        }
+        txn.execute_raw(sql.build()).await?;
+    }
+    summary.links += new.len();
+    Ok(())
+}
