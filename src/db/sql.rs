@@ -69,6 +69,48 @@ impl Sql {
     }
 }
 
+/// Most values bound in one multi-row `INSERT` (SQLite allows 32,766, PostgreSQL 65,535).
+pub const MAX_INSERT_BINDS: usize = 15_000;
+
+/// `INSERT INTO table (columns) VALUES (...), (...)` for every row, in as few statements as the
+/// bind limit allows. Rows must have one value per column; no rows, no statements.
+pub fn insert_rows<R: IntoIterator<Item = Value>>(
+    backend: DatabaseBackend,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Vec<Statement> {
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let per_statement = (MAX_INSERT_BINDS / columns.len().max(1)).max(1);
+    let mut statements = Vec::new();
+    let mut current: Option<(Sql, usize)> = None;
+    for row in rows {
+        let (sql, count) = current.get_or_insert_with(|| {
+            let mut sql = Sql::new(backend);
+            sql.push(&head);
+            (sql, 0)
+        });
+        sql.push(if *count == 0 { "(" } else { ", (" });
+        for (i, value) in row.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(value);
+        }
+        sql.push(")");
+        *count += 1;
+        if *count == per_statement
+            && let Some((done, _)) = current.take()
+        {
+            statements.push(done.build());
+        }
+    }
+    if let Some((done, _)) = current {
+        statements.push(done.build());
+    }
+    statements
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +134,31 @@ mod tests {
                 .bind_list([2, 3]);
             assert_eq!(sql.build().sql, expected);
         }
+    }
+
+    #[test]
+    fn insert_rows_chunks_under_the_bind_limit() {
+        let rows = (0..MAX_INSERT_BINDS).map(|i| vec![Value::from(i as i64), Value::from("x")]);
+        let statements = insert_rows(DatabaseBackend::Sqlite, "t", &["a", "b"], rows);
+        assert_eq!(
+            statements.len(),
+            2,
+            "15,000 rows of 2 values fit in 2 statements"
+        );
+        assert!(
+            statements[0]
+                .sql
+                .starts_with("INSERT INTO t (a, b) VALUES (?, ?), (?, ?)")
+        );
+        assert!(
+            insert_rows(
+                DatabaseBackend::Sqlite,
+                "t",
+                &["a"],
+                Vec::<Vec<Value>>::new()
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -14,12 +14,10 @@ use super::upsert::{self, UpsertError, invalid};
 use super::{RecordError, Summary};
 use crate::db::pages::Table;
 use crate::db::search;
-use crate::db::sql::Sql;
+use crate::db::sql::{MAX_INSERT_BINDS, Sql, insert_rows};
 
 /// Records per batch.
 const BATCH: usize = 1_000;
-/// Most bound values in one statement (SQLite allows 32,766).
-const MAX_BINDS: usize = 15_000;
 
 /// One gathered record and where it came from.
 struct Entry {
@@ -326,7 +324,10 @@ async fn new_row(
                     p.url.clone().into(),
                     p.synthetic.into(),
                 ],
-                vec![kept(&p.authors), kept(&p.subjects)],
+                vec![
+                    upsert::stored_list(&p.authors),
+                    upsert::stored_list(&p.subjects),
+                ],
                 &p.producers,
             )
         }
@@ -359,9 +360,9 @@ async fn new_row(
                     d.synthetic.into(),
                 ],
                 vec![
-                    kept(&d.subjects),
-                    kept(&d.geographic_coverage),
-                    kept(&d.data_types),
+                    upsert::stored_list(&d.subjects),
+                    upsert::stored_list(&d.geographic_coverage),
+                    upsert::stored_list(&d.data_types),
                 ],
                 &d.producers,
             )
@@ -388,17 +389,6 @@ async fn new_row(
     })
 }
 
-/// A list as stored: trimmed, empty values dropped, duplicates kept once, order kept.
-fn kept(values: &[String]) -> Vec<String> {
-    let mut kept: Vec<String> = Vec::with_capacity(values.len());
-    for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        if !kept.iter().any(|k| k == value) {
-            kept.push(value.to_owned());
-        }
-    }
-    kept
-}
-
 /// Inserts brand-new rows, their lists, credits and search entries.
 async fn write_new(
     txn: &DatabaseTransaction,
@@ -411,24 +401,9 @@ async fn write_new(
     }
     let backend = txn.get_database_backend();
     let table = shape.table.name();
-    let per_statement = (MAX_BINDS / shape.columns.len()).max(1);
-    for chunk in rows.chunks(per_statement) {
-        let mut sql = Sql::new(backend);
-        sql.push(&format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            shape.columns.join(", ")
-        ));
-        for (i, row) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            for (j, value) in row.values.iter().enumerate() {
-                if j > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(value.clone());
-            }
-            sql.push(")");
-        }
-        txn.execute_raw(sql.build()).await?;
+    let values = rows.iter().map(|row| row.values.iter().cloned());
+    for statement in insert_rows(backend, table, shape.columns, values) {
+        txn.execute_raw(statement).await?;
     }
     // The new ids, by the key each row was inserted with.
     let firsts: Vec<String> = rows
@@ -492,7 +467,7 @@ async fn write_new(
         })
     });
     insert_triples(txn, credit_table, &[owner, "producer_id", "role"], credits).await?;
-    for chunk in ids.chunks(MAX_BINDS / 3) {
+    for chunk in ids.chunks(MAX_INSERT_BINDS / 3) {
         search::refresh_many(txn, shape.table, chunk).await?;
     }
     match shape.table {
@@ -509,34 +484,9 @@ async fn insert_triples(
     columns: &[&str; 3],
     rows: impl Iterator<Item = (Value, Value, Value)>,
 ) -> Result<(), ImportError> {
-    let backend = txn.get_database_backend();
-    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut sql: Option<Sql> = None;
-    let mut count = 0;
-    for (a, b, c) in rows {
-        let statement = sql.get_or_insert_with(|| {
-            let mut s = Sql::new(backend);
-            s.push(&head);
-            s
-        });
-        statement
-            .push(if count == 0 { "(" } else { ", (" })
-            .bind(a)
-            .push(", ")
-            .bind(b)
-            .push(", ")
-            .bind(c)
-            .push(")");
-        count += 1;
-        if count * 3 >= MAX_BINDS {
-            if let Some(done) = sql.take() {
-                txn.execute_raw(done.build()).await?;
-            }
-            count = 0;
-        }
-    }
-    if let Some(done) = sql.take() {
-        txn.execute_raw(done.build()).await?;
+    let rows = rows.map(|(a, b, c)| [a, b, c]);
+    for statement in insert_rows(txn.get_database_backend(), table, columns, rows) {
+        txn.execute_raw(statement).await?;
     }
     Ok(())
 }
@@ -685,26 +635,29 @@ async fn links(
             new.push(row);
         }
     }
-    for chunk in new.chunks(MAX_BINDS / 5) {
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push(
-            "INSERT INTO publication_dataset (publication_id, dataset_id, relation_type, source, \
-             linked_on) VALUES ",
-        );
-        for (i, row) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" })
-                .bind(row.publication)
-                .push(", ")
-                .bind(row.dataset)
-                .push(", ")
-                .bind(row.relation_type.clone())
-                .push(", ")
-                .bind(row.source.clone())
-                .push(", ")
-                .bind(row.linked_on)
-                .push(")");
-        }
-        txn.execute_raw(sql.build()).await?;
+    let values = new.iter().map(|row| {
+        [
+            Value::from(row.publication),
+            Value::from(row.dataset),
+            Value::from(row.relation_type.clone()),
+            Value::from(row.source.clone()),
+            Value::from(row.linked_on),
+        ]
+    });
+    let columns = [
+        "publication_id",
+        "dataset_id",
+        "relation_type",
+        "source",
+        "linked_on",
+    ];
+    for statement in insert_rows(
+        txn.get_database_backend(),
+        "publication_dataset",
+        &columns,
+        values,
+    ) {
+        txn.execute_raw(statement).await?;
     }
     summary.links += new.len();
     Ok(())

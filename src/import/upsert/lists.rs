@@ -1,12 +1,12 @@
 //! An owner's value lists and producer credits: resolving credits to producer ids and replacing
 //! the stored rows.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
 use super::producers::resolve_producer;
 use super::{CreditInput, Result};
 use crate::db::entities::{CreditTable, ValueList};
-use crate::db::sql::Sql;
+use crate::db::sql::{Sql, insert_rows};
 
 pub(super) async fn resolve_credits(
     txn: &DatabaseTransaction,
@@ -48,22 +48,21 @@ pub(super) async fn replace_credits(
     if credits.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("INSERT INTO ")
-        .push(name)
-        .push(" (")
-        .push(owner_column)
-        .push(", producer_id, role) VALUES ");
-    for (i, (producer, role)) in credits.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" })
-            .bind(owner)
-            .push(", ")
-            .bind(*producer)
-            .push(", ")
-            .bind(role.clone())
-            .push(")");
+    let rows = credits.iter().map(|(producer, role)| {
+        [
+            Value::from(owner),
+            Value::from(*producer),
+            Value::from(role.clone()),
+        ]
+    });
+    for statement in insert_rows(
+        txn.get_database_backend(),
+        name,
+        &[owner_column, "producer_id", "role"],
+        rows,
+    ) {
+        txn.execute_raw(statement).await?;
     }
-    txn.execute_raw(sql.build()).await?;
     Ok(())
 }
 
@@ -87,30 +86,32 @@ pub(super) async fn replace_list(
             .bind(owner);
         txn.execute_raw(sql.build()).await?;
     }
-    let mut kept: Vec<&str> = Vec::with_capacity(values.len());
+    let kept = stored_list(values);
+    let rows = kept.into_iter().enumerate().map(|(position, value)| {
+        [
+            Value::from(owner),
+            Value::from(position as i32),
+            Value::from(value),
+        ]
+    });
+    for statement in insert_rows(
+        txn.get_database_backend(),
+        table,
+        &[owner_column, "position", "value"],
+        rows,
+    ) {
+        txn.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// A list as stored: values trimmed, empty ones dropped, duplicates kept once, order kept.
+pub fn stored_list(values: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(values.len());
     for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        if !kept.contains(&value) {
-            kept.push(value);
+        if !kept.iter().any(|k| k == value) {
+            kept.push(value.to_owned());
         }
     }
-    if kept.is_empty() {
-        return Ok(());
-    }
-    let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("INSERT INTO ")
-        .push(table)
-        .push(" (")
-        .push(owner_column)
-        .push(", position, value) VALUES ");
-    for (position, value) in kept.iter().enumerate() {
-        sql.push(if position == 0 { "(" } else { ", (" })
-            .bind(owner)
-            .push(", ")
-            .bind(position as i32)
-            .push(", ")
-            .bind(value.to_string())
-            .push(")");
-    }
-    txn.execute_raw(sql.build()).await?;
-    Ok(())
+    kept
 }
