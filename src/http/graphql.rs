@@ -99,8 +99,8 @@ async fn execute(
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    let request = request.data(caller);
-    let operation = operation_name(&request);
+    let mut request = request.data(caller);
+    let operation = operation_name(&mut request);
     let started = std::time::Instant::now();
     let response = crate::graphql::execute(&state.schema, &state.db, request).await;
     let codes = response.errors.iter().map(|e| {
@@ -239,7 +239,7 @@ pub async fn get(
         Ok(hash) => hash,
         Err((code, message)) => return refuse(StatusCode::OK, media, code, &message),
     };
-    if is_mutation(&request) {
+    if is_mutation(&mut request) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -262,13 +262,15 @@ pub async fn get(
     response
 }
 
-/// Whether the operation the request would run is a mutation (GET must not run one).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// Whether the operation the request would run is a mutation (GET must not run one). The
+/// parsed document stays in the request, so execution does not parse it again.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let wanted = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
     document.operations.iter().any(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
+        let selected = match (&wanted, name) {
             (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
@@ -278,12 +280,12 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 }
 
 /// The operation's name for metrics: as the client chose it, else the document's only named
-/// operation.
-fn operation_name(request: &async_graphql::Request) -> Option<String> {
+/// operation (the parsed document stays in the request for execution).
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
     if request.operation_name.is_some() {
         return request.operation_name.clone();
     }
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let document = request.parsed_query().ok()?;
     let mut names = document.operations.iter().filter_map(|(name, _)| name);
     match (names.next(), names.next()) {
         (Some(name), None) => Some(name.to_string()),
