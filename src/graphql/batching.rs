@@ -114,6 +114,19 @@ impl<F: Future> Future for Request<F> {
     }
 }
 
+/// A request dropped before it finished (its client went away, or it timed out) must not leave
+/// its batch tasks parked forever: they may hold database connections.
+impl<F: Future> Drop for Request<F> {
+    fn drop(&mut self) {
+        let released = {
+            let mut state = self.gate.lock();
+            state.done = true;
+            std::mem::take(&mut state.waiting)
+        };
+        released.into_iter().for_each(Waker::wake);
+    }
+}
+
 struct Deferred<F> {
     gate: Gate,
     inner: Pin<Box<F>>,
@@ -131,5 +144,37 @@ impl<F: Future<Output = ()>> Future for Deferred<F> {
             }
         }
         self.inner.as_mut().poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_dropped_request_releases_its_batch_tasks() {
+        let gate = Gate::default();
+        // A request woken but never polled again, then dropped: a client that went away.
+        let mut request = Box::pin(gate.run(std::future::poll_fn(|cx| {
+            cx.waker().wake_by_ref();
+            Poll::<()>::Pending
+        })));
+        std::future::poll_fn(|cx| {
+            let _ = request.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+        let task = tokio::spawn(gate.defer(async {}));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !task.is_finished(),
+            "the gate holds batch tasks while the request runs"
+        );
+        drop(request);
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .expect("the batch task runs once the request is gone")
+            .unwrap();
     }
 }

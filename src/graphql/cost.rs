@@ -9,22 +9,25 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Response, ServerError, ValidationResult, Value, value};
 
-use super::schema::{MAX_COMPLEXITY, MAX_DEPTH};
+use super::limits::Limits;
 
 /// Marks a request that only wants the cost estimate.
 pub struct CostOnly;
 
-/// The extension factory registered on the schema.
-pub struct Cost;
+/// The extension factory registered on the schema, with the limits it reports.
+pub struct Cost(pub Limits);
 
 impl ExtensionFactory for Cost {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CostExtension::default())
+        Arc::new(CostExtension {
+            limits: self.0,
+            validated: Mutex::new(None),
+        })
     }
 }
 
-#[derive(Default)]
 struct CostExtension {
+    limits: Limits,
     validated: Mutex<Option<ValidationResult>>,
 }
 
@@ -43,8 +46,8 @@ impl Extension for CostExtension {
                 value!({
                     "estimated": result.complexity,
                     "depth": result.depth,
-                    "limit": MAX_COMPLEXITY,
-                    "maxDepth": MAX_DEPTH,
+                    "limit": self.limits.max_complexity,
+                    "maxDepth": self.limits.max_depth,
                 }),
             ),
             None => response,

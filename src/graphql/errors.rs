@@ -13,6 +13,14 @@ pub enum ApiError {
     Unauthenticated(String),
     /// A valid API key whose scope does not allow the operation.
     Forbidden(String),
+    /// The document asks for more than the server's limits allow (which limit, by how much).
+    QueryTooComplex(String),
+    /// The document asks for something this server does not answer (introspection when it is
+    /// turned off).
+    Invalid(String),
+    /// The database cannot be reached (down, restarting, or every connection busy past the
+    /// acquire timeout): worth retrying, unlike `Internal`. The cause is logged.
+    Unavailable(String),
     /// The cause, for logs only; clients see "internal error".
     Internal(String),
 }
@@ -33,7 +41,12 @@ impl ApiError {
         match self {
             Self::BadUserInput(message)
             | Self::Unauthenticated(message)
-            | Self::Forbidden(message) => message,
+            | Self::Forbidden(message)
+            | Self::QueryTooComplex(message)
+            | Self::Invalid(message) => message,
+            Self::Unavailable(_) => {
+                "the database is not reachable right now; try again in a few seconds"
+            }
             Self::Internal(_) => "internal error",
         }
     }
@@ -43,8 +56,34 @@ impl ApiError {
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
+            Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
+            Self::Invalid(_) => "GRAPHQL_VALIDATION_FAILED",
+            Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
+    }
+
+    /// A database error: `Unavailable` when no connection could be had, else `Internal`.
+    fn from_db(err: &sea_orm::DbErr) -> Self {
+        match err {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                let cause = err.to_string();
+                tracing::error!(%cause, "the database is unavailable");
+                Self::Unavailable(cause)
+            }
+            _ => Self::internal(err),
+        }
+    }
+}
+
+impl ApiError {
+    /// As a request-level error (raised before any resolver runs), at `pos` in the document.
+    pub fn into_server_error(self, pos: Option<async_graphql::Pos>) -> async_graphql::ServerError {
+        let mut error = async_graphql::Error::from(self).into_server_error(pos.unwrap_or_default());
+        if pos.is_none() {
+            error.locations.clear();
+        }
+        error
     }
 }
 
@@ -57,15 +96,42 @@ impl From<ApiError> for async_graphql::Error {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::internal(err)
+        Self::from_db(&err)
     }
 }
 
 impl From<crate::graphql::loaders::LoadError> for ApiError {
     fn from(err: crate::graphql::loaders::LoadError) -> Self {
-        Self::internal(err.0)
+        Self::from_db(&err.0)
     }
 }
 
 /// Result type of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnAcquireErr, DbErr};
+
+    fn code_of(err: DbErr) -> String {
+        let error = async_graphql::Error::from(ApiError::from(err));
+        match error.extensions.and_then(|e| e.get("code").cloned()) {
+            Some(async_graphql::Value::String(code)) => code,
+            other => panic!("no code: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_retryable_code_not_internal() {
+        assert_eq!(
+            code_of(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+            "DATABASE_UNAVAILABLE"
+        );
+        assert_eq!(
+            code_of(DbErr::Conn(sea_orm::RuntimeErr::Internal("refused".into()))),
+            "DATABASE_UNAVAILABLE"
+        );
+        assert_eq!(code_of(DbErr::Custom("bad SQL".into())), "INTERNAL");
+    }
+}

@@ -1,18 +1,29 @@
-//! Automatic persisted queries (Apollo's protocol): a client sends a query's SHA-256 instead of
-//! its text; an unknown hash answers `PersistedQueryNotFound` and the client resends the text
-//! with the hash, which is then remembered. Resolved here, before anything reads the query, so
-//! the GET-is-for-queries rule and every limit apply to persisted documents too.
+//! Persisted documents: a request may name its document instead of sending it, by Apollo's
+//! `extensions.persistedQuery.sha256Hash` or by `documentId` (GraphQL-over-HTTP's persisted
+//! documents, `sha256:<hex>` or the bare hex). Names resolve against the trusted documents
+//! (see [`super::trusted_documents`]) and, unless the server runs `--persisted-only`, against
+//! the documents clients registered with automatic persisted queries (an unknown hash answers
+//! `PersistedQueryNotFound`; the client resends the text with the hash, which is remembered).
+//!
+//! With `--persisted-only` only the trusted documents run: a query whose text is exactly one of
+//! them is accepted, any other text is `PERSISTED_QUERY_NOT_ALLOWED`, an unknown id
+//! `PERSISTED_QUERY_NOT_FOUND`. Resolved here, before anything reads the query, so the
+//! GET-is-for-queries rule and every limit apply to persisted documents too.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
+use super::trusted_documents::{TrustedDocuments, hash_of};
 
-/// Documents remembered; the oldest go first.
+/// Documents remembered from clients (automatic persisted queries); the oldest go first.
 const CAPACITY: usize = 1_000;
 
 #[derive(Clone, Default)]
-pub struct PersistedQueries(Arc<Mutex<Store>>);
+pub struct PersistedQueries {
+    trusted: Arc<TrustedDocuments>,
+    persisted_only: bool,
+    learned: Arc<Mutex<Store>>,
+}
 
 #[derive(Default)]
 struct Store {
@@ -20,55 +31,143 @@ struct Store {
     order: VecDeque<String>,
 }
 
-/// Why a persisted-query request cannot be run: `(code, message)`.
-pub type Refusal = (&'static str, String);
+/// Why a request cannot be run.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+    /// A request error (400 for `application/graphql-response+json`); false only for Apollo's
+    /// `PersistedQueryNotFound` round trip, which clients expect with 200.
+    pub request_error: bool,
+}
+
+fn refusal(code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+        request_error: true,
+    }
+}
 
 impl PersistedQueries {
-    /// Fills in the request's query from its `persistedQuery` extension, or remembers the query
-    /// under its hash. Returns the hash when the request used one.
-    pub fn resolve(&self, request: &mut async_graphql::Request) -> Result<Option<String>, Refusal> {
-        let Some(extension) = request.extensions.remove("persistedQuery") else {
+    pub fn new(trusted: Arc<TrustedDocuments>, persisted_only: bool) -> Self {
+        Self {
+            trusted,
+            persisted_only,
+            learned: Arc::default(),
+        }
+    }
+
+    /// Fills in the request's query from the document it names (`document_id`, or its
+    /// `persistedQuery` extension), or checks and remembers a query sent with its hash.
+    /// Returns the document's hash when the request named one.
+    pub fn resolve(
+        &self,
+        request: &mut async_graphql::Request,
+        document_id: Option<&str>,
+    ) -> Result<Option<String>, Refusal> {
+        let extension = request.extensions.remove("persistedQuery");
+        if let Some(id) = document_id {
+            if !request.query.is_empty() || extension.is_some() {
+                return Err(refusal(
+                    "BAD_USER_INPUT",
+                    "send either documentId, or query (with extensions.persistedQuery), not both",
+                ));
+            }
+            let hash = id
+                .strip_prefix("sha256:")
+                .unwrap_or(id)
+                .to_ascii_lowercase();
+            return match self.lookup(&hash) {
+                Some(document) => {
+                    request.query = document;
+                    Ok(Some(hash))
+                }
+                None => Err(refusal(
+                    "PERSISTED_QUERY_NOT_FOUND",
+                    format!("no document with id \"{id}\" on this server"),
+                )),
+            };
+        }
+        let Some(extension) = extension else {
+            if self.persisted_only && self.trusted.hash_of_text(&request.query).is_none() {
+                return Err(refusal(
+                    "PERSISTED_QUERY_NOT_ALLOWED",
+                    "this server runs trusted documents only: send the documentId (or \
+                     extensions.persistedQuery.sha256Hash) of a document in its manifest",
+                ));
+            }
             return Ok(None);
         };
         let extension = extension.into_json().unwrap_or_default();
         if extension["version"] != 1 {
-            return Err((
+            return Err(refusal(
                 "BAD_USER_INPUT",
-                "persistedQuery: only version 1 is supported".into(),
+                "persistedQuery: only version 1 is supported",
             ));
         }
         let Some(hash) = extension["sha256Hash"].as_str().map(str::to_lowercase) else {
-            return Err((
+            return Err(refusal(
                 "BAD_USER_INPUT",
-                "persistedQuery: sha256Hash is missing".into(),
+                "persistedQuery: sha256Hash is missing",
             ));
         };
-        let mut store = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if request.query.is_empty() {
-            return match store.documents.get(&hash) {
+            return match self.lookup(&hash) {
                 Some(query) => {
-                    request.query = query.clone();
+                    request.query = query;
                     Ok(Some(hash))
                 }
-                None => Err(("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound".into())),
+                None => Err(Refusal {
+                    // Apollo clients then resend the text: a normal round trip, unless only
+                    // trusted documents may run.
+                    request_error: self.persisted_only,
+                    ..refusal("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+                }),
             };
         }
-        let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
-        if actual != hash {
-            return Err((
+        if hash_of(&request.query) != hash {
+            return Err(refusal(
                 "BAD_USER_INPUT",
-                "persistedQuery: sha256Hash does not match the query".into(),
+                "persistedQuery: sha256Hash does not match the query",
             ));
         }
-        if !store.documents.contains_key(&hash) {
-            if store.order.len() >= CAPACITY
-                && let Some(oldest) = store.order.pop_front()
-            {
-                store.documents.remove(&oldest);
-            }
-            store.order.push_back(hash.clone());
-            store.documents.insert(hash.clone(), request.query.clone());
+        if self.trusted.get(&hash).is_some() {
+            return Ok(Some(hash));
         }
+        if self.persisted_only {
+            return Err(refusal(
+                "PERSISTED_QUERY_NOT_ALLOWED",
+                "this server runs trusted documents only, and this one is not in its manifest",
+            ));
+        }
+        self.remember(hash.clone(), request.query.clone());
         Ok(Some(hash))
+    }
+
+    /// The document for `hash`: trusted first, then (unless persisted-only) learned.
+    fn lookup(&self, hash: &str) -> Option<String> {
+        if let Some(document) = self.trusted.get(hash) {
+            return Some(document.to_owned());
+        }
+        if self.persisted_only {
+            return None;
+        }
+        let store = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        store.documents.get(hash).cloned()
+    }
+
+    fn remember(&self, hash: String, query: String) {
+        let mut store = self.learned.lock().unwrap_or_else(|p| p.into_inner());
+        if store.documents.contains_key(&hash) {
+            return;
+        }
+        if store.order.len() >= CAPACITY
+            && let Some(oldest) = store.order.pop_front()
+        {
+            store.documents.remove(&oldest);
+        }
+        store.order.push_back(hash.clone());
+        store.documents.insert(hash, query);
     }
 }

@@ -1,0 +1,271 @@
+//! What one GraphQL request may ask for: depth, complexity, aliases, root fields, run time and
+//! introspection. Aliases, root fields and introspection are checked right after parsing (before
+//! async-graphql's validation, which a document of ten thousand aliases would keep busy);
+//! depth and complexity once validation has measured them. Each refusal is `QUERY_TOO_COMPLEX`
+//! (introspection: `GRAPHQL_VALIDATION_FAILED`) and says which limit, and by how much.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Positioned, ServerError, ServerResult, ValidationResult, Variables};
+
+use super::errors::ApiError;
+
+/// Deepest query accepted; the standard introspection query needs about 13.
+pub const MAX_DEPTH: usize = 16;
+/// Most fields (aliases included) one query may select.
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// Most aliases one document may use.
+pub const MAX_ALIASES: usize = 500;
+/// Most fields the operation may select at its root (fragments at the root included).
+pub const MAX_ROOT_FIELDS: usize = 100;
+/// Longest a request may run before it is cancelled (its database work with it).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The limits a server runs with (`serve --max-depth …`); the default is the values above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub request_timeout: Duration,
+    /// `__schema` and `__type` are answered (`--no-introspection` turns this off).
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: MAX_DEPTH,
+            max_complexity: MAX_COMPLEXITY,
+            max_aliases: MAX_ALIASES,
+            max_root_fields: MAX_ROOT_FIELDS,
+            request_timeout: REQUEST_TIMEOUT,
+            introspection: true,
+        }
+    }
+}
+
+impl Limits {
+    /// async-graphql's parse-time nesting guard: deep enough for `max_depth` fields (a field and
+    /// a fragment each count a level there), so that our own depth message is the one seen.
+    pub fn recursive_depth(&self) -> usize {
+        (self.max_depth * 2).max(32)
+    }
+
+    /// The message for a document nested too deep to measure (parsing stopped before the depth
+    /// could be counted).
+    pub fn too_deep_to_measure(&self) -> String {
+        format!(
+            "the query is nested too deep to measure, the limit is {} levels",
+            self.max_depth
+        )
+    }
+}
+
+/// The extension factory registered on the schema.
+pub struct Enforce(pub Limits);
+
+impl ExtensionFactory for Enforce {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(EnforceExtension(self.0))
+    }
+}
+
+struct EnforceExtension(Limits);
+
+#[async_trait::async_trait]
+impl Extension for EnforceExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        check_document(&self.0, &document)?;
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let limits = &self.0;
+        if result.depth > limits.max_depth {
+            return Err(vec![too_complex(format!(
+                "the query is nested {} levels deep, the limit is {} levels",
+                result.depth, limits.max_depth
+            ))]);
+        }
+        if result.complexity > limits.max_complexity {
+            return Err(vec![too_complex(format!(
+                "the query selects {} fields (aliases and fragments included), the limit is {}",
+                result.complexity, limits.max_complexity
+            ))]);
+        }
+        Ok(result)
+    }
+}
+
+fn too_complex(message: String) -> ServerError {
+    ApiError::QueryTooComplex(message).into_server_error(None)
+}
+
+/// The checks that need only the parsed document: linear in its size.
+fn check_document(limits: &Limits, document: &ExecutableDocument) -> ServerResult<()> {
+    let aliases = count_aliases(document);
+    if aliases > limits.max_aliases {
+        return Err(too_complex(format!(
+            "the query has {aliases} aliases, the limit is {}",
+            limits.max_aliases
+        )));
+    }
+    for (name, operation) in document.operations.iter() {
+        let roots = count_root_fields(document, &operation.node.selection_set);
+        if roots > limits.max_root_fields {
+            let which = name.map(|n| format!(" {n}")).unwrap_or_default();
+            return Err(too_complex(format!(
+                "the operation{which} selects {roots} root fields, the limit is {}",
+                limits.max_root_fields
+            )));
+        }
+    }
+    if !limits.introspection
+        && let Some((field, pos)) = introspection_field(document)
+    {
+        return Err(ApiError::Invalid(format!(
+            "introspection is turned off on this server: the query asks for `{field}` \
+             (`__typename` still works)"
+        ))
+        .into_server_error(Some(pos)));
+    }
+    Ok(())
+}
+
+/// Every selection set written in the document, each once (fragments are not expanded).
+fn selection_sets(document: &ExecutableDocument) -> Vec<&Positioned<SelectionSet>> {
+    let mut pending: Vec<&Positioned<SelectionSet>> = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|fragment| &fragment.node.selection_set),
+        )
+        .collect();
+    let mut all = Vec::new();
+    while let Some(set) = pending.pop() {
+        all.push(set);
+        for selection in &set.node.items {
+            match &selection.node {
+                Selection::Field(field) => pending.push(&field.node.selection_set),
+                Selection::InlineFragment(inline) => pending.push(&inline.node.selection_set),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    all
+}
+
+/// Aliases written in the document (a fragment's count once, however often it is spread).
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    selection_sets(document)
+        .iter()
+        .flat_map(|set| &set.node.items)
+        .filter(|s| matches!(&s.node, Selection::Field(f) if f.node.alias.is_some()))
+        .count()
+}
+
+/// Fields at the operation's root, through inline fragments and fragment spreads (each
+/// fragment counted once, so cycles end).
+fn count_root_fields(document: &ExecutableDocument, root: &Positioned<SelectionSet>) -> usize {
+    let mut seen = HashSet::new();
+    let mut pending = vec![root];
+    let mut count = 0;
+    while let Some(set) = pending.pop() {
+        for selection in &set.node.items {
+            match &selection.node {
+                Selection::Field(_) => count += 1,
+                Selection::InlineFragment(inline) => pending.push(&inline.node.selection_set),
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if seen.insert(name.clone())
+                        && let Some(fragment) = document.fragments.get(name)
+                    {
+                        pending.push(&fragment.node.selection_set);
+                    }
+                }
+            }
+        }
+    }
+    count
+}
+
+/// The first `__schema`, `__type` or `_service` field anywhere in the document.
+fn introspection_field(
+    document: &ExecutableDocument,
+) -> Option<(&'static str, async_graphql::Pos)> {
+    selection_sets(document)
+        .iter()
+        .flat_map(|set| &set.node.items)
+        .find_map(|selection| match &selection.node {
+            Selection::Field(field) => match field.node.name.node.as_str() {
+                "__schema" => Some(("__schema", field.pos)),
+                "__type" => Some(("__type", field.pos)),
+                // Federation's `_service { sdl }` is the whole schema too.
+                "_service" => Some(("_service", field.pos)),
+                _ => None,
+            },
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn aliases_are_counted_once_per_written_field() {
+        let doc = parse(
+            "query { a: x b: x ...F ... on Query { c: x } } fragment F on Query { d: x e: x }",
+        );
+        assert_eq!(count_aliases(&doc), 5);
+    }
+
+    #[test]
+    fn root_fields_follow_fragments_once() {
+        let doc = parse(
+            "query { x ...F ...F ... on Query { y } } fragment F on Query { z w ...G } fragment G on Query { ...F v }",
+        );
+        assert_eq!(
+            count_root_fields(
+                &doc,
+                &doc.operations.iter().next().unwrap().1.node.selection_set
+            ),
+            5
+        );
+    }
+
+    #[test]
+    fn introspection_is_found_in_fragments() {
+        let doc = parse("{ ...F } fragment F on Query { t: __type(name: \"X\") { name } }");
+        assert_eq!(introspection_field(&doc).map(|f| f.0), Some("__type"));
+        assert!(introspection_field(&parse("{ __typename }")).is_none());
+    }
+}

@@ -1,0 +1,256 @@
+//! The operator's limits and switches (`serve --max-aliases … --no-introspection
+//! --no-playground`): each refusal names the limit and by how much.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use studygraph::graphql::limits::Limits;
+
+use crate::helpers::{Answer, TestApp, send_to};
+use crate::on_both_backends;
+
+on_both_backends!(
+    ten_thousand_aliases_are_refused_at_once,
+    configured_limits_say_by_how_much,
+    switches_turn_off_introspection_and_playground
+);
+
+fn router_with(app: &TestApp, options: studygraph::AppOptions) -> Router {
+    studygraph::app_with(app.db.clone(), options)
+}
+
+async fn post(router: &Router, body: String) -> Answer {
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(Body::from(body))
+        .unwrap();
+    send_to(router, request).await
+}
+
+async fn query(router: &Router, query: &str) -> Value {
+    post(router, json!({ "query": query }).to_string())
+        .await
+        .json()
+}
+
+/// `(code, message)` of the first error.
+fn first_error(body: &Value) -> (String, String) {
+    let error = &body["errors"][0];
+    assert!(!error.is_null(), "expected an error: {body:#}");
+    (
+        error["extensions"]["code"].as_str().unwrap_or("").into(),
+        error["message"].as_str().unwrap_or("").into(),
+    )
+}
+
+/// The default alias limit stops a 10,000-alias document before validation could spend time
+/// on it, and says how many there were.
+async fn ten_thousand_aliases_are_refused_at_once(app: &TestApp) {
+    let aliases: String = (0..10_000).map(|i| format!("a{i}: __typename ")).collect();
+    let started = Instant::now();
+    let answer = app.post(&format!("{{ {aliases} }}"), json!({})).await;
+    let elapsed = started.elapsed();
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let (code, message) = first_error(&answer.json());
+    assert_eq!(code, "QUERY_TOO_COMPLEX");
+    assert_eq!(message, "the query has 10000 aliases, the limit is 500");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    // Within the limit, aliases work.
+    let data = app.data("{ a: __typename b: __typename }").await;
+    assert!(data["a"].is_string() && data["a"] == data["b"], "{data}");
+}
+
+async fn configured_limits_say_by_how_much(app: &TestApp) {
+    let router = router_with(
+        app,
+        studygraph::AppOptions {
+            limits: Limits {
+                max_depth: 3,
+                max_complexity: 10,
+                max_aliases: 2,
+                max_root_fields: 3,
+                ..Limits::default()
+            },
+            body_limit_bytes: 2_000,
+            ..Default::default()
+        },
+    );
+    let cases = [
+        (
+            "{ a: __typename b: __typename c: __typename }",
+            "the query has 3 aliases, the limit is 2",
+        ),
+        (
+            "query Four { __typename publications { totalCount } ...F } fragment F on Query { datasets { totalCount } producers { totalCount } }",
+            "the operation Four selects 4 root fields, the limit is 3",
+        ),
+        (
+            r#"{ publication(ncjNumber: "216547") { producers { producer { name } } } }"#,
+            "the query is nested 4 levels deep, the limit is 3 levels",
+        ),
+        (
+            "{ publications { nodes { id title subtitle doi ncjNumber abstract language url authors subjects } } }",
+            "the query selects 12 fields (aliases and fragments included), the limit is 10",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (code, message) = first_error(&query(&router, text).await);
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("QUERY_TOO_COMPLEX", expected),
+            "{text}"
+        );
+    }
+    let fine = query(&router, "{ publications { totalCount } }").await;
+    assert!(fine.get("errors").is_none(), "{fine:#}");
+    assert_eq!(fine["extensions"]["cost"]["limit"], 10);
+    assert_eq!(fine["extensions"]["cost"]["maxDepth"], 3);
+    // Far too deep to measure: still the depth limit, by name.
+    let deep = format!(
+        "{{ {}__typename{} }}",
+        "publication(ncjNumber: \"1\") { producers { producer { ".repeat(20),
+        " } } }".repeat(20)
+    );
+    let (code, message) = first_error(&query(&router, &deep).await);
+    assert_eq!(code, "QUERY_TOO_COMPLEX");
+    assert!(message.contains("the limit is 3 levels"), "{message}");
+    // The body limit.
+    let padded = |size: usize| {
+        let body = json!({ "query": "{ __typename }" }).to_string();
+        format!("{}{}", " ".repeat(size - body.len()), body)
+    };
+    assert_eq!(post(&router, padded(1_999)).await.status, StatusCode::OK);
+    assert_eq!(
+        post(&router, padded(2_001)).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    // The request timeout (zero: anything that waits for the database times out).
+    let impatient = router_with(
+        app,
+        studygraph::AppOptions {
+            limits: Limits {
+                request_timeout: Duration::ZERO,
+                ..Limits::default()
+            },
+            ..Default::default()
+        },
+    );
+    let (code, message) = first_error(&query(&impatient, "{ publications { totalCount } }").await);
+    assert_eq!(code, "TIMEOUT");
+    assert!(message.contains("timed out after 0 s"), "{message}");
+}
+
+/// `--no-introspection` refuses `__schema` and `__type` (even inside fragments) with a clear
+/// message and keeps `__typename`; `--no-playground` answers a browser with 404.
+async fn switches_turn_off_introspection_and_playground(app: &TestApp) {
+    let router = router_with(
+        app,
+        studygraph::AppOptions {
+            limits: Limits {
+                introspection: false,
+                ..Limits::default()
+            },
+            no_playground: true,
+            ..Default::default()
+        },
+    );
+    for text in [
+        "{ __schema { types { name } } }",
+        r#"{ __type(name: "Publication") { name } }"#,
+        "query Q { ...F } fragment F on Query { s: __schema { queryType { name } } }",
+    ] {
+        let (code, message) = first_error(&query(&router, text).await);
+        assert_eq!(code, "GRAPHQL_VALIDATION_FAILED", "{text}");
+        assert!(
+            message.starts_with("introspection is turned off on this server"),
+            "{message}"
+        );
+    }
+    let typename = query(&router, "{ __typename publications { totalCount } }").await;
+    assert!(typename["data"]["__typename"].is_string(), "{typename:#}");
+    // The default server still answers introspection.
+    let open = query(&app.router, "{ __schema { queryType { name } } }").await;
+    assert!(
+        open["data"]["__schema"]["queryType"]["name"].is_string(),
+        "{open:#}"
+    );
+
+    let browser = |uri: &str| {
+        Request::get(uri)
+            .header(
+                "accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let page = send_to(&router, browser("/graphql")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.content_type().starts_with("text/plain"));
+    assert!(!page.body.contains("<html"), "{}", page.body);
+    let asset = send_to(&router, browser("/playground/assets/graphiql.min.js")).await;
+    assert_eq!(asset.status, StatusCode::NOT_FOUND);
+    // Queries over GET still work from a browser.
+    let by_get = send_to(&router, browser("/graphql?query=%7B__typename%7D")).await;
+    assert_eq!(by_get.status, StatusCode::OK, "{}", by_get.body);
+    let default_page = send_to(&app.router, browser("/graphql")).await;
+    assert_eq!(default_page.status, StatusCode::OK);
+}
+
+/// Every limit is a `serve` flag whose default is the built-in value.
+#[test]
+fn limit_flags_default_to_the_built_in_values() {
+    use clap::Parser;
+    let parse = |args: &[&str]| {
+        let mut all = vec!["studygraph", "serve"];
+        all.extend_from_slice(args);
+        match studygraph::config::Cli::try_parse_from(all)
+            .unwrap()
+            .command
+        {
+            Some(studygraph::config::Command::Serve(args)) => args,
+            other => panic!("{other:?}"),
+        }
+    };
+    let defaults = parse(&[]);
+    let built_in = Limits::default();
+    assert_eq!(defaults.limits.max_depth, built_in.max_depth);
+    assert_eq!(defaults.limits.max_complexity, built_in.max_complexity);
+    assert_eq!(defaults.limits.max_aliases, built_in.max_aliases);
+    assert_eq!(defaults.limits.max_root_fields, built_in.max_root_fields);
+    assert_eq!(
+        defaults.limits.request_timeout_secs,
+        built_in.request_timeout.as_secs()
+    );
+    assert_eq!(defaults.limits.body_limit_bytes, 1024 * 1024);
+    assert_eq!(defaults.cache_max_age_secs, 60);
+    assert!(!defaults.no_introspection && !defaults.no_playground && !defaults.persisted_only);
+    let set = parse(&[
+        "--max-depth=20",
+        "--max-complexity=100",
+        "--max-aliases=7",
+        "--max-root-fields=5",
+        "--request-timeout-secs=3",
+        "--body-limit-bytes=4096",
+        "--cache-max-age-secs=0",
+        "--no-introspection",
+        "--no-playground",
+    ]);
+    assert_eq!(
+        (
+            set.limits.max_depth,
+            set.limits.max_complexity,
+            set.limits.max_aliases,
+            set.limits.max_root_fields,
+            set.limits.request_timeout_secs,
+            set.limits.body_limit_bytes,
+            set.cache_max_age_secs,
+        ),
+        (20, 100, 7, 5, 3, 4096, 0)
+    );
+    assert!(set.no_introspection && set.no_playground);
+}
