@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::facets::{self, Dimension, Group};
 use crate::db::pages::{self, ListSpec, PageRows, Window};
-use crate::db::rows;
+use crate::db::{lookup, rows};
 
 /// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
 #[derive(Clone, Debug)]
@@ -80,6 +80,65 @@ impl<R: Record> Loader<ById<R>> for Store {
             .into_iter()
             .map(|(id, row)| (ById::new(id), row))
             .collect())
+    }
+}
+
+/// A row of `R`'s table by a natural key: `(column, value)` with the value normalized as
+/// [`crate::db::lookup`] does (`ncj_number`, `study_number`; `doi` ignores case).
+pub struct ByKey<R>(pub &'static str, pub String, PhantomData<fn() -> R>);
+
+impl<R> ByKey<R> {
+    pub fn new(column: &'static str, value: String) -> Self {
+        Self(column, value, PhantomData)
+    }
+
+    /// The value as the batch's map is keyed (DOIs lowercased).
+    fn lookup_value(&self) -> String {
+        if self.0 == "doi" {
+            self.1.to_lowercase()
+        } else {
+            self.1.clone()
+        }
+    }
+}
+
+impl<R> Clone for ByKey<R> {
+    fn clone(&self) -> Self {
+        Self::new(self.0, self.1.clone())
+    }
+}
+impl<R> PartialEq for ByKey<R> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0, &self.1) == (other.0, &other.1)
+    }
+}
+impl<R> Eq for ByKey<R> {}
+impl<R> Hash for ByKey<R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0, &self.1).hash(state)
+    }
+}
+
+impl<R: Record> Loader<ByKey<R>> for Store {
+    type Value = R;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ByKey<R>]) -> Result<HashMap<ByKey<R>, R>, LoadError> {
+        let mut columns: HashMap<&'static str, Vec<&ByKey<R>>> = HashMap::new();
+        for key in keys {
+            columns.entry(key.0).or_default().push(key);
+        }
+        let mut out = HashMap::new();
+        for (column, keys) in columns {
+            let values: Vec<String> = keys.iter().map(|k| k.lookup_value()).collect();
+            let found = lookup::by_keys::<R>(&self.db.conn, column, &values).await?;
+            for key in keys {
+                if let Some(row) = found.get(&key.lookup_value()) {
+                    out.insert((*key).clone(), row.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

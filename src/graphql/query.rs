@@ -62,7 +62,8 @@ async fn lookup<R: Record>(
     Ok(lookup::by_key::<R>(&ctx.data_unchecked::<Db>().conn, column, &value).await?)
 }
 
-#[Object]
+/// Merged into the schema's `QueryRoot` (see `schema::Query`), under a name of its own.
+#[Object(name = "RecordsQuery")]
 impl QueryRoot {
     /// Any record by its global id; null when it does not exist.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {

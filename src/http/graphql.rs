@@ -1,6 +1,8 @@
 //! The GraphQL endpoint, per the GraphQL-over-HTTP spec: `POST` with a JSON body (other content
 //! types are refused, which also stops cross-site form posts), `GET` for queries only, and
-//! answers in the media type the client accepts. Browsers asking for HTML get the playground.
+//! answers in the media type the client accepts. Browsers asking for HTML get the playground
+//! (or 404 with `--no-playground`). Documents named by id are resolved by [`super::persisted`]
+//! first; answers to a GET by id are cached as [`super::cache`] says.
 
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
@@ -8,7 +10,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{AppState, playground};
+use super::persisted::Refusal;
+use super::{AppState, cache, playground};
 use crate::auth::{self, Caller};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -54,8 +57,9 @@ fn refuse(status: StatusCode, media: &'static str, code: &str, message: &str) ->
         .into_response()
 }
 
-/// Who sends the request, from its `Authorization` header (one query, only when it is sent).
-async fn caller(
+/// Who sends the request, from its `Authorization` header (one query, only when it is sent);
+/// `/export` checks its callers the same way.
+pub(super) async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     media: &'static str,
@@ -89,20 +93,37 @@ async fn caller(
     Ok(caller)
 }
 
-async fn execute(
+/// What a request produced: `(status, media type, body)`, and whether it holds errors.
+struct Executed {
+    parts: (StatusCode, &'static str, Vec<u8>),
+    errors: bool,
+}
+
+impl IntoResponse for Executed {
+    fn into_response(self) -> Response {
+        let (status, media, body) = self.parts;
+        (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// Checks the caller, runs the request and serializes the answer (a refusal is a `Response`).
+async fn run(
     state: &AppState,
     media: &'static str,
     headers: &HeaderMap,
     request: async_graphql::Request,
-) -> Response {
-    let caller = match caller(state, headers, media).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
+) -> Result<Executed, Response> {
+    let caller = caller(state, headers, media).await?;
     let mut request = request.data(caller);
     let operation = operation_name(&mut request);
     let started = std::time::Instant::now();
-    let response = crate::graphql::execute(&state.schema, &state.db, request).await;
+    let response =
+        crate::graphql::execute(&state.schema, &state.db, &state.options.limits, request).await;
     let codes = response.errors.iter().map(|e| {
         e.extensions
             .as_ref()
@@ -126,22 +147,47 @@ async fn execute(
         StatusCode::OK
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-            body,
-        )
-            .into_response(),
+        Ok(body) => Ok(Executed {
+            parts: (status, media, body),
+            errors: !response.errors.is_empty(),
+        }),
         Err(err) => {
             tracing::error!(%err, "could not serialize a GraphQL response");
-            refuse(
+            Err(refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 media,
                 "INTERNAL",
                 "internal error",
-            )
+            ))
         }
     }
+}
+
+async fn execute(
+    state: &AppState,
+    media: &'static str,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    match run(state, media, headers, request).await {
+        Ok(executed) => executed.into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// A persisted-document refusal (counted in the metrics like any error).
+fn refuse_persisted(state: &AppState, media: &'static str, refusal: Refusal) -> Response {
+    state.metrics.record(
+        None,
+        std::time::Duration::ZERO,
+        std::iter::once(refusal.code.to_owned()),
+    );
+    let status = if refusal.request_error && media == GRAPHQL_RESPONSE {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    refuse(status, media, refusal.code, &refusal.message)
 }
 
 fn not_acceptable() -> Response {
@@ -175,40 +221,39 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             &format!("send the request body as application/json (got \"{content_type}\")"),
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Array(_)) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                media,
-                "BAD_REQUEST",
-                "batched requests are not supported",
-            );
-        }
-        Ok(value) => match serde_json::from_value(value) {
-            Ok(request) => request,
-            Err(err) => {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    "BAD_REQUEST",
-                    &format!("invalid GraphQL request: {err}"),
-                );
-            }
-        },
-        Err(err) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                media,
-                "BAD_REQUEST",
-                &format!("invalid JSON body: {err}"),
-            );
-        }
+    let (mut request, document_id) = match parse_body(&body) {
+        Ok(parsed) => parsed,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", &message),
     };
-    let mut request = request;
-    if let Err((code, message)) = state.persisted.resolve(&mut request) {
-        return refuse(StatusCode::OK, media, code, &message);
+    if let Err(refusal) = state
+        .persisted
+        .resolve(&mut request, document_id.as_deref())
+    {
+        return refuse_persisted(&state, media, refusal);
     }
     execute(&state, media, &headers, request).await
+}
+
+/// One GraphQL request from a JSON body, with its `documentId` (persisted documents) if any.
+fn parse_body(body: &[u8]) -> Result<(async_graphql::Request, Option<String>), String> {
+    let mut value = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(_)) => {
+            return Err("batched requests are not supported".into());
+        }
+        Ok(value) => value,
+        Err(err) => return Err(format!("invalid JSON body: {err}")),
+    };
+    let document_id = match value
+        .as_object_mut()
+        .and_then(|object| object.remove("documentId"))
+    {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(id)) => Some(id),
+        Some(_) => return Err("invalid GraphQL request: documentId must be a string".into()),
+    };
+    let request =
+        serde_json::from_value(value).map_err(|err| format!("invalid GraphQL request: {err}"))?;
+    Ok((request, document_id))
 }
 
 pub async fn get(
@@ -217,7 +262,17 @@ pub async fn get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = query.unwrap_or_default();
-    if wants_html(&headers) && !query.contains("query=") {
+    let params = GetParams::of(&query);
+    if wants_html(&headers) && !params.names_a_request {
+        if state.options.no_playground {
+            return (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "No playground on this server. Send GraphQL requests to this URL: POST with a \
+                 JSON body, or GET with ?query=...\n",
+            )
+                .into_response();
+        }
         return playground::page("/graphql").into_response();
     }
     let Some(media) = negotiate(&headers) else {
@@ -235,9 +290,16 @@ pub async fn get(
         }
     };
     let mut request = request;
-    let persisted = match state.persisted.resolve(&mut request) {
+    if request.operation_name.is_none() {
+        // GraphQL over HTTP spells it `operationName` (async-graphql reads `operation_name`).
+        request.operation_name = params.operation_name;
+    }
+    let persisted = match state
+        .persisted
+        .resolve(&mut request, params.document_id.as_deref())
+    {
         Ok(hash) => hash,
-        Err((code, message)) => return refuse(StatusCode::OK, media, code, &message),
+        Err(refusal) => return refuse_persisted(&state, media, refusal),
     };
     if is_mutation(&mut request) {
         let mut response = refuse(
@@ -251,15 +313,50 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let mut response = execute(&state, media, &headers, request).await;
-    if persisted.is_some() && response.status() == StatusCode::OK {
-        // A query by hash over GET is cacheable (by a CDN, for a short while).
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=60"),
-        );
+    let executed = match run(&state, media, &headers, request).await {
+        Ok(executed) => executed,
+        Err(refused) => return refused,
+    };
+    if persisted.is_none() {
+        return executed.into_response();
     }
-    response
+    // A query by hash over GET is cacheable (by a CDN or the browser, for a short while).
+    cache::answer_by_hash(
+        &headers,
+        executed.parts,
+        executed.errors,
+        headers.contains_key(header::AUTHORIZATION),
+        state.options.cache_max_age_secs,
+    )
+}
+
+/// What the GET query string holds besides what async-graphql reads.
+struct GetParams {
+    document_id: Option<String>,
+    operation_name: Option<String>,
+    /// It has a `query`, `documentId` or `extensions`: an API request, not a page view.
+    names_a_request: bool,
+}
+
+impl GetParams {
+    fn of(query: &str) -> Self {
+        let mut params = Self {
+            document_id: None,
+            operation_name: None,
+            names_a_request: false,
+        };
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "documentId" => params.document_id = Some(value.into_owned()),
+                "operationName" => params.operation_name = Some(value.into_owned()),
+                _ => {}
+            }
+            if matches!(key.as_ref(), "query" | "documentId" | "extensions") {
+                params.names_a_request = true;
+            }
+        }
+        params
+    }
 }
 
 /// Whether the operation the request would run is a mutation (GET must not run one). The

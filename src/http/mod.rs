@@ -1,12 +1,16 @@
-//! HTTP: the axum router with the GraphQL endpoint, the playground and health checks. One
-//! [`router`] function serves `main` and the tests alike.
+//! HTTP: the axum router with the GraphQL endpoint, the playground, the explorer and health
+//! checks. One [`router`] function serves `main` and the tests alike.
 
+pub mod cache;
+pub mod explore;
+pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod persisted;
 pub mod playground;
 pub mod rate_limit;
+pub mod trusted_documents;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,7 +20,7 @@ use tower_http::trace::TraceLayer;
 use crate::db::Db;
 use crate::graphql::schema::AppSchema;
 
-/// Largest request body accepted (larger ones get 413).
+/// Largest request body accepted by default (larger ones get 413; `--body-limit-bytes`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What every handler shares: the schema (built once), the database and the options.
@@ -31,23 +35,37 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     let mut graphql = get(graphql::get).post(graphql::post);
+    // `/export` runs GraphQL too: the same rate limit (one bucket per client for both), CORS.
+    let mut export = get(export::get).post(export::post);
     if state.options.rate_limit_per_minute > 0 {
         let limiter = rate_limit::RateLimiter::new(state.options.rate_limit_per_minute);
         graphql = graphql.layer(axum::middleware::from_fn_with_state(
+            limiter.clone(),
+            rate_limit::limit,
+        ));
+        export = export.layer(axum::middleware::from_fn_with_state(
             limiter,
             rate_limit::limit,
         ));
     }
     if let Some(cors) = cors_layer(&state.options.cors_origins) {
-        graphql = graphql.layer(cors);
+        graphql = graphql.layer(cors.clone());
+        export = export.layer(cors);
     }
-    Router::new()
+    let mut router = Router::new()
         .route("/graphql", graphql)
-        .route("/playground/assets/{name}", get(playground::asset))
+        .route("/export", export);
+    if !state.options.no_playground {
+        router = router.route("/playground/assets/{name}", get(playground::asset));
+    }
+    let body_limit = state.options.body_limit_bytes;
+    router
+        .route("/explore", get(explore::page))
+        .route("/explore/assets/{name}", get(explore::asset))
         .route("/healthz", get(health::alive))
         .route("/metrics", get(metrics::render))
         .route("/readyz", get(health::ready))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -66,7 +66,7 @@ async fn credits(
 }
 
 /// Relation types as stored, for a link filter.
-fn relation_types_filter(types: Option<Vec<common::RelationType>>) -> Vec<String> {
+pub(crate) fn relation_types_filter(types: Option<Vec<common::RelationType>>) -> Vec<String> {
     let mut stored: Vec<String> = types
         .unwrap_or_default()
         .into_iter()
