@@ -149,10 +149,82 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// A JSON manifest of trusted documents (`{"<sha256 hex>": "<document>"}` as GraphQL
+    /// Codegen or Relay emit it, or Apollo's persisted-query manifest), checked at start-up.
+    /// Clients may then send a document's `documentId` or persisted-query hash instead of its text.
+    #[arg(long, env = "STUDYGRAPH_TRUSTED_DOCUMENTS", value_name = "FILE")]
+    pub trusted_documents: Option<PathBuf>,
+    /// Run only the trusted documents: any other query text is refused with
+    /// `PERSISTED_QUERY_NOT_ALLOWED` (needs `--trusted-documents`).
+    #[arg(
+        long,
+        env = "STUDYGRAPH_PERSISTED_ONLY",
+        requires = "trusted_documents"
+    )]
+    pub persisted_only: bool,
+    /// `max-age` (seconds) of successful anonymous answers to GET requests by hash.
+    #[arg(long, env = "STUDYGRAPH_CACHE_MAX_AGE_SECS", default_value_t = DEFAULT_CACHE_MAX_AGE_SECS)]
+    pub cache_max_age_secs: u32,
+    /// Database connections in the pool (default 16 for PostgreSQL, 8 for SQLite).
+    #[arg(long, env = "STUDYGRAPH_DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: Option<u32>,
+    /// Refuse introspection (`__schema`, `__type`); `__typename` still works.
+    #[arg(long, env = "STUDYGRAPH_NO_INTROSPECTION")]
+    pub no_introspection: bool,
+    /// Do not serve the playground: a browser's `GET /graphql` gets 404.
+    #[arg(long, env = "STUDYGRAPH_NO_PLAYGROUND")]
+    pub no_playground: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one request may ask for (see `graphql::limits`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Deepest selection nesting accepted (the standard introspection query needs 13).
+    #[arg(long, env = "STUDYGRAPH_MAX_DEPTH", default_value_t = crate::graphql::limits::MAX_DEPTH)]
+    pub max_depth: usize,
+    /// Most fields one query may select, aliases and fragment spreads included.
+    #[arg(long, env = "STUDYGRAPH_MAX_COMPLEXITY", default_value_t = crate::graphql::limits::MAX_COMPLEXITY)]
+    pub max_complexity: usize,
+    /// Most aliases one document may use.
+    #[arg(long, env = "STUDYGRAPH_MAX_ALIASES", default_value_t = crate::graphql::limits::MAX_ALIASES)]
+    pub max_aliases: usize,
+    /// Most fields an operation may select at its root.
+    #[arg(long, env = "STUDYGRAPH_MAX_ROOT_FIELDS", default_value_t = crate::graphql::limits::MAX_ROOT_FIELDS)]
+    pub max_root_fields: usize,
+    /// Seconds a request may run before it is cancelled with `TIMEOUT` (PostgreSQL's
+    /// statement timeout stays 10 s).
+    #[arg(long, env = "STUDYGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = crate::graphql::limits::REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "STUDYGRAPH_BODY_LIMIT_BYTES", default_value_t = crate::http::MAX_BODY_BYTES)]
+    pub body_limit_bytes: usize,
+    /// Most rows one `/export` streams; a longer list is refused unless the request asks for
+    /// its first `&limit=N` rows.
+    #[arg(long, env = "STUDYGRAPH_EXPORT_MAX_ROWS", default_value_t = crate::http::export::MAX_ROWS)]
+    pub export_max_rows: usize,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        Self {
+            max_depth: crate::graphql::limits::MAX_DEPTH,
+            max_complexity: crate::graphql::limits::MAX_COMPLEXITY,
+            max_aliases: crate::graphql::limits::MAX_ALIASES,
+            max_root_fields: crate::graphql::limits::MAX_ROOT_FIELDS,
+            request_timeout_secs: crate::graphql::limits::REQUEST_TIMEOUT.as_secs(),
+            body_limit_bytes: crate::http::MAX_BODY_BYTES,
+            export_max_rows: crate::http::export::MAX_ROWS,
+        }
+    }
 }
 
 /// Requests a minute per client by default: generous for people and dashboards, a brake on loops.
 pub const DEFAULT_RATE_LIMIT: u32 = 600;
+
+/// How long a CDN or browser may reuse a successful GET-by-hash answer, by default.
+pub const DEFAULT_CACHE_MAX_AGE_SECS: u32 = 60;
 
 impl Default for ServeArgs {
     fn default() -> Self {
@@ -163,6 +235,13 @@ impl Default for ServeArgs {
             require_key_for_reads: false,
             rate_limit: DEFAULT_RATE_LIMIT,
             cors_origins: Vec::new(),
+            trusted_documents: None,
+            persisted_only: false,
+            cache_max_age_secs: DEFAULT_CACHE_MAX_AGE_SECS,
+            db_pool_size: None,
+            no_introspection: false,
+            no_playground: false,
+            limits: LimitArgs::default(),
         }
     }
 }

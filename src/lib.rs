@@ -23,7 +23,12 @@ use db::Db;
 
 /// Connects to the database and applies pending migrations.
 pub async fn open_database(url: &str) -> anyhow::Result<Db> {
-    let db = Db::connect(url)
+    open_database_pooled(url, None).await
+}
+
+/// [`open_database`] with `pool_size` connections instead of the backend's default.
+pub async fn open_database_pooled(url: &str, pool_size: Option<u32>) -> anyhow::Result<Db> {
+    let db = Db::connect_pooled(url, pool_size)
         .await
         .with_context(|| format!("cannot open the database {}", db::redact_url(url)))?;
     db.migrate()
@@ -38,7 +43,7 @@ pub fn app(db: Db) -> axum::Router {
 }
 
 /// How the operator runs the API (the `serve` flags that shape the router).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct AppOptions {
     /// Queries need a valid API key too (any scope); mutations always need a write key.
     pub require_key_for_reads: bool,
@@ -46,17 +51,52 @@ pub struct AppOptions {
     pub rate_limit_per_minute: u32,
     /// Browser origins allowed to call `/graphql` cross-site (CORS); empty = none.
     pub cors_origins: Vec<String>,
+    /// Depth, complexity, aliases, root fields, run time, introspection.
+    pub limits: graphql::limits::Limits,
+    /// Largest request body accepted (larger ones get 413).
+    pub body_limit_bytes: usize,
+    /// `GET /graphql` from a browser gets 404 instead of the playground.
+    pub no_playground: bool,
+    /// Documents the frontends may send by hash (the `--trusted-documents` manifest).
+    pub trusted_documents: std::sync::Arc<http::trusted_documents::TrustedDocuments>,
+    /// Only trusted documents run; other query texts are `PERSISTED_QUERY_NOT_ALLOWED`.
+    pub persisted_only: bool,
+    /// `max-age` of successful anonymous GET-by-hash answers.
+    pub cache_max_age_secs: u32,
+    /// Most rows one `/export` streams (a longer list needs `&limit=N`).
+    pub export_max_rows: usize,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            require_key_for_reads: false,
+            rate_limit_per_minute: 0,
+            cors_origins: Vec::new(),
+            limits: graphql::limits::Limits::default(),
+            body_limit_bytes: http::MAX_BODY_BYTES,
+            no_playground: false,
+            trusted_documents: Default::default(),
+            persisted_only: false,
+            cache_max_age_secs: config::DEFAULT_CACHE_MAX_AGE_SECS,
+            export_max_rows: http::export::MAX_ROWS,
+        }
+    }
 }
 
 /// [`app`] with options.
 pub fn app_with(db: Db, options: AppOptions) -> axum::Router {
-    let schema = graphql::schema::build(db.clone());
+    let schema = graphql::schema::build(db.clone(), &options.limits);
+    let persisted = http::persisted::PersistedQueries::new(
+        options.trusted_documents.clone(),
+        options.persisted_only,
+    );
     http::router(http::AppState {
         schema,
         db,
         options,
         metrics: http::metrics::Metrics::default(),
-        persisted: http::persisted::PersistedQueries::default(),
+        persisted,
     })
 }
 
@@ -205,8 +245,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // A bad manifest or flag fails before anything else happens.
+    let options = serve_options(&args)?;
     let url = args.database.url();
-    let db = open_database(url).await?;
+    let db = open_database_pooled(url, args.db_pool_size).await?;
     if (args.demo || args.database.is_default()) && db.is_empty().await? {
         let summary = demo::load(&db).await.context("cannot load the demo data")?;
         tracing::info!(%summary, "database was empty: demo data loaded");
@@ -216,12 +258,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(database = %db::redact_url(url), "using database");
-    tracing::info!("listening on http://{address}/graphql (playground in a browser)");
-    let options = AppOptions {
-        require_key_for_reads: args.require_key_for_reads,
-        rate_limit_per_minute: args.rate_limit,
-        cors_origins: args.cors_origins.clone(),
+    let playground = if options.no_playground {
+        "no playground"
+    } else {
+        "playground in a browser"
     };
+    tracing::info!("listening on http://{address}/graphql ({playground})");
     if options.require_key_for_reads {
         tracing::info!("every request needs an API key (--require-key-for-reads)");
     }
@@ -233,6 +275,57 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("server error")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The router's options from the `serve` flags; reads and checks the trusted documents.
+fn serve_options(args: &ServeArgs) -> anyhow::Result<AppOptions> {
+    let trusted_documents = match &args.trusted_documents {
+        Some(path) => {
+            let documents = http::trusted_documents::TrustedDocuments::load(path)?;
+            tracing::info!(
+                documents = documents.len(),
+                file = %path.display(),
+                persisted_only = args.persisted_only,
+                "trusted documents loaded"
+            );
+            if documents.is_empty() && args.persisted_only {
+                tracing::warn!("--persisted-only with an empty manifest: no request can run");
+            }
+            documents
+        }
+        None if args.persisted_only => {
+            anyhow::bail!("--persisted-only needs --trusted-documents FILE (the manifest)")
+        }
+        None => Default::default(),
+    };
+    let limits = &args.limits;
+    if limits.request_timeout_secs == 0
+        || limits.body_limit_bytes == 0
+        || limits.export_max_rows == 0
+    {
+        anyhow::bail!(
+            "--request-timeout-secs, --body-limit-bytes and --export-max-rows must be above 0"
+        );
+    }
+    Ok(AppOptions {
+        require_key_for_reads: args.require_key_for_reads,
+        rate_limit_per_minute: args.rate_limit,
+        cors_origins: args.cors_origins.clone(),
+        limits: graphql::limits::Limits {
+            max_depth: limits.max_depth,
+            max_complexity: limits.max_complexity,
+            max_aliases: limits.max_aliases,
+            max_root_fields: limits.max_root_fields,
+            request_timeout: std::time::Duration::from_secs(limits.request_timeout_secs),
+            introspection: !args.no_introspection,
+        },
+        body_limit_bytes: limits.body_limit_bytes,
+        no_playground: args.no_playground,
+        trusted_documents: std::sync::Arc::new(trusted_documents),
+        persisted_only: args.persisted_only,
+        cache_max_age_secs: args.cache_max_age_secs,
+        export_max_rows: limits.export_max_rows,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then drain before exit.

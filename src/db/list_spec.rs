@@ -191,6 +191,8 @@ pub enum Condition {
     },
     /// The producer's parent is this one (`None`: it is a root).
     ParentIs(Option<i64>),
+    /// The lowercased title contains this lowercased text.
+    TitleContains(String),
 }
 
 /// How a list is ordered; the row id always breaks ties.
@@ -268,6 +270,13 @@ pub enum Direction {
     Desc,
 }
 
+/// Whose children a statement reads: listed ids, or the one parent of an enclosing lateral join.
+#[derive(Clone, Copy)]
+enum Parents<'a> {
+    Ids(&'a [i64]),
+    Outer(&'a str),
+}
+
 /// Everything that decides which rows a list holds and in what order.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ListSpec {
@@ -315,9 +324,37 @@ impl ListSpec {
 
     /// The same, with more joins (written by `joins`) before the `WHERE`.
     pub fn write_from_joins_where(&self, sql: &mut Sql, parents: &[i64], joins: &dyn Fn(&mut Sql)) {
+        self.write_list_from_where(sql, Parents::Ids(parents), joins);
+    }
+
+    /// True when the link can be read for one parent at a time as `l.parent_id = <outer>`
+    /// (the parents are not needed inside the link itself).
+    pub fn link_takes_outer_parent(&self) -> bool {
+        matches!(
+            self.link,
+            Link::PublicationDatasets { .. }
+                | Link::DatasetPublications { .. }
+                | Link::ProducerChildren
+        )
+    }
+
+    /// `FROM` and `WHERE` for the one parent named by the SQL expression `outer` (a lateral
+    /// join's column); only for links where [`Self::link_takes_outer_parent`].
+    pub fn write_from_where_for_outer(&self, sql: &mut Sql, outer: &str) {
+        debug_assert!(self.link_takes_outer_parent());
+        self.write_list_from_where(sql, Parents::Outer(outer), &|_| {});
+    }
+
+    fn write_list_from_where(&self, sql: &mut Sql, parents: Parents<'_>, joins: &dyn Fn(&mut Sql)) {
         let table = self.child_table();
         let backend = sql.backend();
-        self.link.write_join(sql, parents);
+        self.link.write_join(
+            sql,
+            match parents {
+                Parents::Ids(ids) => ids,
+                Parents::Outer(_) => &[],
+            },
+        );
         if let Some(search) = &self.search {
             match backend {
                 DatabaseBackend::Postgres => {
@@ -334,8 +371,12 @@ impl ListSpec {
         joins(sql);
         sql.push(" WHERE 1 = 1");
         if !matches!(self.link, Link::All(_)) {
-            sql.push(" AND l.parent_id IN ")
-                .bind_list(parents.iter().copied());
+            match parents {
+                Parents::Ids(ids) => sql
+                    .push(" AND l.parent_id IN ")
+                    .bind_list(ids.iter().copied()),
+                Parents::Outer(outer) => sql.push(" AND l.parent_id = ").push(outer),
+            };
         }
         if let Some(search) = &self.search {
             match backend {
@@ -367,6 +408,11 @@ fn write_condition(sql: &mut Sql, condition: &Condition, table: Table) {
                 sql.push(" AND t.").push(column).push(" <= ").bind(*max);
             }
             sql.push(")");
+        }
+        Condition::TitleContains(text) => {
+            sql.push("t.title_key LIKE ")
+                .bind(like_pattern(text))
+                .push(" ESCAPE '\\'");
         }
         Condition::OneOf { column, values } => {
             sql.push("t.")
@@ -443,4 +489,18 @@ fn write_condition(sql: &mut Sql, condition: &Condition, table: Table) {
             sql.push("t.parent_id IS NULL");
         }
     }
+}
+
+/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }

@@ -1,9 +1,11 @@
 //! Finding records by their natural keys: NCJ numbers, study numbers, DOIs, producer names.
 
+use std::collections::HashMap;
+
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
 use super::entities::{Record, producer};
-use super::sql::Sql;
+use super::sql::{MAX_IN_LIST, Sql};
 
 /// `"NCJ 216547"`, `"ncj216547"` and `"216547"` all name NCJ 216547.
 pub fn normalize_ncj(input: &str) -> String {
@@ -44,7 +46,10 @@ pub async fn by_key<R: Record>(
     value: &str,
 ) -> Result<Option<R>, DbErr> {
     let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT * FROM ").push(R::TABLE.name());
+    sql.push("SELECT ")
+        .push(&R::select_list(R::TABLE.name()))
+        .push(" FROM ")
+        .push(R::TABLE.name());
     if column == "doi" {
         sql.push(" WHERE lower(doi) = lower(")
             .bind(value.to_owned())
@@ -61,6 +66,43 @@ pub async fn by_key<R: Record>(
     }
 }
 
+/// Rows of `R`'s table whose `column` is one of `values`, by that value, in one statement per
+/// [`MAX_IN_LIST`] values (the batched form of [`by_key`]; `doi` compares case-insensitively and
+/// its map is keyed by the lowercased DOI).
+pub async fn by_keys<R: Record>(
+    conn: &impl ConnectionTrait,
+    column: &str,
+    values: &[String],
+) -> Result<HashMap<String, R>, DbErr> {
+    let mut out = HashMap::with_capacity(values.len());
+    let key = if column == "doi" {
+        "lower(t.doi)".to_owned()
+    } else {
+        format!("t.{column}")
+    };
+    for chunk in values.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT ")
+            .push(&R::select_list("t"))
+            .push(", ")
+            .push(&key)
+            .push(" AS sg_key FROM ")
+            .push(R::TABLE.name())
+            .push(" t WHERE ")
+            .push(&key)
+            .push(" IN ");
+        if column == "doi" {
+            sql.bind_list(chunk.iter().map(|v| v.to_lowercase()));
+        } else {
+            sql.bind_list(chunk.iter().cloned());
+        }
+        for row in conn.query_all_raw(sql.build()).await? {
+            out.insert(row.try_get("", "sg_key")?, R::from_query_result(&row, "")?);
+        }
+    }
+    Ok(out)
+}
+
 /// Producers called `name` (by name, abbreviation or alias, ignoring case) under `parent`
 /// (`Some(None)`: roots only; `None`: anywhere), oldest first.
 pub async fn producers_named(
@@ -70,7 +112,9 @@ pub async fn producers_named(
 ) -> Result<Vec<producer::Model>, DbErr> {
     let name = name.trim().to_lowercase();
     let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT * FROM producer WHERE (lower(name) = ")
+    sql.push("SELECT ")
+        .push(&producer::Model::select_list("producer"))
+        .push(" FROM producer WHERE (lower(name) = ")
         .bind(name.clone())
         .push(" OR lower(abbreviation) = ")
         .bind(name.clone())

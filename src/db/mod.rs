@@ -3,6 +3,7 @@
 
 pub mod entities;
 pub mod facets;
+pub mod graph;
 pub mod list_spec;
 pub mod lookup;
 pub mod pages;
@@ -30,9 +31,15 @@ pub struct Db {
 impl Db {
     /// Connects to `url` (`sqlite://…` or `postgres://…`), with per-connection SQLite pragmas.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        Self::connect_pooled(url, None).await
+    }
+
+    /// [`Self::connect`] with `pool_size` connections instead of the backend's default.
+    pub async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<Self, DbErr> {
+        let default_size = if url.starts_with("sqlite:") { 8 } else { 16 };
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+            .max_connections(pool_size.unwrap_or(default_size))
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))

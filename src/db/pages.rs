@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult};
 
+use super::entities::Record;
 pub use super::list_spec::{Direction, KeyType, Link, ListSpec, SortKey, Table};
 use super::sql::{MAX_IN_LIST, Sql};
 
@@ -79,7 +80,7 @@ impl<M> Default for PageRows<M> {
 }
 
 /// Reads one page per parent. Parents without children are absent from the map.
-pub async fn load_pages<M: FromQueryResult>(
+pub async fn load_pages<M: Record>(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
     window: &Window,
@@ -88,7 +89,7 @@ pub async fn load_pages<M: FromQueryResult>(
     let sort = spec.sort_exprs(conn.get_database_backend());
     let mut pages: HashMap<i64, PageRows<M>> = HashMap::new();
     for chunk in parents.chunks(MAX_IN_LIST) {
-        let statement = page_statement(conn, spec, window, chunk);
+        let statement = page_statement(conn, spec, window, chunk, &M::select_list("t"));
         for row in conn.query_all_raw(statement).await? {
             let parent: i64 = row.try_get("", "sg_parent")?;
             let page = pages.entry(parent).or_default();
@@ -267,63 +268,89 @@ fn page_statement(
     spec: &ListSpec,
     window: &Window,
     parents: &[i64],
+    columns: &str,
 ) -> sea_orm::Statement {
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
     let sort = spec.sort_exprs(backend);
     let order = order_by(&sort, window.backward);
-    let parent = spec.link.parent_expr();
-    let windowed = parents.len() > 1;
-    if windowed {
-        sql.push("SELECT * FROM (");
-    }
-    sql.push("SELECT ").push(parent).push(" AS sg_parent");
-    match spec.link {
-        Link::PublicationDatasets { .. } | Link::DatasetPublications { .. } => {
-            sql.push(", l.relation_type AS sg_relation_type, l.source AS sg_source, l.linked_on AS sg_linked_on");
-        }
-        Link::CoUse => {
-            sql.push(", l.shared AS sg_shared");
-        }
-        _ => {}
-    }
-    sql.push(", t.*");
-    for (i, (expr, key_type, _)) in sort[..sort.len() - 1].iter().enumerate() {
-        // Read back with one type on both backends (PostgreSQL's length() is INT4, ts_rank FLOAT4).
-        let read = match key_type {
-            KeyType::Int => format!("CAST({expr} AS BIGINT)"),
-            KeyType::Float => format!("CAST({expr} AS DOUBLE PRECISION)"),
-            KeyType::Text => expr.clone(),
-        };
-        sql.push(", ").push(&read).push(&format!(" AS sg_k{i}"));
-    }
-    if windowed {
-        sql.push(", ROW_NUMBER() OVER (PARTITION BY ")
-            .push(parent)
-            .push(" ORDER BY ")
-            .push(&order)
-            .push(") AS sg_rn");
-    }
-    sql.push(" FROM ");
-    spec.write_from_where(&mut sql, parents);
-    if let Some(after) = &window.after {
-        sql.push(" AND ");
-        write_keyset(&mut sql, &sort, after, false);
-    }
-    if let Some(before) = &window.before {
-        sql.push(" AND ");
-        write_keyset(&mut sql, &sort, before, true);
-    }
     let fetch = (window.limit + 1) as i64;
-    if windowed {
-        sql.push(") x WHERE x.sg_rn <= ")
-            .bind(fetch)
-            .push(" ORDER BY x.sg_parent, x.sg_rn");
-    } else {
+    let select = |sql: &mut Sql, row_number: Option<&str>| {
+        let parent = spec.link.parent_expr();
+        sql.push("SELECT ").push(parent).push(" AS sg_parent");
+        match spec.link {
+            Link::PublicationDatasets { .. } | Link::DatasetPublications { .. } => {
+                sql.push(", l.relation_type AS sg_relation_type, l.source AS sg_source, l.linked_on AS sg_linked_on");
+            }
+            Link::CoUse => {
+                sql.push(", l.shared AS sg_shared");
+            }
+            _ => {}
+        }
+        sql.push(", ").push(columns);
+        for (i, (expr, key_type, _)) in sort[..sort.len() - 1].iter().enumerate() {
+            // Read back with one type on both backends (PostgreSQL's length() is INT4, ts_rank FLOAT4).
+            let read = match key_type {
+                KeyType::Int => format!("CAST({expr} AS BIGINT)"),
+                KeyType::Float => format!("CAST({expr} AS DOUBLE PRECISION)"),
+                KeyType::Text => expr.clone(),
+            };
+            sql.push(", ").push(&read).push(&format!(" AS sg_k{i}"));
+        }
+        if let Some(partition) = row_number {
+            sql.push(", ROW_NUMBER() OVER (")
+                .push(partition)
+                .push("ORDER BY ")
+                .push(&order)
+                .push(") AS sg_rn");
+        }
+        sql.push(" FROM ");
+    };
+    let keyset = |sql: &mut Sql| {
+        if let Some(after) = &window.after {
+            sql.push(" AND ");
+            write_keyset(sql, &sort, after, false);
+        }
+        if let Some(before) = &window.before {
+            sql.push(" AND ");
+            write_keyset(sql, &sort, before, true);
+        }
+    };
+    if parents.len() <= 1 {
+        select(&mut sql, None);
+        spec.write_from_where(&mut sql, parents);
+        keyset(&mut sql);
         sql.push(" ORDER BY ")
             .push(&order)
             .push(" LIMIT ")
             .bind(fetch);
+    } else if backend == DatabaseBackend::Postgres && spec.link_takes_outer_parent() {
+        // One index range scan per parent that stops after `fetch` rows, where a window over
+        // every child would read all links of a popular parent.
+        sql.push("SELECT x.* FROM (VALUES ");
+        for (i, parent) in parents.iter().enumerate() {
+            sql.push(if i == 0 { "(CAST(" } else { ", (CAST(" })
+                .bind(*parent)
+                .push(" AS BIGINT))");
+        }
+        sql.push(") sg_p(id) CROSS JOIN LATERAL (");
+        select(&mut sql, Some(""));
+        spec.write_from_where_for_outer(&mut sql, "sg_p.id");
+        keyset(&mut sql);
+        sql.push(" ORDER BY ")
+            .push(&order)
+            .push(" LIMIT ")
+            .bind(fetch)
+            .push(") x ORDER BY x.sg_parent, x.sg_rn");
+    } else {
+        let partition = format!("PARTITION BY {} ", spec.link.parent_expr());
+        sql.push("SELECT * FROM (");
+        select(&mut sql, Some(&partition));
+        spec.write_from_where(&mut sql, parents);
+        keyset(&mut sql);
+        sql.push(") x WHERE x.sg_rn <= ")
+            .bind(fetch)
+            .push(" ORDER BY x.sg_parent, x.sg_rn");
     }
     sql.build()
 }

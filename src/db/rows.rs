@@ -16,9 +16,11 @@ pub async fn by_ids<R: Record>(
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_IN_LIST) {
         let mut sql = Sql::new(conn.get_database_backend());
-        sql.push("SELECT * FROM ")
+        sql.push("SELECT ")
+            .push(&R::select_list("t"))
+            .push(" FROM ")
             .push(R::TABLE.name())
-            .push(" WHERE id IN ")
+            .push(" t WHERE t.id IN ")
             .bind_list(chunk.iter().copied());
         for row in conn.query_all_raw(sql.build()).await? {
             let record = R::from_query_result(&row, "")?;
@@ -70,7 +72,9 @@ pub async fn credits(
         let mut sql = Sql::new(conn.get_database_backend());
         sql.push("SELECT c.")
             .push(owner)
-            .push(" AS sg_owner, c.role AS sg_role, p.* FROM ")
+            .push(" AS sg_owner, c.role AS sg_role, ")
+            .push(&producer::Model::select_list("p"))
+            .push(" FROM ")
             .push(credits)
             .push(" c JOIN producer p ON p.id = c.producer_id WHERE c.")
             .push(owner)
@@ -104,7 +108,9 @@ pub async fn ancestors(
             .bind_list(chunk.iter().copied())
             .push(" AND parent_id IS NOT NULL UNION ALL SELECT up.start_id, p.parent_id, up.depth + 1 ")
             .push("FROM up JOIN producer p ON p.id = up.id WHERE p.parent_id IS NOT NULL AND up.depth < 64) ")
-            .push("SELECT up.start_id AS sg_start, up.depth AS sg_depth, p.* FROM up JOIN producer p ON p.id = up.id ")
+            .push("SELECT up.start_id AS sg_start, up.depth AS sg_depth, ")
+            .push(&producer::Model::select_list("p"))
+            .push(" FROM up JOIN producer p ON p.id = up.id ")
             .push("ORDER BY up.start_id, up.depth DESC");
         for row in conn.query_all_raw(sql.build()).await? {
             let ancestor = producer::Model::from_query_result(&row, "")?;

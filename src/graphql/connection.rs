@@ -165,11 +165,20 @@ pub async fn load<K: ListKind>(
 ) -> ApiResult<Connection<K>> {
     let list = list_fingerprint(&spec);
     let window = args.window(list)?;
-    let loaders = ctx.data_unchecked::<Loaders>();
-    let page = loaders
-        .load_one(PageOf::<K::Row>::new(spec.clone(), window.clone(), parent))
-        .await?
-        .unwrap_or_default();
+    // A connection asked only for `totalCount` or facets reads no page.
+    let selection = ctx.look_ahead();
+    let page = if ["edges", "nodes", "pageInfo"]
+        .iter()
+        .any(|field| selection.field(field).exists())
+    {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        loaders
+            .load_one(PageOf::<K::Row>::new(spec.clone(), window.clone(), parent))
+            .await?
+            .unwrap_or_default()
+    } else {
+        Default::default()
+    };
     let (has_previous_page, has_next_page) = if window.backward {
         (page.has_more, window.before.is_some())
     } else {

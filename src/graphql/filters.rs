@@ -42,6 +42,11 @@ pub struct PublicationFilter {
     pub published_from: Option<String>,
     /// ISO date at any precision: "2006-10" includes all of October.
     pub published_to: Option<String>,
+    /// Exclusive upper bound: published before the first day of this date ("2007" or
+    /// "2007-01-01": up to the end of 2006). A record dated "2006" counts as 2006-01-01.
+    pub published_before: Option<String>,
+    /// Title contains this text, ignoring case (a substring, not a word search).
+    pub title_contains: Option<String>,
     pub publication_types: Option<Vec<String>>,
     pub subjects: Option<Vec<String>>,
     pub languages: Option<Vec<String>>,
@@ -58,6 +63,10 @@ pub struct PublicationFilter {
 pub struct DatasetFilter {
     pub released_from: Option<String>,
     pub released_to: Option<String>,
+    /// Exclusive upper bound, as `publishedBefore` for publications.
+    pub released_before: Option<String>,
+    /// Title contains this text, ignoring case (a substring, not a word search).
+    pub title_contains: Option<String>,
     /// Datasets whose time period overlaps [start, end].
     pub time_period_overlaps: Option<YearRangeInput>,
     pub subjects: Option<Vec<String>>,
@@ -145,16 +154,66 @@ async fn existing_ids<R: Record>(
     Ok(numbers)
 }
 
-/// The key span of an ISO partial date: its low end for `from`, its high end for `to`.
-fn date_bound(field: &str, value: Option<&String>, high: bool) -> ApiResult<Option<i64>> {
+/// Which end of a date range a filter field gives.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// Inclusive lower bound (`…From`).
+    From,
+    /// Inclusive upper bound (`…To`): every date within the given period.
+    To,
+    /// Exclusive upper bound (`…Before`): before the period's first day.
+    Before,
+}
+
+/// The stored-key bound of an ISO partial date. Records are compared by the first day they
+/// can fall on, so a record dated "2006" or "2006-01" is on or after "2006-01-01" and before
+/// "2006-01-02"; stored keys write unknown months and days as 00 (see `dates`).
+fn date_bound(field: &str, value: Option<&String>, bound: Bound) -> ApiResult<Option<i64>> {
     value
         .map(|text| {
             let date = PartialDateValue::parse(text)
                 .map_err(|reason| ApiError::bad_input(format!("`{field}`: {reason}")))?;
             let (low, top) = date.key_span();
-            Ok(if high { top } else { low })
+            Ok(match bound {
+                Bound::From => first_key_on_or_after(low),
+                Bound::To => top,
+                Bound::Before => first_key_on_or_after(low) - 1,
+            })
         })
         .transpose()
+}
+
+/// The smallest stored key whose first day is on or after the first day of `low`.
+fn first_key_on_or_after(low: i64) -> i64 {
+    let (year, month, day) = (low / 10_000, (low / 100) % 100, low % 100);
+    match (month.max(1), day.max(1)) {
+        (1, 1) => year * 10_000,
+        (month, 1) => year * 10_000 + month * 100,
+        _ => low,
+    }
+}
+
+/// The bounds of a `from`/`to`/`before` filter, or `None` when none is given.
+fn date_range(
+    fields: [(&str, Option<&String>); 3],
+    column: &'static str,
+) -> ApiResult<Option<Condition>> {
+    let [from, to, before] = fields;
+    let min = date_bound(from.0, from.1, Bound::From)?;
+    let to = date_bound(to.0, to.1, Bound::To)?;
+    let before = date_bound(before.0, before.1, Bound::Before)?;
+    let max = match (to, before) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok((min.is_some() || max.is_some()).then_some(Condition::Between { column, min, max }))
+}
+
+/// A case-insensitive title substring condition; blank text means none.
+fn title_contains(text: Option<&String>) -> Option<Condition> {
+    text.map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .map(Condition::TitleContains)
 }
 
 fn non_empty(values: &Option<Vec<String>>) -> Option<Vec<String>> {
@@ -213,15 +272,15 @@ pub async fn publication_list(
     })?;
     let mut conditions = Vec::new();
     if let Some(f) = filter {
-        let from = date_bound("publishedFrom", f.published_from.as_ref(), false)?;
-        let to = date_bound("publishedTo", f.published_to.as_ref(), true)?;
-        if from.is_some() || to.is_some() {
-            conditions.push(Condition::Between {
-                column: "published_key",
-                min: from,
-                max: to,
-            });
-        }
+        conditions.extend(date_range(
+            [
+                ("publishedFrom", f.published_from.as_ref()),
+                ("publishedTo", f.published_to.as_ref()),
+                ("publishedBefore", f.published_before.as_ref()),
+            ],
+            "published_key",
+        )?);
+        conditions.extend(title_contains(f.title_contains.as_ref()));
         if let Some(values) = non_empty(&f.publication_types) {
             conditions.push(Condition::OneOf {
                 column: "publication_type",
@@ -287,15 +346,15 @@ pub async fn dataset_list(
     })?;
     let mut conditions = Vec::new();
     if let Some(f) = filter {
-        let from = date_bound("releasedFrom", f.released_from.as_ref(), false)?;
-        let to = date_bound("releasedTo", f.released_to.as_ref(), true)?;
-        if from.is_some() || to.is_some() {
-            conditions.push(Condition::Between {
-                column: "released_key",
-                min: from,
-                max: to,
-            });
-        }
+        conditions.extend(date_range(
+            [
+                ("releasedFrom", f.released_from.as_ref()),
+                ("releasedTo", f.released_to.as_ref()),
+                ("releasedBefore", f.released_before.as_ref()),
+            ],
+            "released_key",
+        )?);
+        conditions.extend(title_contains(f.title_contains.as_ref()));
         if let Some(range) = &f.time_period_overlaps {
             if let (Some(start), Some(end)) = (range.start, range.end)
                 && start > end

@@ -4,8 +4,11 @@ pub mod batching;
 pub mod connection;
 pub mod cost;
 pub mod errors;
+pub mod explore;
+pub mod federation;
 pub mod filters;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -16,14 +19,14 @@ pub mod types;
 
 use crate::db::Db;
 
-/// Longest a request may run before it is cancelled (its database work with it).
-pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub use limits::REQUEST_TIMEOUT;
 
 /// Executes one GraphQL request with its own loaders, batching each level into one statement,
-/// cancelled after [`REQUEST_TIMEOUT`].
+/// cancelled after `limits.request_timeout` (the schema was built with the same `limits`).
 pub async fn execute(
     schema: &schema::AppSchema,
     db: &Db,
+    limits: &limits::Limits,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let gate = batching::Gate::default();
@@ -36,19 +39,19 @@ pub async fn execute(
     let id = request_id();
     let span = tracing::info_span!("graphql", request_id = %id);
     let run = tracing::Instrument::instrument(gate.run(schema.execute(request)), span);
-    match tokio::time::timeout(REQUEST_TIMEOUT, run).await {
-        Ok(response) => with_request_id(with_limit_codes(response), &id),
+    match tokio::time::timeout(limits.request_timeout, run).await {
+        Ok(response) => with_request_id(with_limit_codes(response, limits), &id),
         Err(_) => {
             let message = format!(
-                "the request timed out after {} s and was cancelled",
-                REQUEST_TIMEOUT.as_secs()
+                "the request timed out after {} s (the limit) and was cancelled",
+                limits.request_timeout.as_secs_f64()
             );
             async_graphql::Response::from_errors(vec![coded(message, "TIMEOUT")])
         }
     }
 }
 
-/// A short id that ties an `INTERNAL` error a client sees to the log line with its cause.
+/// A short id that ties an `INTERNAL` (or `DATABASE_UNAVAILABLE`) error a client sees to the log line with its cause.
 fn request_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -57,17 +60,21 @@ fn request_id() -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// Internal errors say which request failed (the cause is logged under the same id).
+/// Internal and database-unavailable errors say which request failed (the cause is logged
+/// under the same id).
 fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_graphql::Response {
     for error in &mut response.errors {
-        let internal = error.extensions.as_ref().and_then(|e| e.get("code"))
-            == Some(&async_graphql::Value::from("INTERNAL"));
+        let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+        let internal = code == Some(&async_graphql::Value::from("INTERNAL"));
+        let unavailable = code == Some(&async_graphql::Value::from("DATABASE_UNAVAILABLE"));
         if internal {
             error.message =
                 format!("internal error (request {id}; the cause is in the server log)");
-            if let Some(extensions) = error.extensions.as_mut() {
-                extensions.set("requestId", id);
-            }
+        } else if unavailable {
+            error.message = format!("{} (request {id})", error.message);
+        }
+        if let (true, Some(extensions)) = (internal || unavailable, error.extensions.as_mut()) {
+            extensions.set("requestId", id);
         }
     }
     response
@@ -81,32 +88,58 @@ fn coded(message: String, code: &str) -> async_graphql::ServerError {
     error
 }
 
-/// async-graphql reports its depth and complexity limits without a code: add it, and the limit.
-fn with_limit_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+/// async-graphql's own nesting guards (while parsing) report without a code: add it, and the
+/// limit. Depth and complexity are reported by [`limits::Enforce`] already.
+fn with_limit_codes(
+    mut response: async_graphql::Response,
+    limits: &limits::Limits,
+) -> async_graphql::Response {
     for error in &mut response.errors {
         let message = error.message.as_str();
-        let limit = match message {
-            "Query is nested too deep." => format!(
-                "the query is nested too deep (at most {} levels)",
-                schema::MAX_DEPTH
-            ),
-            _ if message.contains("recursion limit exceeded")
-                || message.starts_with("The recursion depth") =>
-            {
-                format!(
-                    "the query is nested too deep (at most {} levels)",
-                    schema::MAX_DEPTH
-                )
-            }
-            "Query is too complex." => {
-                format!(
-                    "the query is too complex (at most {} fields, aliases included)",
-                    schema::MAX_COMPLEXITY
-                )
-            }
-            _ => continue,
-        };
-        *error = coded(limit, "QUERY_TOO_COMPLEX");
+        if message.contains("recursion limit exceeded")
+            || message.starts_with("The recursion depth")
+        {
+            *error = coded(limits.too_deep_to_measure(), "QUERY_TOO_COMPLEX");
+        }
     }
     response
+}
+
+#[cfg(test)]
+mod request_id_tests {
+    use super::*;
+
+    fn response_with(code: &str) -> async_graphql::Response {
+        async_graphql::Response::from_errors(vec![coded("secret cause".into(), code)])
+    }
+
+    #[test]
+    fn internal_errors_hide_the_cause_behind_a_request_id() {
+        let response = with_request_id(response_with("INTERNAL"), "00000000000000ab");
+        let error = &response.errors[0];
+        assert_eq!(
+            error.message,
+            "internal error (request 00000000000000ab; the cause is in the server log)"
+        );
+        let extensions = error.extensions.as_ref().unwrap();
+        assert_eq!(
+            extensions.get("requestId"),
+            Some(&async_graphql::Value::from("00000000000000ab"))
+        );
+    }
+
+    #[test]
+    fn client_errors_keep_their_message_and_get_no_request_id() {
+        let response = with_request_id(response_with("BAD_USER_INPUT"), "00000000000000ab");
+        let error = &response.errors[0];
+        assert_eq!(error.message, "secret cause");
+        assert!(
+            error
+                .extensions
+                .as_ref()
+                .unwrap()
+                .get("requestId")
+                .is_none()
+        );
+    }
 }

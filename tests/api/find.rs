@@ -14,6 +14,7 @@ on_both_backends!(
     search_finds_the_report_first,
     search_syntax_and_ranking,
     publication_filters,
+    half_open_dates_and_title_substrings,
     dataset_and_producer_filters,
     unknown_ids_in_filters_are_named,
     sort_orders_with_nulls_last,
@@ -221,6 +222,69 @@ async fn publication_filters(app: &TestApp) {
             .unwrap()
             .contains("publishedFrom")
     );
+}
+
+/// `publishedBefore` is exclusive and compares each record by the first day it can fall on (as
+/// `publishedFrom` does): "2006" and "2006-11" records start on their first day.
+/// `titleContains` is a case-insensitive substring with LIKE's wildcards taken literally.
+async fn half_open_dates_and_title_substrings(app: &TestApp) {
+    add_dated_records(app).await;
+    let keys = |filter: Value| async move {
+        let mut f = filter;
+        f["languages"] = json!(["Esperanto"]);
+        let data = app
+            .data_with("query($f: PublicationFilter) { publications(filter: $f, first: 100) { totalCount nodes { ncjNumber } } }", json!({ "f": f }))
+            .await;
+        let mut keys: Vec<String> = data["publications"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["ncjNumber"].as_str().unwrap().to_owned())
+            .collect();
+        keys.sort();
+        assert_eq!(total(&data["publications"]), keys.len() as i64);
+        keys
+    };
+    // The peer benchmark's Q4 range: [2006-01-01, 2007-01-01).
+    assert_eq!(
+        keys(json!({ "publishedFrom": "2006-01-01", "publishedBefore": "2007-01-01" })).await,
+        ["T-2006", "T-2006-10-31", "T-2006-11"]
+    );
+    assert_eq!(
+        keys(json!({ "publishedBefore": "2006-11-01" })).await,
+        ["T-2005-12", "T-2006", "T-2006-10-31"]
+    );
+    assert_eq!(
+        keys(json!({ "publishedBefore": "2006-11-02" })).await,
+        ["T-2005-12", "T-2006", "T-2006-10-31", "T-2006-11"]
+    );
+    assert_eq!(keys(json!({ "publishedBefore": "2006" })).await, ["T-2005-12"]);
+    assert_eq!(
+        keys(json!({ "publishedFrom": "2006-11-01" })).await,
+        ["T-2006-11"]
+    );
+    // Both upper bounds: the tighter one wins.
+    assert_eq!(
+        keys(json!({ "publishedTo": "2006", "publishedBefore": "2006-11" })).await,
+        ["T-2005-12", "T-2006", "T-2006-10-31"]
+    );
+    assert_eq!(
+        keys(json!({ "titleContains": "NOTE" })).await,
+        ["T-ABSTRACT", "T-UNDATED"]
+    );
+    assert_eq!(keys(json!({ "titleContains": "  of oct " })).await, ["T-2006-10-31"]);
+    assert!(keys(json!({ "titleContains": "%" })).await.is_empty());
+    assert!(keys(json!({ "titleContains": "a_short" })).await.is_empty());
+    assert_eq!(keys(json!({ "titleContains": "   " })).await.len(), 7, "blank: no condition");
+    let error = app
+        .post(
+            "{ publications(filter: { publishedBefore: \"Oct 2006\" }) { totalCount } }",
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(error["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(error["errors"][0]["message"].as_str().unwrap().contains("publishedBefore"));
 }
 
 async fn dataset_and_producer_filters(app: &TestApp) {

@@ -3,7 +3,11 @@
 
 mod helpers;
 
+mod explore;
+mod explore_page;
 mod export;
+mod export_http;
+mod federation;
 mod find;
 mod graph;
 mod http;
@@ -11,8 +15,10 @@ mod import;
 mod import_bulk;
 mod import_dcat;
 mod import_links;
+mod limits;
 mod lookups;
 mod mutations;
 mod pagination;
 mod schema;
 mod statements;
+mod trusted;

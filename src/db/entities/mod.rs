@@ -50,9 +50,26 @@ impl CreditTable {
 }
 
 /// A row type that global ids and connections can point at.
-pub trait Record: sea_orm::FromQueryResult + Clone + Send + Sync + 'static {
+pub trait Record:
+    sea_orm::FromQueryResult + sea_orm::ModelTrait + Clone + Send + Sync + 'static
+{
     const TABLE: crate::db::pages::Table;
     fn id(&self) -> i64;
+
+    /// The entity's columns as a select list qualified by `alias` ("t.id, t.title, …"). Never
+    /// `*`: on PostgreSQL that would also ship each row's search vector.
+    fn select_list(alias: &str) -> String {
+        select_list::<<Self as sea_orm::ModelTrait>::Entity>(alias)
+    }
+}
+
+/// `alias.column` for every column of `E`, comma-separated.
+pub fn select_list<E: sea_orm::EntityTrait>(alias: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    E::Column::iter()
+        .map(|column| format!("{alias}.{}", column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Record for publication::Model {
