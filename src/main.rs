@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: a GraphQL response is thousands of small
+/// allocations, and glibc's malloc spent a third of the server's CPU on them (and on its arena
+/// locks) under load; see bench/README.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     studygraph::telemetry::init();

@@ -7,7 +7,7 @@
 #   studygraph.sh stop                    record peak RSS, stop the server
 #
 # The peer's tables live in catalog_bench's public schema; studygraph's own tables go to the
-# schema `studygraph` of the same database (so pg_stat_statements counts both alike), or to a
+# schema `studygraph_<scale>` of the same database (so pg_stat_statements counts both alike), or to a
 # SQLite file. Both are filled by `studygraph import` from peer_to_native.py's output and
 # reloaded only when the peer's data marker changes. Environment: BINARY, PEER_DIR (the
 # harness copy), STATE_DIR, OUT (the run's result directory), PORT (8080), POOL (10), CHECK.
@@ -20,10 +20,12 @@ POOL=${POOL:-10}
 PIDFILE=$STATE_DIR/studygraph.pid
 export PGHOST=127.0.0.1 PGPORT=${PGPORT:-5432} PGUSER=bench PGPASSWORD=bench PGDATABASE=catalog_bench
 export PGOPTIONS="-c client_min_messages=warning"
-PG_URL="postgres://bench:bench@127.0.0.1:$PGPORT/catalog_bench?options=-c%20search_path%3Dstudygraph"
 log() { echo "[studygraph.sh] $*" >&2; }
 
 marker() { psql -X -At -c "SELECT obj_description('public.publications'::regclass, 'pg_class')"; }
+# One schema per scale (studygraph_small, studygraph_large), so a re-run imports nothing.
+SCHEMA=studygraph_$(marker | sed -n 's/.*scale=\([a-z]*\).*/\1/p')
+PG_URL="postgres://bench:bench@127.0.0.1:$PGPORT/catalog_bench?options=-c%20search_path%3D$SCHEMA"
 
 # The peer's data as a native import file, converted once per marker.
 native_file() {
@@ -40,17 +42,17 @@ native_file() {
 load_postgres() {
   local m
   m=$(marker)
-  if [ "$(psql -X -At -c "SELECT obj_description('studygraph'::regnamespace, 'pg_namespace')" 2>/dev/null)" = "$m" ]; then
+  if [ "$(psql -X -At -c "SELECT obj_description('$SCHEMA'::regnamespace, 'pg_namespace')" 2>/dev/null)" = "$m" ]; then
     return
   fi
   local file
   file=$(native_file)
-  log "importing into PostgreSQL schema studygraph"
-  psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS studygraph CASCADE" -c "CREATE SCHEMA studygraph"
+  log "importing into PostgreSQL schema $SCHEMA"
+  psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA"
   /usr/bin/time -f "[studygraph.sh] import (PostgreSQL): %e s, %M KB peak" \
     "$BINARY" import --database-url "$PG_URL" "$file" 2>&1 | grep -v ' INFO ' >&2 || true
-  psql -X -q -v ON_ERROR_STOP=1 -c "SET search_path = studygraph" -c "VACUUM ANALYZE" \
-    -c "COMMENT ON SCHEMA studygraph IS '$m'"
+  psql -X -q -v ON_ERROR_STOP=1 -c "SET search_path = $SCHEMA" -c "VACUUM ANALYZE" \
+    -c "COMMENT ON SCHEMA $SCHEMA IS '$m'"
 }
 
 load_sqlite() {

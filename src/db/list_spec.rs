@@ -84,7 +84,7 @@ impl Link {
 
     /// Writes the link subquery `l` (`parent_id`, `child_id`, and the link's own columns)
     /// joined to the child table `t`.
-    fn write_join(&self, sql: &mut Sql, parents: &[i64]) {
+    fn write_join(&self, sql: &mut Sql, parents: &[i64], join_child: bool) {
         let child = self.child_table().name();
         let links = |sql: &mut Sql, select: &str, types: &[String]| {
             sql.push("(SELECT ")
@@ -149,9 +149,11 @@ impl Link {
                 sql.push(") l");
             }
         }
-        sql.push(" JOIN ")
-            .push(child)
-            .push(" t ON t.id = l.child_id");
+        if join_child {
+            sql.push(" JOIN ")
+                .push(child)
+                .push(" t ON t.id = l.child_id");
+        }
     }
 }
 
@@ -345,6 +347,19 @@ impl ListSpec {
         self.write_list_from_where(sql, Parents::Outer(outer), &|_| {});
     }
 
+    /// `FROM` and `WHERE` for counting these parents' children: when no condition or search
+    /// looks at the children, the links alone (every link points at an existing row).
+    pub fn write_count_from_where(&self, sql: &mut Sql, parents: &[i64]) {
+        if self.conditions.is_empty() && self.search.is_none() && !matches!(self.link, Link::All(_))
+        {
+            self.link.write_join(sql, parents, false);
+            sql.push(" WHERE l.parent_id IN ")
+                .bind_list(parents.iter().copied());
+        } else {
+            self.write_from_where(sql, parents);
+        }
+    }
+
     fn write_list_from_where(&self, sql: &mut Sql, parents: Parents<'_>, joins: &dyn Fn(&mut Sql)) {
         let table = self.child_table();
         let backend = sql.backend();
@@ -354,6 +369,7 @@ impl ListSpec {
                 Parents::Ids(ids) => ids,
                 Parents::Outer(_) => &[],
             },
+            true,
         );
         if let Some(search) = &self.search {
             match backend {

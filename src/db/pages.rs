@@ -127,7 +127,7 @@ pub async fn count_children(
         sql.push("SELECT ")
             .push(parent)
             .push(" AS sg_parent, COUNT(*) AS sg_count FROM ");
-        spec.write_from_where(&mut sql, chunk);
+        spec.write_count_from_where(&mut sql, chunk);
         if !matches!(spec.link, Link::All(_)) {
             sql.push(" GROUP BY ").push(parent);
         }

@@ -11,6 +11,19 @@ use async_graphql::{Response, ServerError, ValidationResult, Value, value};
 
 use super::limits::Limits;
 
+/// The complexity of a connection field: its children's cost once per item of the page the
+/// query asks for (20 when it names no size), plus the field itself. Nested lists multiply, so
+/// `first: 100` under `first: 100` costs what it can fetch. Out-of-range sizes count as the
+/// maximum (the resolver refuses them anyway).
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    use super::connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+    let size = match first.or(last) {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) => (n.max(1) as u64).min(MAX_PAGE_SIZE),
+    };
+    1usize.saturating_add((size as usize).saturating_mul(child_complexity))
+}
+
 /// Marks a request that only wants the cost estimate.
 pub struct CostOnly;
 

@@ -18,8 +18,9 @@ use super::errors::ApiError;
 
 /// Deepest query accepted; the standard introspection query needs about 13.
 pub const MAX_DEPTH: usize = 16;
-/// Most fields (aliases included) one query may select.
-pub const MAX_COMPLEXITY: usize = 5_000;
+/// Highest estimated cost of one query: every field (aliases included) counts once, and a
+/// connection's selection once per item of the page it asks for (see `cost::page_cost`).
+pub const MAX_COMPLEXITY: usize = 200_000;
 /// Most aliases one document may use.
 pub const MAX_ALIASES: usize = 500;
 /// Most fields the operation may select at its root (fragments at the root included).
@@ -109,7 +110,7 @@ impl Extension for EnforceExtension {
         }
         if result.complexity > limits.max_complexity {
             return Err(vec![too_complex(format!(
-                "the query selects {} fields (aliases and fragments included), the limit is {}",
+                "the query's estimated cost is {} (every field, aliases and fragments included, once per item of the pages it asks for), the limit is {}",
                 result.complexity, limits.max_complexity
             ))]);
         }

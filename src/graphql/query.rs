@@ -1,5 +1,6 @@
 //! The query root: nodes by global id, records by natural key, and the three top-level lists.
 
+use crate::graphql::cost::page_cost;
 use async_graphql::{Context, ID, Object};
 
 use super::connection::{self, PageArgs};
@@ -186,6 +187,7 @@ impl QueryRoot {
 
     /// Publications, filtered, searched (ranked by relevance unless `orderBy` says otherwise)
     /// and ordered; without `orderBy` or `search`, in id order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn publications(
         &self,
@@ -211,6 +213,7 @@ impl QueryRoot {
     }
 
     /// Datasets, as for publications.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn datasets(
         &self,
@@ -236,6 +239,7 @@ impl QueryRoot {
     }
 
     /// Producers, as for publications.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn producers(
         &self,
@@ -261,6 +265,7 @@ impl QueryRoot {
     }
 
     /// Ranked full-text search across all three kinds (or `types`), best first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,

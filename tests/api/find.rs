@@ -258,7 +258,10 @@ async fn half_open_dates_and_title_substrings(app: &TestApp) {
         keys(json!({ "publishedBefore": "2006-11-02" })).await,
         ["T-2005-12", "T-2006", "T-2006-10-31", "T-2006-11"]
     );
-    assert_eq!(keys(json!({ "publishedBefore": "2006" })).await, ["T-2005-12"]);
+    assert_eq!(
+        keys(json!({ "publishedBefore": "2006" })).await,
+        ["T-2005-12"]
+    );
     assert_eq!(
         keys(json!({ "publishedFrom": "2006-11-01" })).await,
         ["T-2006-11"]
@@ -272,10 +275,17 @@ async fn half_open_dates_and_title_substrings(app: &TestApp) {
         keys(json!({ "titleContains": "NOTE" })).await,
         ["T-ABSTRACT", "T-UNDATED"]
     );
-    assert_eq!(keys(json!({ "titleContains": "  of oct " })).await, ["T-2006-10-31"]);
+    assert_eq!(
+        keys(json!({ "titleContains": "  of oct " })).await,
+        ["T-2006-10-31"]
+    );
     assert!(keys(json!({ "titleContains": "%" })).await.is_empty());
     assert!(keys(json!({ "titleContains": "a_short" })).await.is_empty());
-    assert_eq!(keys(json!({ "titleContains": "   " })).await.len(), 7, "blank: no condition");
+    assert_eq!(
+        keys(json!({ "titleContains": "   " })).await.len(),
+        7,
+        "blank: no condition"
+    );
     let error = app
         .post(
             "{ publications(filter: { publishedBefore: \"Oct 2006\" }) { totalCount } }",
@@ -284,7 +294,12 @@ async fn half_open_dates_and_title_substrings(app: &TestApp) {
         .await
         .json();
     assert_eq!(error["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    assert!(error["errors"][0]["message"].as_str().unwrap().contains("publishedBefore"));
+    assert!(
+        error["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("publishedBefore")
+    );
 }
 
 async fn dataset_and_producer_filters(app: &TestApp) {
@@ -733,8 +748,10 @@ async fn stats_match_direct_sql(app: &TestApp) {
 
 async fn co_use_counts_shared_datasets(app: &TestApp) {
     let data = app
-        .data(r#"{ publications(first: 100) { nodes { id relatedDatasets(first: 100) { nodes { id } }
-              relatedPublications(first: 100) { totalCount edges { sharedDatasets node { id relatedDatasets(first: 100) { nodes { id } } } } } } } }"#)
+        // Pages sized to the demo data (60 publications, at most 7 datasets each), so the
+        // query stays under the default cost limit.
+        .data(r#"{ publications(first: 60) { nodes { id relatedDatasets(first: 10) { nodes { id } }
+              relatedPublications(first: 60) { totalCount edges { sharedDatasets node { id relatedDatasets(first: 10) { nodes { id } } } } } } } }"#)
         .await;
     let mut checked = 0;
     for publication in data["publications"]["nodes"].as_array().unwrap() {

@@ -419,7 +419,30 @@ async fn cost_preview() {
     let answer = app.post(query, json!({})).await.json();
     let cost = &answer["extensions"]["cost"];
     assert!(cost["estimated"].as_i64().unwrap() >= 3, "{cost}");
-    assert_eq!(cost["limit"], 5000);
+    assert_eq!(cost["limit"], 200_000);
+    // The cost grows with the page sizes asked for: nested lists multiply.
+    let estimate = |query: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({ "query": query, "extensions": { "costOnly": true } });
+            let request = Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            app.send(request).await.json()["extensions"]["cost"]["estimated"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let small = estimate("{ publications(first: 3) { nodes { title abstract } } }").await;
+    let large = estimate("{ publications(first: 30) { nodes { title abstract } } }").await;
+    assert_eq!((small, large), (1 + 3 * 3, 1 + 30 * 3));
+    let nested = "{ publications(first: 100) { nodes { relatedPublications(first: 100) { nodes { title relatedPublications(first: 100) { nodes { title } } } } } } }";
+    let refused = app.post(nested, json!({})).await.json();
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{refused}"
+    );
     assert_eq!(
         answer["data"]["publications"]["nodes"]
             .as_array()

@@ -1,5 +1,6 @@
 //! `Dataset`: a study, its producers and the publications that relate to it.
 
+use crate::graphql::cost::page_cost;
 use async_graphql::{Context, ID, Object};
 
 use super::common::{PartialDate, ProducerRole, RelationType, YearRange};
@@ -98,6 +99,7 @@ impl Dataset {
     }
 
     /// Publications that use or describe this dataset, with how they relate on each edge.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn related_publications(
         &self,

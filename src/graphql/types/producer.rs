@@ -1,6 +1,7 @@
 //! `Producer`: an agency, institute, university or firm, its place in the hierarchy, and what
 //! it produced (optionally counting its subunits).
 
+use crate::graphql::cost::page_cost;
 use async_graphql::{Context, ID, Object};
 
 use super::common::ProducerRole;
@@ -113,6 +114,7 @@ impl Producer {
     }
 
     /// Direct subunits.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,
@@ -143,6 +145,7 @@ impl Producer {
 
     /// Publications credited to this producer; with `includeSubunits`, an agency's record also
     /// counts its offices' publications (each publication once).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn publications(
         &self,
@@ -172,6 +175,7 @@ impl Producer {
     }
 
     /// Datasets credited to this producer; `includeSubunits` as for publications.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn datasets(
         &self,

@@ -1,5 +1,6 @@
 //! `Publication`: a report or article, its producers and the datasets it relates to.
 
+use crate::graphql::cost::page_cost;
 use async_graphql::{Context, ID, Object};
 
 use super::common::{PartialDate, ProducerRole, RelationType};
@@ -105,6 +106,7 @@ impl Publication {
     }
 
     /// Datasets this publication uses or describes, with how they relate on each edge.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn related_datasets(
         &self,
@@ -134,6 +136,7 @@ impl Publication {
     }
 
     /// Publications that share at least one related dataset with this one, most shared first.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn related_publications(
         &self,
         ctx: &Context<'_>,
