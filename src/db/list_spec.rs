@@ -347,6 +347,23 @@ impl ListSpec {
         self.write_list_from_where(sql, Parents::Outer(outer), &|_| {});
     }
 
+    /// True when a page can take its links first and join only those rows: the list is in
+    /// id order (which is the links' child id order) and nothing looks at the children.
+    pub fn pages_by_links_alone(&self) -> bool {
+        self.order.is_empty()
+            && self.conditions.is_empty()
+            && self.search.is_none()
+            && matches!(
+                self.link,
+                Link::PublicationDatasets { .. } | Link::DatasetPublications { .. }
+            )
+    }
+
+    /// The link subquery `l` alone (no child table, no parent condition).
+    pub fn write_links(&self, sql: &mut Sql) {
+        self.link.write_join(sql, &[], false);
+    }
+
     /// `FROM` and `WHERE` for counting these parents' children: when no condition or search
     /// looks at the children, the links alone (every link points at an existing row).
     pub fn write_count_from_where(&self, sql: &mut Sql, parents: &[i64]) {

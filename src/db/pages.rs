@@ -263,6 +263,18 @@ fn order_by(sort: &[(String, KeyType, Direction)], backward: bool) -> String {
         .join(", ")
 }
 
+/// `SELECT x.* FROM (VALUES (p1), (p2), …) sg_p(id) CROSS JOIN LATERAL (`: one row per parent,
+/// for a per-parent subquery that reads `sg_p.id`.
+fn write_parent_values(sql: &mut Sql, parents: &[i64]) {
+    sql.push("SELECT x.* FROM (VALUES ");
+    for (i, parent) in parents.iter().enumerate() {
+        sql.push(if i == 0 { "(CAST(" } else { ", (CAST(" })
+            .bind(*parent)
+            .push(" AS BIGINT))");
+    }
+    sql.push(") sg_p(id) CROSS JOIN LATERAL (");
+}
+
 fn page_statement(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
@@ -324,16 +336,37 @@ fn page_statement(
             .push(&order)
             .push(" LIMIT ")
             .bind(fetch);
+    } else if backend == DatabaseBackend::Postgres && spec.pages_by_links_alone() {
+        // Each parent's first links by child id from the (parent, child) index, then only
+        // those children: a popular dataset's hundreds of links are neither read nor joined
+        // (the planner, expecting a dozen links a parent, would otherwise sort them all).
+        let link_sort = [("l.child_id".to_owned(), KeyType::Int, Direction::Asc)];
+        write_parent_values(&mut sql, parents);
+        select(&mut sql, Some(""));
+        sql.push("(SELECT * FROM ");
+        spec.write_links(&mut sql);
+        sql.push(" WHERE l.parent_id = sg_p.id");
+        if let Some(after) = &window.after {
+            sql.push(" AND ");
+            write_keyset(&mut sql, &link_sort, after, false);
+        }
+        if let Some(before) = &window.before {
+            sql.push(" AND ");
+            write_keyset(&mut sql, &link_sort, before, true);
+        }
+        sql.push(" ORDER BY ")
+            .push(&order_by(&link_sort, window.backward))
+            .push(" LIMIT ")
+            .bind(fetch)
+            .push(") l JOIN ")
+            .push(spec.child_table().name())
+            .push(" t ON t.id = l.child_id ORDER BY ")
+            .push(&order)
+            .push(") x ORDER BY x.sg_parent, x.sg_rn");
     } else if backend == DatabaseBackend::Postgres && spec.link_takes_outer_parent() {
         // One index range scan per parent that stops after `fetch` rows, where a window over
         // every child would read all links of a popular parent.
-        sql.push("SELECT x.* FROM (VALUES ");
-        for (i, parent) in parents.iter().enumerate() {
-            sql.push(if i == 0 { "(CAST(" } else { ", (CAST(" })
-                .bind(*parent)
-                .push(" AS BIGINT))");
-        }
-        sql.push(") sg_p(id) CROSS JOIN LATERAL (");
+        write_parent_values(&mut sql, parents);
         select(&mut sql, Some(""));
         spec.write_from_where_for_outer(&mut sql, "sg_p.id");
         keyset(&mut sql);

@@ -273,3 +273,48 @@ fn cli_names_the_bad_line_and_writes_nothing() {
     assert!(!again.status.success());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `STUDYGRAPH_LOG_FORMAT=json`: every log line is one JSON object, fields included.
+#[test]
+fn logs_can_be_json_lines() {
+    let dir =
+        std::env::temp_dir().join(format!("studygraph-log-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("records.jsonl");
+    std::fs::write(&file, r#"{"type":"producer","name":"Agency"}"#).unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.join("log.db").display());
+    let run = |format: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_studygraph"))
+            .args(["import", file.to_str().unwrap()])
+            .env("STUDYGRAPH_DATABASE_URL", &database)
+            .env("STUDYGRAPH_LOG_FORMAT", format)
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let json = run("json");
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let finished = lines
+        .iter()
+        .find(|l| l["message"] == "import finished")
+        .unwrap_or_else(|| panic!("no import line in {json}"));
+    assert_eq!(finished["level"], "INFO");
+    assert!(
+        finished["summary"]
+            .as_str()
+            .unwrap()
+            .contains("1 producers"),
+        "{finished}"
+    );
+    let text = run("text");
+    assert!(
+        text.contains("import finished") && !text.trim_start().starts_with('{'),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -11,6 +11,7 @@ on_both_backends!(
     backward_through_everything,
     page_edges,
     nested_pages,
+    nested_pages_of_many_parents,
     page_size_rules,
     stable_under_inserts
 );
@@ -302,4 +303,50 @@ async fn empty_lists(app: &TestApp) {
     );
     assert_eq!(data["datasets"]["totalCount"], 0);
     assert_eq!(data["producers"]["totalCount"], 0);
+}
+
+/// Per-parent pages read for many parents in one statement (on PostgreSQL: each parent's links
+/// first, then their rows) equal each parent's own list, forward and backward, with the right
+/// `hasNextPage`/`hasPreviousPage`.
+async fn nested_pages_of_many_parents(app: &TestApp) {
+    let ids = |list: &Value| -> Vec<Value> {
+        list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].clone())
+            .collect()
+    };
+    let data = app
+        .data(
+            "{ datasets(first: 30) { nodes { id
+                head: relatedPublications(first: 2) { nodes { id } pageInfo { hasNextPage } }
+                tail: relatedPublications(last: 2) { nodes { id } pageInfo { hasPreviousPage } } } } }",
+        )
+        .await;
+    let mut busy = 0;
+    for dataset in data["datasets"]["nodes"].as_array().unwrap() {
+        let alone = app
+            .data_with(
+                "query($id: ID!) { dataset(id: $id) { relatedPublications(first: 100) { nodes { id } } } }",
+                json!({ "id": dataset["id"] }),
+            )
+            .await;
+        let all = ids(&alone["dataset"]["relatedPublications"]);
+        let head = ids(&dataset["head"]);
+        let tail = ids(&dataset["tail"]);
+        assert_eq!(head, all[..all.len().min(2)].to_vec(), "{dataset}");
+        assert_eq!(
+            tail,
+            all[all.len().saturating_sub(2)..].to_vec(),
+            "{dataset}"
+        );
+        assert_eq!(dataset["head"]["pageInfo"]["hasNextPage"], all.len() > 2);
+        assert_eq!(
+            dataset["tail"]["pageInfo"]["hasPreviousPage"],
+            all.len() > 2
+        );
+        busy += usize::from(all.len() > 2);
+    }
+    assert!(busy > 0, "some dataset has more than a page");
 }
