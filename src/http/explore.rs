@@ -87,15 +87,9 @@ pub async fn asset(
     let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
         return (StatusCode::NOT_FOUND, "unknown explorer asset").into_response();
     };
-    let etag = format!("\"{:016x}\"", fnv1a(asset.bytes));
+    let etag = super::cache::etag_of(asset.bytes);
     let etag_value = HeaderValue::from_str(&etag).expect("hex is a valid header value");
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        });
+    let fresh = super::cache::none_match(&headers, &etag);
     if fresh {
         return (
             StatusCode::NOT_MODIFIED,
@@ -114,31 +108,10 @@ pub async fn asset(
         .into_response()
 }
 
-/// FNV-1a (64-bit): a stable fingerprint of an asset for its `ETag`.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every `src="…"` / `href="…"` value in `html`.
-    fn urls(html: &str) -> Vec<&str> {
-        let mut found = Vec::new();
-        for attr in ["src=\"", "href=\""] {
-            let mut rest = html;
-            while let Some(i) = rest.find(attr) {
-                rest = &rest[i + attr.len()..];
-                let end = rest.find('"').expect("unterminated attribute");
-                found.push(&rest[..end]);
-                rest = &rest[end..];
-            }
-        }
-        found
-    }
+    use crate::http::playground::tests::urls;
 
     #[test]
     fn page_loads_only_embedded_assets() {

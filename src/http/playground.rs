@@ -203,11 +203,11 @@ fn js_string(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Every `src="…"` / `href="…"` value in `html`.
-    fn urls(html: &str) -> Vec<&str> {
+    pub(crate) fn urls(html: &str) -> Vec<&str> {
         let mut found = Vec::new();
         for attr in ["src=\"", "href=\""] {
             let mut rest = html;
