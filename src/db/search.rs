@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
 use super::pages::Table;
-use super::sql::Sql;
+use super::sql::{MAX_IN_LIST, Sql, insert_rows};
 
 /// One thing to find: a word or a phrase, as lowercase alphanumeric tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -196,6 +196,14 @@ fn body_sql(table: Table, backend: DatabaseBackend) -> String {
     parts.join(" || ' ' || ")
 }
 
+/// The weighted `tsvector` PostgreSQL stores for a row whose title and body text are the SQL
+/// expressions `title` and `body`: the title with weight A, the body with weight B.
+pub fn vector_of(title: &str, body: &str) -> String {
+    format!(
+        "setweight(to_tsvector('english', {title}), 'A') || setweight(to_tsvector('english', {body}), 'B')"
+    )
+}
+
 /// Rewrites the search index entry of one row (call after writing the row and its lists).
 pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
@@ -205,8 +213,8 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
     if backend == DatabaseBackend::Postgres {
         let mut sql = Sql::new(backend);
         sql.push(&format!(
-            "UPDATE {name} r SET search_vector = setweight(to_tsvector('english', {title}), 'A') \
-             || setweight(to_tsvector('english', {body}), 'B') WHERE r.id = "
+            "UPDATE {name} r SET search_vector = {} WHERE r.id = ",
+            vector_of(title, &body)
         ))
         .bind(id);
         conn.execute_raw(sql.build()).await?;
@@ -225,38 +233,62 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
     Ok(())
 }
 
-/// [`refresh`] for many rows of one table, one statement per step (callers chunk `ids`).
-pub async fn refresh_many(
+/// One source of a row's searchable text, for a row held in memory.
+pub enum Text<'a> {
+    /// A column's value (`None` for NULL).
+    Column(Option<&'a str>),
+    /// A value list's stored values, in position order.
+    List(&'a [String]),
+}
+
+/// The title and body text [`refresh`] indexes, for a row whose values are in memory (the bulk
+/// importer's new rows): the same parts in the same order joined by one space, a NULL column or
+/// an empty list as the empty string. `text` gives a column's value by its name (`"title"`) or a
+/// list's values by its table (`"publication_subject"`).
+pub fn indexed_strings<'a>(table: Table, text: impl Fn(&str) -> Text<'a>) -> (String, String) {
+    let (title, parts) = indexed_text(table);
+    let part = |expr: &str| {
+        let source = match expr
+            .strip_prefix("AGG(")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            Some(args) => args.split_once(", ").expect("AGG(table, owner)").0,
+            None => expr.strip_prefix("r.").expect("a column of the row"),
+        };
+        match text(source) {
+            Text::Column(value) => value.unwrap_or_default().to_owned(),
+            Text::List(values) => values.join(" "),
+        }
+    };
+    let body: Vec<String> = parts.iter().map(|expr| part(expr)).collect();
+    (part(title), body.join(" "))
+}
+
+/// Writes the SQLite search index entries of new rows, `(id, title, body)` with the text from
+/// [`indexed_strings`] (on PostgreSQL the row `INSERT` sets the vector: see [`vector_of`]).
+pub async fn insert_many(
     conn: &impl ConnectionTrait,
     table: Table,
-    ids: &[i64],
+    rows: &[(i64, String, String)],
 ) -> Result<(), DbErr> {
-    if ids.is_empty() {
+    if rows.is_empty() {
         return Ok(());
     }
     let backend = conn.get_database_backend();
-    let name = table.name();
-    let (title, _) = indexed_text(table);
-    let body = body_sql(table, backend);
-    if backend == DatabaseBackend::Postgres {
-        let mut sql = Sql::new(backend);
-        sql.push(&format!(
-            "UPDATE {name} r SET search_vector = setweight(to_tsvector('english', {title}), 'A') \
-             || setweight(to_tsvector('english', {body}), 'B') WHERE r.id IN "
-        ))
-        .bind_list(ids.iter().copied());
-        conn.execute_raw(sql.build()).await?;
-    } else {
+    let name = format!("{}_fts", table.name());
+    // As in `refresh`: no stale entry may stay under a new row's id.
+    for chunk in rows.chunks(MAX_IN_LIST) {
         let mut delete = Sql::new(backend);
         delete
-            .push(&format!("DELETE FROM {name}_fts WHERE rowid IN "))
-            .bind_list(ids.iter().copied());
+            .push(&format!("DELETE FROM {name} WHERE rowid IN "))
+            .bind_list(chunk.iter().map(|row| row.0));
         conn.execute_raw(delete.build()).await?;
-        let mut insert = Sql::new(backend);
-        insert
-            .push(&format!("INSERT INTO {name}_fts (rowid, title, body) SELECT r.id, {title}, {body} FROM {name} r WHERE r.id IN "))
-            .bind_list(ids.iter().copied());
-        conn.execute_raw(insert.build()).await?;
+    }
+    let values = rows
+        .iter()
+        .map(|(id, title, body)| [(*id).into(), title.clone().into(), body.clone().into()]);
+    for statement in insert_rows(backend, &name, &["rowid", "title", "body"], values) {
+        conn.execute_raw(statement).await?;
     }
     Ok(())
 }
@@ -462,6 +494,20 @@ mod tests {
             "{fts}"
         );
         assert!(!q.render(DatabaseBackend::Postgres).contains('\''));
+    }
+
+    #[test]
+    fn in_memory_text_follows_the_indexed_parts() {
+        let subjects = ["courts".to_owned(), "police".to_owned()];
+        let (title, body) = indexed_strings(Table::Publication, |source| match source {
+            "title" => Text::Column(Some("A title")),
+            "abstract" => Text::Column(Some("An abstract")),
+            "publication_subject" => Text::List(&subjects),
+            "ncj_number" => Text::Column(Some("123")),
+            _ => Text::Column(None),
+        });
+        assert_eq!(title, "A title");
+        assert_eq!(body, " An abstract courts police  123");
     }
 
     #[test]

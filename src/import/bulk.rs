@@ -7,17 +7,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
 
 use super::native::{ImportError, Input, apply_input};
 use super::upsert::{self, UpsertError, invalid};
 use super::{RecordError, Summary};
 use crate::db::pages::Table;
 use crate::db::search;
-use crate::db::sql::{MAX_INSERT_BINDS, Sql, insert_rows};
+use crate::db::sql::{Sql, insert_rows};
 
 /// Records per batch.
-const BATCH: usize = 1_000;
+const BATCH: usize = 5_000;
 
 /// One gathered record and where it came from.
 struct Entry {
@@ -130,6 +130,8 @@ struct Shape {
     /// The first natural key's column (`ncj_number`, `study_number`); the second is `doi`.
     key: &'static str,
     columns: &'static [&'static str],
+    /// The PostgreSQL type of each column (for the `unnest` of a batch).
+    types: &'static [&'static str],
     lists: &'static [(&'static str, &'static str)],
     credits: (&'static str, &'static str),
 }
@@ -154,6 +156,10 @@ const PUBLICATION: Shape = Shape {
         "language",
         "url",
         "synthetic",
+    ],
+    types: &[
+        "text", "text", "text", "text", "text", "text", "integer", "integer", "integer", "bigint",
+        "text", "text", "text", "text", "text", "boolean",
     ],
     lists: &[
         ("publication_author", "publication_id"),
@@ -181,6 +187,10 @@ const DATASET: Shape = Shape {
         "series",
         "url",
         "synthetic",
+    ],
+    types: &[
+        "text", "text", "text", "text", "text", "integer", "integer", "integer", "integer",
+        "integer", "bigint", "text", "text", "text", "boolean",
     ],
     lists: &[
         ("dataset_subject", "dataset_id"),
@@ -228,12 +238,8 @@ async fn existing_keys(
         return Ok(found);
     }
     let mut sql = Sql::new(txn.get_database_backend());
-    sql.push(&format!(
-        "SELECT {column} AS k, lower(doi) AS d FROM {table} WHERE {column} IN "
-    ))
-    .bind_list(firsts.iter().cloned())
-    .push(" OR lower(doi) IN ")
-    .bind_list(dois.iter().cloned());
+    let select = format!("SELECT {column} AS k, lower(doi) AS d FROM {table}");
+    by_key_or_doi(&mut sql, &select, column, firsts.to_vec(), dois.to_vec());
     for row in txn.query_all_raw(sql.build()).await? {
         if let Some(k) = row.try_get::<Option<String>>("", "k")? {
             found.0.insert(k);
@@ -389,6 +395,25 @@ async fn new_row(
     })
 }
 
+/// The title and body the search index holds for a new row (what `search::refresh` reads back).
+fn search_text(shape: &Shape, row: &NewRow) -> (String, String) {
+    search::indexed_strings(shape.table, |source| {
+        if let Some(at) = shape.columns.iter().position(|c| *c == source) {
+            return search::Text::Column(match &row.values[at] {
+                Value::String(Some(text)) => Some(text.as_str()),
+                Value::String(None) => None,
+                other => unreachable!("indexed column {source} holds {other:?}"),
+            });
+        }
+        let at = shape
+            .lists
+            .iter()
+            .position(|(list, _)| *list == source)
+            .unwrap_or_else(|| unreachable!("indexed list {source} is not stored"));
+        search::Text::List(&row.lists[at])
+    })
+}
+
 /// Inserts brand-new rows, their lists, credits and search entries.
 async fn write_new(
     txn: &DatabaseTransaction,
@@ -400,38 +425,50 @@ async fn write_new(
         return Ok(());
     }
     let backend = txn.get_database_backend();
+    let postgres = backend == DatabaseBackend::Postgres;
     let table = shape.table.name();
-    let values = rows.iter().map(|row| row.values.iter().cloned());
-    for statement in insert_rows(backend, table, shape.columns, values) {
-        txn.execute_raw(statement).await?;
-    }
-    // The new ids, by the key each row was inserted with.
-    let firsts: Vec<String> = rows
-        .iter()
-        .filter(|r| r.found_by.0)
-        .map(|r| r.found_by.1.clone())
-        .collect();
-    let dois: Vec<String> = rows
-        .iter()
-        .filter(|r| !r.found_by.0)
-        .map(|r| r.found_by.1.clone())
-        .collect();
-    let mut ids_by_key: HashMap<(bool, String), i64> = HashMap::new();
-    let mut sql = Sql::new(backend);
-    sql.push(&format!(
-        "SELECT id, {} AS k, lower(doi) AS d FROM {table} WHERE {} IN ",
-        shape.key, shape.key
-    ))
-    .bind_list(firsts)
-    .push(" OR lower(doi) IN ")
-    .bind_list(dois);
-    for row in txn.query_all_raw(sql.build()).await? {
-        let id: i64 = row.try_get("", "id")?;
-        if let Some(k) = row.try_get::<Option<String>>("", "k")? {
-            ids_by_key.insert((true, k), id);
+    let texts: Vec<(String, String)> = rows.iter().map(|row| search_text(shape, row)).collect();
+    // The rows, each with its search vector on PostgreSQL; the new ids come back by the key
+    // each row was inserted with.
+    let returning = format!(" RETURNING id, {} AS k, lower(doi) AS d", shape.key);
+    let mut statements = Vec::new();
+    if postgres {
+        let mut sql = Sql::new(backend);
+        sql.push(&format!(
+            "INSERT INTO {table} ({}, search_vector) SELECT {}, {} FROM unnest(",
+            shape.columns.join(", "),
+            shape.columns.join(", "),
+            search::vector_of("sg_title", "sg_body")
+        ));
+        for (i, ty) in shape.types.iter().enumerate() {
+            sql.bind(array_literal(rows.iter().map(|row| &row.values[i])))
+                .push(&format!("::{ty}[], "));
         }
-        if let Some(d) = row.try_get::<Option<String>>("", "d")? {
-            ids_by_key.insert((false, d), id);
+        sql.bind(array_literal(texts.iter().map(|t| t.0.as_str())))
+            .push("::text[], ")
+            .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
+            .push(&format!(
+                "::text[]) AS u({}, sg_title, sg_body){returning}",
+                shape.columns.join(", ")
+            ));
+        statements.push(sql.build());
+    } else {
+        let values = rows.iter().map(|row| row.values.iter().cloned());
+        for mut statement in insert_rows(backend, table, shape.columns, values) {
+            statement.sql.push_str(&returning);
+            statements.push(statement);
+        }
+    }
+    let mut ids_by_key: HashMap<(bool, String), i64> = HashMap::with_capacity(rows.len());
+    for statement in statements {
+        for row in txn.query_all_raw(statement).await? {
+            let id: i64 = row.try_get("", "id")?;
+            if let Some(k) = row.try_get::<Option<String>>("", "k")? {
+                ids_by_key.insert((true, k), id);
+            }
+            if let Some(d) = row.try_get::<Option<String>>("", "d")? {
+                ids_by_key.insert((false, d), id);
+            }
         }
     }
     let mut ids = Vec::with_capacity(rows.len());
@@ -454,7 +491,17 @@ async fn write_new(
                     )
                 })
         });
-        insert_triples(txn, list_table, &[owner, "position", "value"], values).await?;
+        insert_triples(
+            txn,
+            list_table,
+            &[
+                (owner, "bigint"),
+                ("position", "integer"),
+                ("value", "text"),
+            ],
+            values,
+        )
+        .await?;
     }
     let (credit_table, owner) = shape.credits;
     let credits = rows.iter().zip(&ids).flat_map(|(row, id)| {
@@ -466,9 +513,24 @@ async fn write_new(
             )
         })
     });
-    insert_triples(txn, credit_table, &[owner, "producer_id", "role"], credits).await?;
-    for chunk in ids.chunks(MAX_INSERT_BINDS / 3) {
-        search::refresh_many(txn, shape.table, chunk).await?;
+    insert_triples(
+        txn,
+        credit_table,
+        &[
+            (owner, "bigint"),
+            ("producer_id", "bigint"),
+            ("role", "text"),
+        ],
+        credits,
+    )
+    .await?;
+    if !postgres {
+        let entries: Vec<(i64, String, String)> = ids
+            .iter()
+            .zip(texts)
+            .map(|(id, (title, body))| (*id, title, body))
+            .collect();
+        search::insert_many(txn, shape.table, &entries).await?;
     }
     match shape.table {
         Table::Publication => summary.publications += rows.len(),
@@ -477,18 +539,145 @@ async fn write_new(
     Ok(())
 }
 
-/// Multi-row INSERTs of three-column rows, chunked.
+/// Multi-row INSERTs of three-column rows (see [`insert_columns`]).
 async fn insert_triples(
     txn: &DatabaseTransaction,
     table: &str,
-    columns: &[&str; 3],
+    columns: &[(&str, &str); 3],
     rows: impl Iterator<Item = (Value, Value, Value)>,
 ) -> Result<(), ImportError> {
-    let rows = rows.map(|(a, b, c)| [a, b, c]);
-    for statement in insert_rows(txn.get_database_backend(), table, columns, rows) {
-        txn.execute_raw(statement).await?;
+    let rows: Vec<[Value; 3]> = rows.map(|(a, b, c)| [a, b, c]).collect();
+    insert_columns(txn, table, columns, &rows).await
+}
+
+/// Inserts `rows` into `columns` (`(name, PostgreSQL type)`): on PostgreSQL one `INSERT ...
+/// SELECT FROM unnest(...)` with an array per column (a multi-row `VALUES` costs the server
+/// far more to parse and plan), on SQLite multi-row `INSERT`s.
+async fn insert_columns<const N: usize>(
+    txn: &DatabaseTransaction,
+    table: &str,
+    columns: &[(&str, &str); N],
+    rows: &[[Value; N]],
+) -> Result<(), ImportError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let backend = txn.get_database_backend();
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    if backend == DatabaseBackend::Postgres {
+        let mut sql = Sql::new(backend);
+        sql.push(&format!(
+            "INSERT INTO {table} ({}) SELECT * FROM unnest(",
+            names.join(", ")
+        ));
+        for (i, (_, ty)) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(array_literal(rows.iter().map(|row| &row[i])))
+                .push(&format!("::{ty}[]"));
+        }
+        sql.push(")");
+        txn.execute_raw(sql.build()).await?;
+    } else {
+        for statement in insert_rows(backend, table, &names, rows.iter().cloned()) {
+            txn.execute_raw(statement).await?;
+        }
     }
     Ok(())
+}
+
+/// Appends `expr IN (values)`; on PostgreSQL `expr IN (SELECT unnest($n::ty[]))`, one array
+/// parameter (a short statement whatever the batch size, planned as index probes).
+fn push_in<V: Into<Value>>(
+    sql: &mut Sql,
+    expr: &str,
+    ty: &str,
+    values: impl IntoIterator<Item = V>,
+) {
+    if sql.backend() == DatabaseBackend::Postgres {
+        let values: Vec<Value> = values.into_iter().map(Into::into).collect();
+        sql.push(&format!("{expr} IN (SELECT unnest("))
+            .bind(array_literal(values.iter()))
+            .push(&format!("::{ty}[]))"));
+    } else {
+        sql.push(&format!("{expr} IN ")).bind_list(values);
+    }
+}
+
+/// Appends `select` (a `SELECT ... FROM table`) of the rows whose `column` is one of `firsts`
+/// or whose lowercased DOI is one of `dois`; on PostgreSQL as two index lookups (a row may come
+/// twice), since an `OR` of two subqueries scans the whole table.
+fn by_key_or_doi(
+    sql: &mut Sql,
+    select: &str,
+    column: &str,
+    firsts: Vec<String>,
+    dois: Vec<String>,
+) {
+    sql.push(select).push(" WHERE ");
+    push_in(sql, column, "text", firsts);
+    if sql.backend() == DatabaseBackend::Postgres {
+        sql.push(" UNION ALL ").push(select).push(" WHERE ");
+    } else {
+        sql.push(" OR ");
+    }
+    push_in(sql, "lower(doi)", "text", dois);
+}
+
+/// One element of a PostgreSQL array literal.
+trait Element {
+    /// The element's text: `None` for NULL, else `(text, whether it needs quoting)`.
+    fn element(&self) -> Option<(String, bool)>;
+}
+
+impl Element for &str {
+    fn element(&self) -> Option<(String, bool)> {
+        Some(((*self).to_owned(), true))
+    }
+}
+
+impl Element for &Value {
+    fn element(&self) -> Option<(String, bool)> {
+        let number = |n: Option<i64>| n.map(|n| (n.to_string(), false));
+        match self {
+            Value::String(text) => text.as_ref().map(|t| (t.to_string(), true)),
+            Value::Bool(b) => b.map(|b| ((if b { "t" } else { "f" }).to_owned(), false)),
+            Value::TinyInt(n) => number(n.map(i64::from)),
+            Value::SmallInt(n) => number(n.map(i64::from)),
+            Value::Int(n) => number(n.map(i64::from)),
+            Value::BigInt(n) => number(*n),
+            Value::ChronoDate(date) => date.as_ref().map(|d| (d.to_string(), true)),
+            other => unreachable!("no array element for {other:?}"),
+        }
+    }
+}
+
+/// The PostgreSQL array literal (`{"a","b",NULL}`) of `values`, bound as one text parameter
+/// and cast to the column's array type.
+fn array_literal<E: Element>(values: impl Iterator<Item = E>) -> String {
+    let mut out = String::from("{");
+    for (i, value) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match value.element() {
+            None => out.push_str("NULL"),
+            Some((text, false)) => out.push_str(&text),
+            Some((text, true)) => {
+                out.push('"');
+                for c in text.chars() {
+                    if c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+        }
+    }
+    out.push('}');
+    out
 }
 
 /// A link's resolved works and values.
@@ -512,12 +701,10 @@ async fn ids_for(
         return Ok(found);
     }
     let mut sql = Sql::new(txn.get_database_backend());
-    sql.push(&format!(
-        "SELECT id, {column} AS k, lower(doi) AS d FROM {table} WHERE {column} IN "
-    ))
-    .bind_list(keys.iter().filter(|k| k.0).map(|k| k.1.clone()))
-    .push(" OR lower(doi) IN ")
-    .bind_list(keys.iter().filter(|k| !k.0).map(|k| k.1.clone()));
+    let select = format!("SELECT id, {column} AS k, lower(doi) AS d FROM {table}");
+    let firsts = keys.iter().filter(|k| k.0).map(|k| k.1.clone()).collect();
+    let dois = keys.iter().filter(|k| !k.0).map(|k| k.1.clone()).collect();
+    by_key_or_doi(&mut sql, &select, column, firsts, dois);
     for row in txn.query_all_raw(sql.build()).await? {
         let id: i64 = row.try_get("", "id")?;
         if let Some(k) = row.try_get::<Option<String>>("", "k")? {
@@ -596,10 +783,8 @@ async fn links(
         let pairs: HashSet<(i64, i64)> = rows.iter().map(|r| (r.publication, r.dataset)).collect();
         let publication_ids: HashSet<i64> = pairs.iter().map(|p| p.0).collect();
         let mut sql = Sql::new(txn.get_database_backend());
-        sql.push(
-            "SELECT publication_id, dataset_id FROM publication_dataset WHERE publication_id IN ",
-        )
-        .bind_list(publication_ids);
+        sql.push("SELECT publication_id, dataset_id FROM publication_dataset WHERE ");
+        push_in(&mut sql, "publication_id", "bigint", publication_ids);
         for row in txn.query_all_raw(sql.build()).await? {
             let pair = (
                 row.try_get("", "publication_id")?,
@@ -635,30 +820,52 @@ async fn links(
             new.push(row);
         }
     }
-    let values = new.iter().map(|row| {
-        [
-            Value::from(row.publication),
-            Value::from(row.dataset),
-            Value::from(row.relation_type.clone()),
-            Value::from(row.source.clone()),
-            Value::from(row.linked_on),
-        ]
-    });
+    let values: Vec<[Value; 5]> = new
+        .iter()
+        .map(|row| {
+            [
+                Value::from(row.publication),
+                Value::from(row.dataset),
+                Value::from(row.relation_type.clone()),
+                Value::from(row.source.clone()),
+                Value::from(row.linked_on),
+            ]
+        })
+        .collect();
     let columns = [
-        "publication_id",
-        "dataset_id",
-        "relation_type",
-        "source",
-        "linked_on",
+        ("publication_id", "bigint"),
+        ("dataset_id", "bigint"),
+        ("relation_type", "text"),
+        ("source", "text"),
+        ("linked_on", "date"),
     ];
-    for statement in insert_rows(
-        txn.get_database_backend(),
-        "publication_dataset",
-        &columns,
-        values,
-    ) {
-        txn.execute_raw(statement).await?;
-    }
+    insert_columns(txn, "publication_dataset", &columns, &values).await?;
     summary.links += new.len();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_literals_quote_text_and_keep_nulls() {
+        let values = [
+            Value::from("plain"),
+            Value::from(r#"a "quoted" \ back, {brace}"#),
+            Value::from(None::<String>),
+            Value::from("NULL"),
+        ];
+        assert_eq!(
+            array_literal(values.iter()),
+            r#"{"plain","a \"quoted\" \\ back, {brace}",NULL,"NULL"}"#
+        );
+        let numbers = [
+            Value::from(1_i64),
+            Value::from(None::<i32>),
+            Value::from(true),
+        ];
+        assert_eq!(array_literal(numbers.iter()), "{1,NULL,t}");
+        assert_eq!(array_literal(std::iter::empty::<&str>()), "{}");
+    }
 }
