@@ -168,6 +168,11 @@ pub struct ServeArgs {
     /// Database connections in the pool (default 16 for PostgreSQL, 8 for SQLite).
     #[arg(long, env = "STUDYGRAPH_DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: Option<u32>,
+    /// GraphQL executions running at once; more requests wait (within their timeout), so
+    /// memory stays bounded under many connections.
+    #[arg(long, env = "STUDYGRAPH_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_concurrent_requests: u32,
     /// Refuse introspection (`__schema`, `__type`); `__typename` still works.
     #[arg(long, env = "STUDYGRAPH_NO_INTROSPECTION")]
     pub no_introspection: bool,
@@ -223,6 +228,9 @@ impl Default for LimitArgs {
 /// Requests a minute per client by default: generous for people and dashboards, a brake on loops.
 pub const DEFAULT_RATE_LIMIT: u32 = 600;
 
+/// GraphQL executions at once, by default: enough to keep a pool of 16 connections busy.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 16;
+
 /// How long a CDN or browser may reuse a successful GET-by-hash answer, by default.
 pub const DEFAULT_CACHE_MAX_AGE_SECS: u32 = 60;
 
@@ -239,6 +247,7 @@ impl Default for ServeArgs {
             persisted_only: false,
             cache_max_age_secs: DEFAULT_CACHE_MAX_AGE_SECS,
             db_pool_size: None,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             no_introspection: false,
             no_playground: false,
             limits: LimitArgs::default(),

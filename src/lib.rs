@@ -65,6 +65,8 @@ pub struct AppOptions {
     pub cache_max_age_secs: u32,
     /// Most rows one `/export` streams (a longer list needs `&limit=N`).
     pub export_max_rows: usize,
+    /// GraphQL executions running at once (others wait their turn).
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for AppOptions {
@@ -80,6 +82,7 @@ impl Default for AppOptions {
             persisted_only: false,
             cache_max_age_secs: config::DEFAULT_CACHE_MAX_AGE_SECS,
             export_max_rows: http::export::MAX_ROWS,
+            max_concurrent_requests: config::DEFAULT_MAX_CONCURRENT_REQUESTS as usize,
         }
     }
 }
@@ -91,8 +94,12 @@ pub fn app_with(db: Db, options: AppOptions) -> axum::Router {
         options.trusted_documents.clone(),
         options.persisted_only,
     );
+    let executions = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        options.max_concurrent_requests.max(1),
+    ));
     http::router(http::AppState {
         schema,
+        executions,
         db,
         options,
         metrics: http::metrics::Metrics::default(),
@@ -325,6 +332,7 @@ fn serve_options(args: &ServeArgs) -> anyhow::Result<AppOptions> {
         persisted_only: args.persisted_only,
         cache_max_age_secs: args.cache_max_age_secs,
         export_max_rows: limits.export_max_rows,
+        max_concurrent_requests: args.max_concurrent_requests as usize,
     })
 }
 

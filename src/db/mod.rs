@@ -21,6 +21,27 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnecti
 /// PostgreSQL cancels any statement running longer than this.
 pub const STATEMENT_TIMEOUT: &str = "10s";
 
+/// The planner's cost of a random page read on our PostgreSQL sessions (see `connect_pooled`);
+/// the usual value for SSDs and cached data. `options=-c random_page_cost=N` in the URL wins.
+pub const RANDOM_PAGE_COST: &str = "1.1";
+
+/// A PostgreSQL URL to this machine that does not choose `sslmode` (nor does `PGSSLMODE`):
+/// such connections skip TLS, which buys nothing on loopback and costs CPU on both ends, and
+/// (sqlx sets no `TCP_NODELAY`) a ~40 ms Nagle stall for every statement over one TLS record.
+fn is_loopback_without_ssl_choice(url: &str) -> bool {
+    if url.contains("sslmode") || std::env::var_os("PGSSLMODE").is_some() {
+        return false;
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    parsed.scheme().starts_with("postgres")
+        && matches!(
+            parsed.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        )
+}
+
 /// A connected database plus a counter of the SQL statements it has run (for tests and metrics).
 #[derive(Clone)]
 pub struct Db {
@@ -37,6 +58,8 @@ impl Db {
     /// [`Self::connect`] with `pool_size` connections instead of the backend's default.
     pub async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<Self, DbErr> {
         let default_size = if url.starts_with("sqlite:") { 8 } else { 16 };
+        let own_page_cost = !url.contains("random_page_cost");
+        let plain_loopback = is_loopback_without_ssl_choice(url);
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(pool_size.unwrap_or(default_size))
@@ -45,7 +68,20 @@ impl Db {
             .acquire_timeout(Duration::from_secs(5))
             .sqlx_logging(false)
             // A statement may not outlive the request that runs it (see graphql::REQUEST_TIMEOUT).
-            .map_sqlx_postgres_opts(|opts| opts.options([("statement_timeout", STATEMENT_TIMEOUT)]))
+            .map_sqlx_postgres_opts(move |opts| {
+                let mut opts = opts.options([("statement_timeout", STATEMENT_TIMEOUT)]);
+                if plain_loopback {
+                    opts = opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable);
+                }
+                // Our reads are index probes into a working set that is cached (or on SSD):
+                // with the default random_page_cost of 4 the planner hash-joins whole tables
+                // for a batch of a few hundred credits. A URL that sets it itself wins.
+                if own_page_cost {
+                    opts.options([("random_page_cost", RANDOM_PAGE_COST)])
+                } else {
+                    opts
+                }
+            })
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -103,5 +139,21 @@ pub fn redact_url(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_without_ssl_choice as plain;
+
+    #[test]
+    fn only_loopback_urls_without_an_ssl_choice_skip_tls() {
+        assert!(plain("postgres://postgres@127.0.0.1:5432/test"));
+        assert!(plain(
+            "postgresql://u:p@localhost/db?options=-c%20search_path%3Ds"
+        ));
+        assert!(!plain("postgres://postgres@127.0.0.1/test?sslmode=require"));
+        assert!(!plain("postgres://postgres@db.example.org/test"));
+        assert!(!plain("sqlite://studygraph.db?mode=rwc"));
     }
 }

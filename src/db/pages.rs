@@ -79,17 +79,24 @@ impl<M> Default for PageRows<M> {
     }
 }
 
-/// Reads one page per parent. Parents without children are absent from the map.
+/// Reads one page per parent. Parents without children are absent from the map. `lean` pages
+/// leave the row type's deferred long texts out (see [`Record::DEFERRED`]).
 pub async fn load_pages<M: Record>(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
     window: &Window,
     parents: &[i64],
+    lean: bool,
 ) -> Result<HashMap<i64, PageRows<M>>, DbErr> {
     let sort = spec.sort_exprs(conn.get_database_backend());
+    let columns = if lean {
+        M::lean_select_list("t")
+    } else {
+        M::select_list("t")
+    };
     let mut pages: HashMap<i64, PageRows<M>> = HashMap::new();
     for chunk in parents.chunks(MAX_IN_LIST) {
-        let statement = page_statement(conn, spec, window, chunk, &M::select_list("t"));
+        let statement = page_statement(conn, spec, window, chunk, &columns);
         for row in conn.query_all_raw(statement).await? {
             let parent: i64 = row.try_get("", "sg_parent")?;
             let page = pages.entry(parent).or_default();

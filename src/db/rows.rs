@@ -30,6 +30,32 @@ pub async fn by_ids<R: Record>(
     Ok(out)
 }
 
+/// One text column of rows of `table` by id (ids whose value is NULL are absent).
+pub async fn texts(
+    conn: &impl ConnectionTrait,
+    table: super::pages::Table,
+    column: &str,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, DbErr> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_IN_LIST) {
+        let mut sql = Sql::new(conn.get_database_backend());
+        sql.push("SELECT id, ")
+            .push(column)
+            .push(" AS sg_text FROM ")
+            .push(table.name())
+            .push(" WHERE id IN ")
+            .bind_list(chunk.iter().copied())
+            .push(" AND ")
+            .push(column)
+            .push(" IS NOT NULL");
+        for row in conn.query_all_raw(sql.build()).await? {
+            out.insert(row.try_get("", "id")?, row.try_get("", "sg_text")?);
+        }
+    }
+    Ok(out)
+}
+
 /// Each owner's list, in position order. Owners with an empty list are absent.
 pub async fn value_lists(
     conn: &impl ConnectionTrait,

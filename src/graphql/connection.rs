@@ -171,9 +171,22 @@ pub async fn load<K: ListKind>(
         .iter()
         .any(|field| selection.field(field).exists())
     {
+        // Long texts (abstracts, summaries) are read only when some node asks for them.
+        let nodes = [
+            selection.field("nodes"),
+            selection.field("edges").field("node"),
+        ];
+        let lean = !K::Row::DEFERRED
+            .iter()
+            .any(|(_, field)| nodes.iter().any(|node| node.field(field).exists()));
         let loaders = ctx.data_unchecked::<Loaders>();
         loaders
-            .load_one(PageOf::<K::Row>::new(spec.clone(), window.clone(), parent))
+            .load_one(PageOf::<K::Row>::new(
+                spec.clone(),
+                window.clone(),
+                parent,
+                lean,
+            ))
             .await?
             .unwrap_or_default()
     } else {

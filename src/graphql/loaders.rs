@@ -14,7 +14,7 @@ use super::batching::Gate;
 use crate::db::Db;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::facets::{self, Dimension, Group};
-use crate::db::pages::{self, ListSpec, PageRows, Window};
+use crate::db::pages::{self, ListSpec, PageRows, Table, Window};
 use crate::db::{lookup, rows};
 
 /// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
@@ -201,20 +201,22 @@ impl Loader<AncestorsOf> for Store {
     }
 }
 
-/// One page of a parent's children in a list.
+/// One page of a parent's children in a list; `lean` pages leave deferred long texts out.
 pub struct PageOf<R> {
     pub spec: ListSpec,
     pub window: Window,
     pub parent: i64,
+    pub lean: bool,
     _row: PhantomData<fn() -> R>,
 }
 
 impl<R> PageOf<R> {
-    pub fn new(spec: ListSpec, window: Window, parent: i64) -> Self {
+    pub fn new(spec: ListSpec, window: Window, parent: i64, lean: bool) -> Self {
         Self {
             spec,
             window,
             parent,
+            lean,
             _row: PhantomData,
         }
     }
@@ -222,18 +224,24 @@ impl<R> PageOf<R> {
 
 impl<R> Clone for PageOf<R> {
     fn clone(&self) -> Self {
-        Self::new(self.spec.clone(), self.window.clone(), self.parent)
+        Self::new(
+            self.spec.clone(),
+            self.window.clone(),
+            self.parent,
+            self.lean,
+        )
     }
 }
 impl<R> PartialEq for PageOf<R> {
     fn eq(&self, other: &Self) -> bool {
-        (&self.spec, &self.window, self.parent) == (&other.spec, &other.window, other.parent)
+        (&self.spec, &self.window, self.parent, self.lean)
+            == (&other.spec, &other.window, other.parent, other.lean)
     }
 }
 impl<R> Eq for PageOf<R> {}
 impl<R> Hash for PageOf<R> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.spec, &self.window, self.parent).hash(state)
+        (&self.spec, &self.window, self.parent, self.lean).hash(state)
     }
 }
 
@@ -243,13 +251,39 @@ impl<R: Record> Loader<PageOf<R>> for Store {
 
     async fn load(&self, keys: &[PageOf<R>]) -> Result<HashMap<PageOf<R>, PageRows<R>>, LoadError> {
         let mut out = HashMap::new();
-        for ((spec, window), parents) in
-            group(keys, |k| ((k.spec.clone(), k.window.clone()), k.parent))
-        {
-            let mut found = pages::load_pages::<R>(&self.db.conn, &spec, &window, &parents).await?;
+        for ((spec, window, lean), parents) in group(keys, |k| {
+            ((k.spec.clone(), k.window.clone(), k.lean), k.parent)
+        }) {
+            let mut found =
+                pages::load_pages::<R>(&self.db.conn, &spec, &window, &parents, lean).await?;
             for parent in parents {
                 let page = found.remove(&parent).unwrap_or_default();
-                out.insert(PageOf::new(spec.clone(), window.clone(), parent), page);
+                out.insert(
+                    PageOf::new(spec.clone(), window.clone(), parent, lean),
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A deferred long text of one row (see [`Record::DEFERRED`]): `(table, column, id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeferredText(pub Table, pub &'static str, pub i64);
+
+impl Loader<DeferredText> for Store {
+    type Value = String;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[DeferredText],
+    ) -> Result<HashMap<DeferredText, String>, LoadError> {
+        let mut out = HashMap::new();
+        for ((table, column), ids) in group(keys, |k| ((k.0, k.1), k.2)) {
+            for (id, text) in rows::texts(&self.db.conn, table, column, &ids).await? {
+                out.insert(DeferredText(table, column, id), text);
             }
         }
         Ok(out)

@@ -25,6 +25,7 @@ pub use limits::REQUEST_TIMEOUT;
 /// cancelled after `limits.request_timeout` (the schema was built with the same `limits`).
 pub async fn execute(
     schema: &schema::AppSchema,
+    executions: &tokio::sync::Semaphore,
     db: &Db,
     limits: &limits::Limits,
     request: async_graphql::Request,
@@ -38,7 +39,17 @@ pub async fn execute(
     }
     let id = request_id();
     let span = tracing::info_span!("graphql", request_id = %id);
-    let run = tracing::Instrument::instrument(gate.run(schema.execute(request)), span);
+    // Waiting for a turn counts towards the request's time limit.
+    let run = tracing::Instrument::instrument(
+        async {
+            let _turn = executions
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            gate.run(schema.execute(request)).await
+        },
+        span,
+    );
     match tokio::time::timeout(limits.request_timeout, run).await {
         Ok(response) => with_request_id(with_limit_codes(response, limits), &id),
         Err(_) => {

@@ -122,8 +122,14 @@ async fn run(
     let mut request = request.data(caller);
     let operation = operation_name(&mut request);
     let started = std::time::Instant::now();
-    let response =
-        crate::graphql::execute(&state.schema, &state.db, &state.options.limits, request).await;
+    let response = crate::graphql::execute(
+        &state.schema,
+        &state.executions,
+        &state.db,
+        &state.options.limits,
+        request,
+    )
+    .await;
     let codes = response.errors.iter().map(|e| {
         e.extensions
             .as_ref()

@@ -27,6 +27,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// Permits for GraphQL executions running at once (`--max-concurrent-requests`).
+    pub executions: std::sync::Arc<tokio::sync::Semaphore>,
     pub db: Db,
     pub options: crate::AppOptions,
     pub metrics: metrics::Metrics,

@@ -15,7 +15,8 @@ use crate::on_both_backends;
 on_both_backends!(
     ten_thousand_aliases_are_refused_at_once,
     configured_limits_say_by_how_much,
-    switches_turn_off_introspection_and_playground
+    switches_turn_off_introspection_and_playground,
+    executions_wait_for_a_turn_within_the_time_limit
 );
 
 fn router_with(app: &TestApp, options: studygraph::AppOptions) -> Router {
@@ -139,7 +140,18 @@ async fn configured_limits_say_by_how_much(app: &TestApp) {
             ..Default::default()
         },
     );
-    let (code, message) = first_error(&query(&impatient, "{ publications { totalCount } }").await);
+    // (A zero deadline fires on the timer's next tick, so a very quick answer can come first
+    // on a loaded machine: the configured limit is shown by any timed-out attempt;
+    // `executions_wait_for_a_turn_within_the_time_limit` checks the timeout exactly.)
+    let mut timed_out = None;
+    for _ in 0..20 {
+        let body = query(&impatient, "{ publications { totalCount } }").await;
+        if !body["errors"].is_null() {
+            timed_out = Some(first_error(&body));
+            break;
+        }
+    }
+    let (code, message) = timed_out.expect("a zero request timeout cancels queries");
     assert_eq!(code, "TIMEOUT");
     assert!(message.contains("timed out after 0 s"), "{message}");
 }
@@ -253,4 +265,42 @@ fn limit_flags_default_to_the_built_in_values() {
         (20, 100, 7, 5, 3, 4096, 0)
     );
     assert!(set.no_introspection && set.no_playground);
+}
+
+/// `--max-concurrent-requests`: an execution waits for a free turn, the wait counts towards
+/// the request timeout, and it runs as soon as a turn is free.
+async fn executions_wait_for_a_turn_within_the_time_limit(app: &TestApp) {
+    let limits = Limits {
+        request_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let schema = studygraph::graphql::schema::build(app.db.clone(), &limits);
+    let turns = tokio::sync::Semaphore::new(1);
+    let run = || {
+        studygraph::graphql::execute(
+            &schema,
+            &turns,
+            &app.db,
+            &limits,
+            async_graphql::Request::new("{ publications { totalCount } }"),
+        )
+    };
+    let held = turns.acquire().await.unwrap();
+    let started = Instant::now();
+    let waited = run().await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let codes: Vec<_> = waited
+        .errors
+        .iter()
+        .map(|e| e.extensions.as_ref().and_then(|x| x.get("code")).cloned())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![Some(async_graphql::Value::from("TIMEOUT"))],
+        "{waited:?}"
+    );
+    drop(held);
+    let ran = run().await;
+    assert!(ran.errors.is_empty(), "{:?}", ran.errors);
+    assert_eq!(turns.available_permits(), 1, "the turn is given back");
 }

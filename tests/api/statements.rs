@@ -6,7 +6,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     report_query_costs_the_same_at_any_page_size,
-    list_query_costs_one_statement_per_level
+    list_query_costs_one_statement_per_level,
+    long_texts_are_read_with_a_list_only_when_asked
 );
 
 fn report_query(n: usize) -> String {
@@ -52,4 +53,63 @@ async fn list_query_costs_one_statement_per_level(app: &TestApp) {
     let data = app.data(&list_query(30)).await;
     let nodes = data["publications"]["nodes"].as_array().unwrap();
     assert!(nodes.len() > 20, "the large page really has many parents");
+}
+
+/// Abstracts and summaries: a list reads them in its page statement when a node asks for them
+/// (also through a fragment), leaves them out otherwise, and a node that got its row without
+/// them still answers the stored text (one batched read).
+async fn long_texts_are_read_with_a_list_only_when_asked(app: &TestApp) {
+    let listed = app
+        .data("{ publications(first: 50) { nodes { id abstract } } }")
+        .await;
+    let nodes = listed["publications"]["nodes"].as_array().unwrap();
+    assert!(nodes.iter().filter(|n| n["abstract"].is_string()).count() > 10);
+    for node in nodes {
+        let id = node["id"].as_str().unwrap();
+        let detail = app
+            .data(&format!(
+                r#"{{ node(id: "{id}") {{ ... on Publication {{ abstract }} }} }}"#
+            ))
+            .await;
+        assert_eq!(node["abstract"], detail["node"]["abstract"], "{id}");
+    }
+    let through_fragment = app
+        .data(
+            "{ publications(first: 50) { nodes { id ...Text } } }
+             fragment Text on Publication { abstract }",
+        )
+        .await;
+    assert_eq!(through_fragment, listed);
+    for query in [
+        "{ publications(first: 50) { nodes { title } } }",
+        "{ publications(first: 50) { nodes { title abstract } } }",
+        "{ publications(first: 50) { edges { node { title abstract } } } }",
+        "{ datasets(first: 50) { nodes { title summary } } }",
+    ] {
+        assert_eq!(app.statements_for(query).await, 1, "{query}");
+    }
+    // Summaries of datasets listed without them, asked for one level down.
+    let nested = app
+        .data(
+            "{ datasets(first: 50) { nodes { id
+                 relatedPublications(first: 3) { nodes { datasets: relatedDatasets(first: 3) {
+                   nodes { id summary } } } } } } }",
+        )
+        .await;
+    let mut checked = 0;
+    for dataset in nested["datasets"]["nodes"].as_array().unwrap() {
+        for publication in dataset["relatedPublications"]["nodes"].as_array().unwrap() {
+            for node in publication["datasets"]["nodes"].as_array().unwrap() {
+                let id = node["id"].as_str().unwrap();
+                let detail = app
+                    .data(&format!(
+                        r#"{{ node(id: "{id}") {{ ... on Dataset {{ summary }} }} }}"#
+                    ))
+                    .await;
+                assert_eq!(node["summary"], detail["node"]["summary"], "{id}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 5, "{checked} nested datasets checked");
 }

@@ -59,21 +59,37 @@ pub trait Record:
     /// The entity's columns as a select list qualified by `alias` ("t.id, t.title, …"). Never
     /// `*`: on PostgreSQL that would also ship each row's search vector.
     fn select_list(alias: &str) -> String {
-        select_list::<<Self as sea_orm::ModelTrait>::Entity>(alias)
+        select_list::<<Self as sea_orm::ModelTrait>::Entity>(alias, &[])
+    }
+
+    /// Long text columns that lists leave out unless a client asks for them, each with the
+    /// GraphQL field that shows it: `(column, field)`.
+    const DEFERRED: &'static [(&'static str, &'static str)] = &[];
+
+    /// [`Self::select_list`] with the [`Self::DEFERRED`] columns read as NULL (their resolvers
+    /// fetch a missing value through the `DeferredText` loader).
+    fn lean_select_list(alias: &str) -> String {
+        let deferred: Vec<&str> = Self::DEFERRED.iter().map(|(column, _)| *column).collect();
+        select_list::<<Self as sea_orm::ModelTrait>::Entity>(alias, &deferred)
     }
 }
 
-/// `alias.column` for every column of `E`, comma-separated.
-pub fn select_list<E: sea_orm::EntityTrait>(alias: &str) -> String {
+/// `alias.column` for every column of `E`, comma-separated; the `nulled` columns as
+/// `CAST(NULL AS TEXT) AS column`.
+pub fn select_list<E: sea_orm::EntityTrait>(alias: &str, nulled: &[&str]) -> String {
     use sea_orm::{IdenStatic, Iterable};
     E::Column::iter()
-        .map(|column| format!("{alias}.{}", column.as_str()))
+        .map(|column| match column.as_str() {
+            name if nulled.contains(&name) => format!("CAST(NULL AS TEXT) AS {name}"),
+            name => format!("{alias}.{name}"),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 impl Record for publication::Model {
     const TABLE: crate::db::pages::Table = crate::db::pages::Table::Publication;
+    const DEFERRED: &'static [(&'static str, &'static str)] = &[("abstract", "abstract")];
     fn id(&self) -> i64 {
         self.id
     }
@@ -81,6 +97,7 @@ impl Record for publication::Model {
 
 impl Record for dataset::Model {
     const TABLE: crate::db::pages::Table = crate::db::pages::Table::Dataset;
+    const DEFERRED: &'static [(&'static str, &'static str)] = &[("summary", "summary")];
     fn id(&self) -> i64 {
         self.id
     }

@@ -5,9 +5,9 @@ use async_graphql::{Context, ID, Object};
 
 use super::common::{PartialDate, ProducerRole, RelationType, YearRange};
 use super::lists::DatasetPublicationConnection;
-use super::{ProducerCredit, credits, relation_types_filter, value_list};
+use super::{ProducerCredit, credits, deferred_text, relation_types_filter, value_list};
 use crate::db::entities::{CreditTable, Record, ValueList, dataset};
-use crate::db::pages::Link;
+use crate::db::pages::{Link, Table};
 use crate::graphql::connection::{self, PageArgs};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::filters::{self, PublicationFilter, PublicationOrder};
@@ -42,8 +42,8 @@ impl Dataset {
         &self.0.title
     }
 
-    async fn summary(&self) -> Option<&str> {
-        self.0.summary.as_deref()
+    async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        deferred_text(ctx, &self.0.summary, Table::Dataset, "summary", self.0.id).await
     }
 
     /// The years the data cover.

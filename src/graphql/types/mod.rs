@@ -15,8 +15,9 @@ pub use publication::Publication;
 
 use self::common::ProducerRole;
 use super::errors::ApiResult;
-use super::loaders::{CreditsOf, ListOf, Loaders};
+use super::loaders::{CreditsOf, DeferredText, ListOf, Loaders};
 use crate::db::entities::{CreditTable, ValueList};
+use crate::db::pages::Table;
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -41,6 +42,22 @@ async fn value_list(ctx: &Context<'_>, list: ValueList, owner: i64) -> ApiResult
         .load_one(ListOf(list, owner))
         .await?
         .unwrap_or_default())
+}
+
+/// A long text column that lean list pages leave out (see `Record::DEFERRED`): the row's own
+/// value when it was read, else one batched read (a stored NULL costs that read too).
+async fn deferred_text(
+    ctx: &Context<'_>,
+    loaded: &Option<String>,
+    table: Table,
+    column: &'static str,
+    id: i64,
+) -> ApiResult<Option<String>> {
+    if let Some(text) = loaded {
+        return Ok(Some(text.clone()));
+    }
+    let loaders = ctx.data_unchecked::<Loaders>();
+    Ok(loaders.load_one(DeferredText(table, column, id)).await?)
 }
 
 /// The producers credited for one record, optionally only in `role`, batched.

@@ -5,9 +5,9 @@ use async_graphql::{Context, ID, Object};
 
 use super::common::{PartialDate, ProducerRole, RelationType};
 use super::lists::{RelatedDatasetConnection, RelatedPublicationConnection};
-use super::{ProducerCredit, credits, relation_types_filter, value_list};
+use super::{ProducerCredit, credits, deferred_text, relation_types_filter, value_list};
 use crate::db::entities::{CreditTable, Record, ValueList, publication};
-use crate::db::pages::{Direction, Link, ListSpec, SortKey};
+use crate::db::pages::{Direction, Link, ListSpec, SortKey, Table};
 use crate::graphql::connection::{self, PageArgs};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::filters::{self, DatasetFilter, DatasetOrder};
@@ -60,8 +60,15 @@ impl Publication {
     }
 
     #[graphql(name = "abstract")]
-    async fn abstract_text(&self) -> Option<&str> {
-        self.0.abstract_text.as_deref()
+    async fn abstract_text(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        deferred_text(
+            ctx,
+            &self.0.abstract_text,
+            Table::Publication,
+            "abstract",
+            self.0.id,
+        )
+        .await
     }
 
     /// "24 figures, 11 references, and appended study instruments".

@@ -20,8 +20,14 @@ pub(super) async fn execute(
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let started = Instant::now();
-    let response =
-        crate::graphql::execute(&state.schema, &state.db, &state.options.limits, request).await;
+    let response = crate::graphql::execute(
+        &state.schema,
+        &state.executions,
+        &state.db,
+        &state.options.limits,
+        request,
+    )
+    .await;
     let codes =
         response.errors.iter().map(
             |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
