@@ -1,6 +1,7 @@
 //! Cost preview: every response carries `extensions.cost { estimated depth limit maxDepth }`,
 //! computed when the query is validated, and a request whose `extensions` hold
-//! `"costOnly": true` gets the estimate without running the query.
+//! `"costOnly": true` gets the estimate without running the query. The extension lives on the
+//! checking copy of the schema (see `schema::AppSchema`), which never executes anything.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,9 +24,6 @@ pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize)
     };
     1usize.saturating_add((size as usize).saturating_mul(child_complexity))
 }
-
-/// Marks a request that only wants the cost estimate.
-pub struct CostOnly;
 
 /// The extension factory registered on the schema, with the limits it reports.
 pub struct Cost(pub Limits);
@@ -77,15 +75,13 @@ impl Extension for CostExtension {
         Ok(result)
     }
 
+    /// The checking schema stops after validation: the operation runs on the fast copy.
     async fn execute(
         &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
+        _ctx: &ExtensionContext<'_>,
+        _operation_name: Option<&str>,
+        _next: NextExecute<'_>,
     ) -> Response {
-        if ctx.data_opt::<CostOnly>().is_some() {
-            return Response::new(Value::Null);
-        }
-        next.run(ctx, operation_name).await
+        Response::new(Value::Null)
     }
 }

@@ -33,10 +33,7 @@ pub async fn execute(
     let gate = batching::Gate::default();
     let cost_only =
         request.extensions.get("costOnly") == Some(&async_graphql::Value::Boolean(true));
-    let mut request = request.data(loaders::for_request(db, &gate));
-    if cost_only {
-        request = request.data(cost::CostOnly);
-    }
+    let request = request.data(loaders::for_request(db, &gate));
     let id = request_id();
     let span = tracing::info_span!("graphql", request_id = %id);
     // Waiting for a turn counts towards the request's time limit.
@@ -46,7 +43,7 @@ pub async fn execute(
                 .acquire()
                 .await
                 .expect("the semaphore is never closed");
-            gate.run(schema.execute(request)).await
+            gate.run(schema.execute(request, cost_only)).await
         },
         span,
     );

@@ -1,6 +1,6 @@
 //! Building the schema once at start-up (with its limits), and exporting its SDL.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema};
 
 use super::explore::ExploreQuery;
 use super::federation::FederationQuery;
@@ -20,24 +20,63 @@ fn query() -> Query {
     Query(QueryRoot, ExploreQuery, FederationQuery)
 }
 
-pub type AppSchema = Schema<Query, MutationRoot, EmptySubscription>;
+type GraphSchema = Schema<Query, MutationRoot, EmptySubscription>;
 
 pub use super::limits::{MAX_COMPLEXITY, MAX_DEPTH};
 
+/// The schema, built twice from the same types. `checked` carries the limit and cost
+/// extensions and only parses and validates (its execute hook never runs an operation);
+/// `fast` has no extension and runs what `checked` accepted. With any extension registered,
+/// async-graphql sends every resolved field through the extension chain, about a tenth of the
+/// server's CPU on an answer of a few thousand fields; validating twice costs far less.
+#[derive(Clone)]
+pub struct AppSchema {
+    checked: GraphSchema,
+    fast: GraphSchema,
+}
+
+impl AppSchema {
+    /// Checks `request` against the limits, then runs it (unless it asks for the cost only);
+    /// the answer carries `extensions.cost` either way.
+    pub async fn execute(&self, request: Request, cost_only: bool) -> Response {
+        let mut check = Request::new(request.query.clone()).variables(request.variables.clone());
+        if let Some(name) = &request.operation_name {
+            check = check.operation_name(name.clone());
+        }
+        let checked = self.checked.execute(check).await;
+        if cost_only || !checked.errors.is_empty() {
+            return checked;
+        }
+        let mut response = self.fast.execute(request).await;
+        if let Some(cost) = checked.extensions.get("cost") {
+            response.extensions.insert("cost".to_owned(), cost.clone());
+        }
+        response
+    }
+}
+
 /// The schema over `db`, enforcing `limits` (see [`super::limits`]).
 pub fn build(db: Db, limits: &Limits) -> AppSchema {
-    let mut builder = Schema::build(query(), MutationRoot, EmptySubscription)
-        .enable_federation()
-        .data(db)
-        // Depth and complexity are checked by `limits::Enforce`, which says by how much.
-        .limit_recursive_depth(limits.recursive_depth())
-        .limit_directives(16)
-        .extension(super::cost::Cost(*limits))
-        .extension(super::limits::Enforce(*limits));
-    if !limits.introspection {
-        builder = builder.disable_introspection();
+    let builder = || {
+        let builder = Schema::build(query(), MutationRoot, EmptySubscription)
+            .enable_federation()
+            .data(db.clone())
+            // Depth and complexity are checked by `limits::Enforce`, which says by how much.
+            .limit_recursive_depth(limits.recursive_depth())
+            .limit_directives(16);
+        if limits.introspection {
+            builder
+        } else {
+            builder.disable_introspection()
+        }
+    };
+    AppSchema {
+        checked: builder()
+            .extension(super::cost::Cost(*limits))
+            .extension(super::limits::Enforce(*limits))
+            .finish(),
+        fast: builder().finish(),
     }
-    builder.finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`: what introspection shows, so the
