@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DbErr;
 
+use super::batch_stats::BatchStats;
 use super::batching::Gate;
 use crate::db::Db;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
@@ -30,17 +31,20 @@ impl From<DbErr> for LoadError {
 /// The per-request loader every resolver uses.
 pub type Loaders = DataLoader<Store>;
 
-/// Creates the loaders of one request; batches run when `gate` says the request is parked.
-pub fn for_request(db: &Db, gate: &Gate) -> Loaders {
+/// Creates the loaders of one request; batches run when `gate` says the request is parked,
+/// and their sizes are counted in `stats`.
+pub fn for_request(db: &Db, gate: &Gate, stats: &BatchStats) -> Loaders {
     let gate = gate.clone();
-    DataLoader::new(Store { db: db.clone() }, move |task| {
-        tokio::spawn(gate.defer(task))
-    })
-    .delay(Duration::ZERO)
+    let store = Store {
+        db: db.clone(),
+        stats: stats.clone(),
+    };
+    DataLoader::new(store, move |task| tokio::spawn(gate.defer(task))).delay(Duration::ZERO)
 }
 
 pub struct Store {
     db: Db,
+    stats: BatchStats,
 }
 
 /// A row of `R`'s table by id.
@@ -74,6 +78,7 @@ impl<R: Record> Loader<ById<R>> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[ById<R>]) -> Result<HashMap<ById<R>, R>, LoadError> {
+        self.stats.record("by_id", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let found = rows::by_ids::<R>(&self.db.conn, &ids).await?;
         Ok(found
@@ -124,6 +129,7 @@ impl<R: Record> Loader<ByKey<R>> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[ByKey<R>]) -> Result<HashMap<ByKey<R>, R>, LoadError> {
+        self.stats.record("by_key", keys.len());
         let mut columns: HashMap<&'static str, Vec<&ByKey<R>>> = HashMap::new();
         for key in keys {
             columns.entry(key.0).or_default().push(key);
@@ -151,6 +157,7 @@ impl Loader<ListOf> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[ListOf]) -> Result<HashMap<ListOf, Vec<String>>, LoadError> {
+        self.stats.record("value_list", keys.len());
         let mut out = HashMap::new();
         for (list, owners) in group(keys, |k| (k.0, k.1)) {
             for (owner, values) in rows::value_lists(&self.db.conn, list, &owners).await? {
@@ -170,6 +177,7 @@ impl Loader<CreditsOf> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[CreditsOf]) -> Result<HashMap<CreditsOf, Self::Value>, LoadError> {
+        self.stats.record("credits", keys.len());
         let mut out = HashMap::new();
         for (table, owners) in group(keys, |k| (k.0, k.1)) {
             for (owner, credits) in rows::credits(&self.db.conn, table, &owners).await? {
@@ -192,6 +200,7 @@ impl Loader<AncestorsOf> for Store {
         &self,
         keys: &[AncestorsOf],
     ) -> Result<HashMap<AncestorsOf, Self::Value>, LoadError> {
+        self.stats.record("ancestors", keys.len());
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let found = rows::ancestors(&self.db.conn, &ids).await?;
         Ok(found
@@ -250,6 +259,7 @@ impl<R: Record> Loader<PageOf<R>> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[PageOf<R>]) -> Result<HashMap<PageOf<R>, PageRows<R>>, LoadError> {
+        self.stats.record("page", keys.len());
         let mut out = HashMap::new();
         for ((spec, window, lean), parents) in group(keys, |k| {
             ((k.spec.clone(), k.window.clone(), k.lean), k.parent)
@@ -280,6 +290,7 @@ impl Loader<DeferredText> for Store {
         &self,
         keys: &[DeferredText],
     ) -> Result<HashMap<DeferredText, String>, LoadError> {
+        self.stats.record("deferred_text", keys.len());
         let mut out = HashMap::new();
         for ((table, column), ids) in group(keys, |k| ((k.0, k.1), k.2)) {
             for (id, text) in rows::texts(&self.db.conn, table, column, &ids).await? {
@@ -299,6 +310,7 @@ impl Loader<CountOf> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[CountOf]) -> Result<HashMap<CountOf, i64>, LoadError> {
+        self.stats.record("count", keys.len());
         let mut out = HashMap::new();
         for (spec, parents) in group(keys, |k| (k.0.clone(), k.1)) {
             let found = pages::count_children(&self.db.conn, &spec, &parents).await?;
@@ -327,6 +339,7 @@ impl Loader<FacetOf> for Store {
     type Error = LoadError;
 
     async fn load(&self, keys: &[FacetOf]) -> Result<HashMap<FacetOf, Vec<Group>>, LoadError> {
+        self.stats.record("facet", keys.len());
         let mut out = HashMap::new();
         for ((spec, dimensions, limit), parents) in group(keys, |k| {
             ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent)

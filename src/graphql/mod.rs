@@ -1,5 +1,6 @@
 //! The GraphQL layer: schema, resolvers, per-request loaders and the generic connection.
 
+pub mod batch_stats;
 pub mod batching;
 pub mod connection;
 pub mod cost;
@@ -33,7 +34,7 @@ pub async fn execute(
     let gate = batching::Gate::default();
     let cost_only =
         request.extensions.get("costOnly") == Some(&async_graphql::Value::Boolean(true));
-    let request = request.data(loaders::for_request(db, &gate));
+    let request = request.data(loaders::for_request(db, &gate, schema.batch_stats()));
     let id = request_id();
     let span = tracing::info_span!("graphql", request_id = %id);
     // Waiting for a turn counts towards the request's time limit.

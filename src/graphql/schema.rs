@@ -2,6 +2,7 @@
 
 use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema};
 
+use super::batch_stats::BatchStats;
 use super::explore::ExploreQuery;
 use super::federation::FederationQuery;
 use super::limits::Limits;
@@ -33,9 +34,15 @@ pub use super::limits::{MAX_COMPLEXITY, MAX_DEPTH};
 pub struct AppSchema {
     checked: GraphSchema,
     fast: GraphSchema,
+    batch_stats: BatchStats,
 }
 
 impl AppSchema {
+    /// DataLoader batch sizes of every request run on this schema (for `/metrics`).
+    pub fn batch_stats(&self) -> &BatchStats {
+        &self.batch_stats
+    }
+
     /// Checks `request` against the limits, then runs it (unless it asks for the cost only);
     /// the answer carries `extensions.cost` either way.
     pub async fn execute(&self, request: Request, cost_only: bool) -> Response {
@@ -76,6 +83,7 @@ pub fn build(db: Db, limits: &Limits) -> AppSchema {
             .extension(super::limits::Enforce(*limits))
             .finish(),
         fast: builder().finish(),
+        batch_stats: BatchStats::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format: GraphQL requests and their latency by operation
-//! name, errors by code, SQL statements run, and the database pool's connections.
+//! name, errors by code, DataLoader batch sizes, SQL statements run, and the database pool's
+//! connections.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +13,7 @@ use axum::response::IntoResponse;
 use sea_orm::DatabaseBackend;
 
 use super::AppState;
+use crate::graphql::batch_stats::{self, Histogram};
 
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -62,6 +64,35 @@ impl Metrics {
         for code in codes {
             *counters.errors.entry(code).or_default() += 1;
         }
+    }
+}
+
+/// `studygraph_dataloader_batch_keys`: keys per DataLoader batch, by loader.
+fn write_batch_sizes(out: &mut String, loaders: &[(&'static str, Histogram)]) {
+    out.push_str("# HELP studygraph_dataloader_batch_keys Keys per DataLoader batch (one SQL statement each), by loader.\n");
+    out.push_str("# TYPE studygraph_dataloader_batch_keys histogram\n");
+    for (loader, histogram) in loaders {
+        for (bound, count) in batch_stats::BUCKETS.iter().zip(histogram.buckets) {
+            let _ = writeln!(
+                out,
+                "studygraph_dataloader_batch_keys_bucket{{loader=\"{loader}\",le=\"{bound}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "studygraph_dataloader_batch_keys_bucket{{loader=\"{loader}\",le=\"+Inf\"}} {}",
+            histogram.batches
+        );
+        let _ = writeln!(
+            out,
+            "studygraph_dataloader_batch_keys_sum{{loader=\"{loader}\"}} {}",
+            histogram.keys
+        );
+        let _ = writeln!(
+            out,
+            "studygraph_dataloader_batch_keys_count{{loader=\"{loader}\"}} {}",
+            histogram.batches
+        );
     }
 }
 
@@ -125,6 +156,7 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
             );
         }
     }
+    write_batch_sizes(&mut out, &state.schema.batch_stats().snapshot());
     out.push_str("# HELP studygraph_sql_statements_total SQL statements run.\n");
     out.push_str("# TYPE studygraph_sql_statements_total counter\n");
     let _ = writeln!(

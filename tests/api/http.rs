@@ -474,22 +474,34 @@ async fn cost_preview() {
     app.finish().await;
 }
 
-/// PostgreSQL cancels statements that outlive a request.
+/// Our PostgreSQL sessions: statements cannot outlive a request, the planner costs random
+/// reads as on SSDs, and loopback connections skip TLS.
 #[tokio::test]
-async fn postgres_statement_timeout() {
+async fn postgres_session_settings() {
     let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres, false).await
     else {
         return;
     };
-    let row = sea_orm::ConnectionTrait::query_one_raw(
-        &app.db.conn,
-        sea_orm::Statement::from_string(app.db.backend(), "SHOW statement_timeout"),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let value: String = row.try_get("", "statement_timeout").unwrap();
-    assert_eq!(value, "10s");
+    let text = |sql: &'static str| {
+        let conn = app.db.conn.clone();
+        async move {
+            let row = sea_orm::ConnectionTrait::query_one_raw(
+                &conn,
+                sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            row.try_get_by_index::<String>(0).unwrap()
+        }
+    };
+    assert_eq!(text("SHOW statement_timeout").await, "10s");
+    assert_eq!(text("SHOW random_page_cost").await, "1.1");
+    assert_eq!(
+        text("SELECT CAST(ssl AS TEXT) FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await,
+        "false",
+        "the test URL is loopback without an sslmode"
+    );
     app.finish().await;
 }
 
@@ -500,6 +512,9 @@ async fn metrics_after_queries(app: &TestApp) {
         .await;
     let _ = app
         .post("{ publications(first: 101) { totalCount } }", json!({}))
+        .await;
+    // Five publications' credits: one batch of five keys.
+    app.data("{ publications(first: 5) { nodes { producers { role } } } }")
         .await;
     let answer = app
         .send(Request::get("/metrics").body(Body::empty()).unwrap())
@@ -512,7 +527,7 @@ async fn metrics_after_queries(app: &TestApp) {
         "{body}"
     );
     assert!(
-        body.contains("studygraph_graphql_requests_total{operation=\"anonymous\"} 1"),
+        body.contains("studygraph_graphql_requests_total{operation=\"anonymous\"} 2"),
         "{body}"
     );
     assert!(
@@ -527,6 +542,15 @@ async fn metrics_after_queries(app: &TestApp) {
         body.contains("studygraph_db_pool_connections{state=\"idle\"}"),
         "{body}"
     );
+    for line in [
+        "studygraph_dataloader_batch_keys_count{loader=\"credits\"} 1",
+        "studygraph_dataloader_batch_keys_sum{loader=\"credits\"} 5",
+        "studygraph_dataloader_batch_keys_bucket{loader=\"credits\",le=\"2\"} 0",
+        "studygraph_dataloader_batch_keys_bucket{loader=\"credits\",le=\"5\"} 1",
+        "studygraph_dataloader_batch_keys_count{loader=\"page\"} 1",
+    ] {
+        assert!(body.contains(line), "{line} in {body}");
+    }
     let statements = body
         .lines()
         .find(|l| l.starts_with("studygraph_sql_statements_total "))
