@@ -14,7 +14,7 @@ pub mod trusted_documents;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
@@ -36,9 +36,13 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut graphql = get(graphql::get).post(graphql::post);
+    // Answers to POST and every `/export` are gzip-compressed for clients that accept it (a
+    // page of nested lists shrinks about tenfold); GET-by-hash answers are not, so their
+    // strong ETag always names the same bytes.
+    let compressed = || tower_http::compression::CompressionLayer::new().gzip(true);
+    let mut graphql = get(graphql::get).merge(post(graphql::post).layer(compressed()));
     // `/export` runs GraphQL too: the same rate limit (one bucket per client for both), CORS.
-    let mut export = get(export::get).post(export::post);
+    let mut export = get(export::get).post(export::post).layer(compressed());
     if state.options.rate_limit_per_minute > 0 {
         let limiter = rate_limit::RateLimiter::new(state.options.rate_limit_per_minute);
         graphql = graphql.layer(axum::middleware::from_fn_with_state(

@@ -18,7 +18,8 @@ on_both_backends!(
     request_errors,
     oversized_bodies,
     playground_and_health,
-    readiness_follows_the_database
+    readiness_follows_the_database,
+    answers_are_compressed_when_accepted
 );
 
 fn encode(query: &str) -> String {
@@ -639,4 +640,59 @@ async fn persisted_queries(app: &TestApp) {
         .send(Request::get(uri).body(Body::empty()).unwrap())
         .await;
     assert_eq!(refused.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A POST answer is gzip-compressed when the client accepts gzip (and decompresses to the
+/// plain answer); without `Accept-Encoding` it is plain. GET answers (cached by ETag) never are.
+async fn answers_are_compressed_when_accepted(app: &TestApp) {
+    use http_body_util::BodyExt;
+    use std::io::Read;
+    use tower::ServiceExt;
+    let query = json!({ "query": "{ publications(first: 50) { nodes { id title abstract } } }" });
+    let raw = |encoding: Option<&'static str>, get: bool| {
+        let mut request = if get {
+            Request::get(format!(
+                "/graphql?query={}",
+                encode("{ publications(first: 50) { nodes { id title abstract } } }")
+            ))
+        } else {
+            Request::post("/graphql").header("content-type", "application/json")
+        }
+        .header("accept", "application/json");
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        let body = if get {
+            Body::empty()
+        } else {
+            Body::from(query.to_string())
+        };
+        let router = app.router.clone();
+        async move {
+            let response = router.oneshot(request.body(body).unwrap()).await.unwrap();
+            let encoding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (encoding, bytes)
+        }
+    };
+    let (plain_encoding, plain) = raw(None, false).await;
+    assert_eq!(plain_encoding, None);
+    let (encoding, gzipped) = raw(Some("gzip"), false).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(
+        gzipped.len() * 2 < plain.len(),
+        "{} vs {}",
+        gzipped.len(),
+        plain.len()
+    );
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, plain.to_vec());
+    let (get_encoding, _) = raw(Some("gzip"), true).await;
+    assert_eq!(get_encoding, None, "GET answers keep their ETag's bytes");
 }
