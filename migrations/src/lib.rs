@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_graph;
 mod m20261128_000002_api_keys;
+mod m20261128_000004_publication_facet_cover;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_graph::Migration),
             Box::new(m20261128_000002_api_keys::Migration),
+            Box::new(m20261128_000004_publication_facet_cover::Migration),
         ]
     }
 }

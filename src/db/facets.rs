@@ -72,27 +72,39 @@ impl Dimension {
         }
     }
 
-    /// The key expression (text) and the label expression.
-    fn key_label(self, i: usize) -> (String, String) {
+    /// The value rows are grouped by (a column, a list value, a producer id), over the row `t`
+    /// and this dimension's joins.
+    fn value(self, i: usize) -> String {
         match self {
-            Self::Column(column) => (
-                format!("CAST(t.{column} AS TEXT)"),
-                format!("CAST(t.{column} AS TEXT)"),
-            ),
-            Self::List(_) => (format!("d{i}.value"), format!("d{i}.value")),
-            Self::RelationType => (format!("d{i}.relation_type"), format!("d{i}.relation_type")),
-            Self::EdgeRelationType => ("l.relation_type".into(), "l.relation_type".into()),
+            Self::Column(column) => format!("t.{column}"),
+            Self::List(_) => format!("d{i}.value"),
+            Self::RelationType => format!("d{i}.relation_type"),
+            Self::EdgeRelationType => "l.relation_type".into(),
             Self::Producer { level, .. } => {
-                let id = if level.is_some() {
+                if level.is_some() {
                     format!("r{i}.ancestor")
                 } else {
                     format!("d{i}.producer_id")
-                };
-                (
-                    format!("CAST({id} AS TEXT)"),
-                    format!("(SELECT name FROM producer WHERE id = {id})"),
-                )
+                }
             }
+        }
+    }
+
+    /// The key expression (text) and the label expression of a grouped value `value`, read
+    /// once per group (a producer's name is looked up per group, not per counted row).
+    fn key_label(self, value: &str) -> (String, String) {
+        match self {
+            Self::Column(_) => (
+                format!("CAST({value} AS TEXT)"),
+                format!("CAST({value} AS TEXT)"),
+            ),
+            Self::List(_) | Self::RelationType | Self::EdgeRelationType => {
+                (value.to_owned(), value.to_owned())
+            }
+            Self::Producer { .. } => (
+                format!("CAST({value} AS TEXT)"),
+                format!("(SELECT name FROM producer WHERE id = {value})"),
+            ),
         }
     }
 }
@@ -117,21 +129,33 @@ pub async fn group_counts(
     let parent = spec.link.parent_expr();
     for chunk in parents.chunks(MAX_IN_LIST) {
         let mut sql = Sql::new(conn.get_database_backend());
-        let exprs: Vec<(String, String)> = dimensions
-            .iter()
-            .enumerate()
-            .map(|(i, d)| d.key_label(i))
-            .collect();
-        sql.push("SELECT ").push(parent).push(" AS sg_parent");
-        for (i, (key, label)) in exprs.iter().enumerate() {
+        // Group by the raw values, then turn each group's values into keys and labels.
+        sql.push("SELECT g.sg_parent");
+        for (i, dimension) in dimensions.iter().enumerate() {
+            let (key, label) = dimension.key_label(&format!("g.sg_v{i}"));
             sql.push(&format!(", {key} AS sg_key{i}, {label} AS sg_label{i}"));
         }
-        sql.push(", COUNT(DISTINCT t.id) AS sg_count FROM ");
+        sql.push(", g.sg_count FROM (SELECT ")
+            .push(parent)
+            .push(" AS sg_parent");
+        for (i, dimension) in dimensions.iter().enumerate() {
+            sql.push(&format!(", {} AS sg_v{i}", dimension.value(i)));
+        }
+        // Each row of a whole table counts once in a group of its own columns: no DISTINCT
+        // (which would sort every match's id) unless a dimension joins several rows per row.
+        let rows_unique = matches!(spec.link, Link::All(_))
+            && dimensions.iter().all(|d| matches!(d, Dimension::Column(_)));
+        sql.push(if rows_unique {
+            ", COUNT(*) AS sg_count FROM "
+        } else {
+            ", COUNT(DISTINCT t.id) AS sg_count FROM "
+        });
         write_with_joins(&mut sql, spec, chunk, dimensions);
         sql.push(" GROUP BY ").push(parent);
-        for (i, _) in exprs.iter().enumerate() {
-            sql.push(&format!(", sg_key{i}, sg_label{i}"));
+        for i in 0..dimensions.len() {
+            sql.push(&format!(", sg_v{i}"));
         }
+        sql.push(") g");
         for row in conn.query_all_raw(sql.build()).await? {
             let mut keys = Vec::with_capacity(dimensions.len());
             for i in 0..dimensions.len() {
@@ -167,7 +191,15 @@ fn write_with_joins(sql: &mut Sql, spec: &ListSpec, parents: &[i64], dimensions:
             dimension.write_join(sql, i, spec);
         }
     };
-    spec.write_from_joins_where(sql, parents, &joins);
+    // Columns of `t` the dimensions read (the others read only `t.id`, or the link).
+    let columns: Vec<&str> = dimensions
+        .iter()
+        .filter_map(|d| match d {
+            Dimension::Column(column) => Some(*column),
+            _ => None,
+        })
+        .collect();
+    spec.write_narrow_from_joins_where(sql, parents, &columns, &joins);
 }
 
 /// Whether `dimension` makes sense for rows of this list.

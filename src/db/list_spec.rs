@@ -85,6 +85,17 @@ impl Link {
     /// Writes the link subquery `l` (`parent_id`, `child_id`, and the link's own columns)
     /// joined to the child table `t`.
     fn write_join(&self, sql: &mut Sql, parents: &[i64], join_child: bool) {
+        self.write_join_hinted(sql, parents, join_child, None);
+    }
+
+    /// The same, reading a whole table's rows `t` through `index` (SQLite `INDEXED BY`).
+    fn write_join_hinted(
+        &self,
+        sql: &mut Sql,
+        parents: &[i64],
+        join_child: bool,
+        index: Option<&str>,
+    ) {
         let child = self.child_table().name();
         let links = |sql: &mut Sql, select: &str, types: &[String]| {
             sql.push("(SELECT ")
@@ -99,6 +110,9 @@ impl Link {
         match self {
             Self::All(_) => {
                 sql.push(child).push(" t");
+                if let Some(index) = index {
+                    sql.push(" INDEXED BY ").push(index);
+                }
                 return;
             }
             Self::PublicationDatasets { relation_types } => links(
@@ -156,6 +170,10 @@ impl Link {
         }
     }
 }
+
+/// The covering index `(id, published_year, publication_type, language, published_key)`
+/// (migration `m20261128_000004`).
+pub const PUBLICATION_ID_COVER: &str = "publication_id_cover_idx";
 
 /// A condition on the list's rows `t` (all of a list's conditions must hold).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -262,8 +280,14 @@ impl SortKey {
 fn relevance_expr(table: Table, backend: DatabaseBackend) -> String {
     match backend {
         DatabaseBackend::Postgres => "ts_rank(t.search_vector, sg_q.q)".to_owned(),
-        _ => format!("(-bm25({}_fts, 10.0, 1.0))", table.name()),
+        _ => format!("({})", fts_relevance(table)),
     }
+}
+
+/// SQLite: the relevance of a row of the table's FTS5 index in a `MATCH` over that index alone
+/// (the same value [`SortKey::Relevance`] orders by).
+pub fn fts_relevance(table: Table) -> String {
+    format!("-bm25({}_fts, 10.0, 1.0)", table.name())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -326,7 +350,48 @@ impl ListSpec {
 
     /// The same, with more joins (written by `joins`) before the `WHERE`.
     pub fn write_from_joins_where(&self, sql: &mut Sql, parents: &[i64], joins: &dyn Fn(&mut Sql)) {
-        self.write_list_from_where(sql, Parents::Ids(parents), joins);
+        self.write_list_from_where(sql, Parents::Ids(parents), joins, None);
+    }
+
+    /// The same for a statement that reads no column of `t` but `id` and `columns` (besides
+    /// the conditions' own): on SQLite, a searched publication list then reads the matches
+    /// through the narrow covering index on `id` instead of the wide rows.
+    pub fn write_narrow_from_joins_where(
+        &self,
+        sql: &mut Sql,
+        parents: &[i64],
+        columns: &[&str],
+        joins: &dyn Fn(&mut Sql),
+    ) {
+        let index = self.narrow_index(sql.backend(), columns);
+        self.write_list_from_where(sql, Parents::Ids(parents), joins, index);
+    }
+
+    /// SQLite: the covering index (`id`, then the facet and filter columns) a searched whole
+    /// publication list can be read through when it needs only these columns (FTS5 hands
+    /// over row ids; looking each up in the wide rows costs more than the matching).
+    fn narrow_index(&self, backend: DatabaseBackend, columns: &[&str]) -> Option<&'static str> {
+        const COVERED: [&str; 4] = [
+            "published_year",
+            "publication_type",
+            "language",
+            "published_key",
+        ];
+        let covered = |column: &str| COVERED.contains(&column);
+        let conditions_covered = self.conditions.iter().all(|condition| match condition {
+            Condition::Between { column, .. } | Condition::OneOf { column, .. } => covered(column),
+            Condition::ListHasAny { .. }
+            | Condition::CreditedTo { .. }
+            | Condition::HasLinks(_)
+            | Condition::LinkedTo(_) => true,
+            _ => false,
+        });
+        (backend != DatabaseBackend::Postgres
+            && self.link == Link::All(Table::Publication)
+            && self.search.is_some()
+            && conditions_covered
+            && columns.iter().all(|c| covered(c)))
+        .then_some(PUBLICATION_ID_COVER)
     }
 
     /// True when the link can be read for one parent at a time as `l.parent_id = <outer>`
@@ -344,7 +409,7 @@ impl ListSpec {
     /// join's column); only for links where [`Self::link_takes_outer_parent`].
     pub fn write_from_where_for_outer(&self, sql: &mut Sql, outer: &str) {
         debug_assert!(self.link_takes_outer_parent());
-        self.write_list_from_where(sql, Parents::Outer(outer), &|_| {});
+        self.write_list_from_where(sql, Parents::Outer(outer), &|_| {}, None);
     }
 
     /// True when a page can take its links first and join only those rows: the list is in
@@ -366,27 +431,57 @@ impl ListSpec {
 
     /// `FROM` and `WHERE` for counting these parents' children: when no condition or search
     /// looks at the children, the links alone (every link points at an existing row).
+    /// On SQLite, a search over a whole table with no other condition is counted in its FTS5
+    /// index alone (every index entry is a row of the table), never joining the matches to
+    /// the wide rows.
     pub fn write_count_from_where(&self, sql: &mut Sql, parents: &[i64]) {
+        if let Some(search) = self.search_alone() {
+            let backend = sql.backend();
+            if backend != DatabaseBackend::Postgres {
+                let fts = format!("{}_fts", self.child_table().name());
+                sql.push(&fts)
+                    .push(" WHERE ")
+                    .push(&fts)
+                    .push(" MATCH ")
+                    .bind(search.render(backend));
+                return;
+            }
+        }
         if self.conditions.is_empty() && self.search.is_none() && !matches!(self.link, Link::All(_))
         {
             self.link.write_join(sql, parents, false);
             sql.push(" WHERE l.parent_id IN ")
                 .bind_list(parents.iter().copied());
         } else {
-            self.write_from_where(sql, parents);
+            self.write_narrow_from_joins_where(sql, parents, &[], &|_| {});
         }
     }
 
-    fn write_list_from_where(&self, sql: &mut Sql, parents: Parents<'_>, joins: &dyn Fn(&mut Sql)) {
+    /// The search, when the list is a whole table searched with no other condition.
+    pub fn search_alone(&self) -> Option<&SearchQuery> {
+        match (&self.link, &self.search) {
+            (Link::All(_), Some(search)) if self.conditions.is_empty() => Some(search),
+            _ => None,
+        }
+    }
+
+    fn write_list_from_where(
+        &self,
+        sql: &mut Sql,
+        parents: Parents<'_>,
+        joins: &dyn Fn(&mut Sql),
+        index: Option<&str>,
+    ) {
         let table = self.child_table();
         let backend = sql.backend();
-        self.link.write_join(
+        self.link.write_join_hinted(
             sql,
             match parents {
                 Parents::Ids(ids) => ids,
                 Parents::Outer(_) => &[],
             },
             true,
+            index,
         );
         if let Some(search) = &self.search {
             match backend {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult};
 
 use super::entities::Record;
+use super::list_spec::fts_relevance;
 pub use super::list_spec::{Direction, KeyType, Link, ListSpec, SortKey, Table};
 use super::sql::{MAX_IN_LIST, Sql};
 
@@ -335,6 +336,39 @@ fn page_statement(
             write_keyset(sql, &sort, before, true);
         }
     };
+    let first_by_relevance = spec.order == [(SortKey::Relevance, Direction::Desc)]
+        && window.after.is_none()
+        && window.before.is_none()
+        && !window.backward;
+    if let (true, true, Some(search)) = (
+        backend != DatabaseBackend::Postgres && parents.len() <= 1,
+        first_by_relevance,
+        spec.search_alone(),
+    ) {
+        // SQLite, the first page of a whole-table search ranked by relevance alone: the best
+        // matches from the FTS5 index (bm25 read there), then only their rows, where ranking
+        // the joined rows would read every match's wide row. Same order: score, then id.
+        let table = spec.child_table();
+        let fts = format!("{}_fts", table.name());
+        sql.push("SELECT ")
+            .push(spec.link.parent_expr())
+            .push(" AS sg_parent, ")
+            .push(columns)
+            .push(", CAST(sg_top.sg_score AS DOUBLE PRECISION) AS sg_k0 FROM (SELECT rowid AS sg_id, ")
+            .push(&fts_relevance(table))
+            .push(" AS sg_score FROM ")
+            .push(&fts)
+            .push(" WHERE ")
+            .push(&fts)
+            .push(" MATCH ")
+            .bind(search.render(backend))
+            .push(" ORDER BY sg_score DESC, rowid ASC LIMIT ")
+            .bind(fetch)
+            .push(") sg_top JOIN ")
+            .push(table.name())
+            .push(" t ON t.id = sg_top.sg_id ORDER BY sg_top.sg_score DESC, t.id ASC");
+        return sql.build();
+    }
     if parents.len() <= 1 {
         select(&mut sql, None);
         spec.write_from_where(&mut sql, parents);
