@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_graph;
 mod m20261128_000002_api_keys;
 mod m20261128_000004_publication_facet_cover;
+mod m20261128_000005_date_title_cover;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_graph::Migration),
             Box::new(m20261128_000002_api_keys::Migration),
             Box::new(m20261128_000004_publication_facet_cover::Migration),
+            Box::new(m20261128_000005_date_title_cover::Migration),
         ]
     }
 }
