@@ -283,10 +283,6 @@ fn write_parent_values(sql: &mut Sql, parents: &[i64]) {
     sql.push(") sg_p(id) CROSS JOIN LATERAL (");
 }
 
-/// Most parents one SQLite statement pages with one `UNION ALL` arm each (SQLite allows 500
-/// compound terms); more parents take the window statement.
-const MAX_SQLITE_ARMS: usize = 400;
-
 fn page_statement(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
@@ -381,58 +377,33 @@ fn page_statement(
             .push(&order)
             .push(" LIMIT ")
             .bind(fetch);
-    } else if spec.pages_by_links_alone()
-        && (backend == DatabaseBackend::Postgres || parents.len() <= MAX_SQLITE_ARMS)
-    {
+    } else if backend == DatabaseBackend::Postgres && spec.pages_by_links_alone() {
         // Each parent's first links by child id from the (parent, child) index, then only
         // those children: a popular dataset's hundreds of links are neither read nor joined
-        // (a window over all links, or PostgreSQL's planner expecting a dozen links a parent,
-        // would sort them all). PostgreSQL: one LATERAL subquery per parent; SQLite: one
-        // `UNION ALL` arm per parent.
+        // (the planner, expecting a dozen links a parent, would otherwise sort them all).
         let link_sort = [("l.child_id".to_owned(), KeyType::Int, Direction::Asc)];
-        let first_links = |sql: &mut Sql, parent: Option<i64>| {
-            select(sql, Some(""));
-            sql.push("(SELECT * FROM ");
-            spec.write_links(sql);
-            sql.push(" WHERE l.parent_id = ");
-            match parent {
-                Some(parent) => sql.bind(parent),
-                None => sql.push("sg_p.id"),
-            };
-            if let Some(after) = &window.after {
-                sql.push(" AND ");
-                write_keyset(sql, &link_sort, after, false);
-            }
-            if let Some(before) = &window.before {
-                sql.push(" AND ");
-                write_keyset(sql, &link_sort, before, true);
-            }
-            sql.push(" ORDER BY ")
-                .push(&order_by(&link_sort, window.backward))
-                .push(" LIMIT ")
-                .bind(fetch)
-                .push(") l JOIN ")
-                .push(spec.child_table().name())
-                .push(" t ON t.id = l.child_id");
-        };
-        if backend == DatabaseBackend::Postgres {
-            write_parent_values(&mut sql, parents);
-            first_links(&mut sql, None);
-            sql.push(" ORDER BY ")
-                .push(&order)
-                .push(") x ORDER BY x.sg_parent, x.sg_rn");
-        } else {
-            for (i, parent) in parents.iter().enumerate() {
-                sql.push(if i == 0 {
-                    "SELECT * FROM ("
-                } else {
-                    " UNION ALL SELECT * FROM ("
-                });
-                first_links(&mut sql, Some(*parent));
-                sql.push(")");
-            }
-            sql.push(" ORDER BY sg_parent, sg_rn");
+        write_parent_values(&mut sql, parents);
+        select(&mut sql, Some(""));
+        sql.push("(SELECT * FROM ");
+        spec.write_links(&mut sql);
+        sql.push(" WHERE l.parent_id = sg_p.id");
+        if let Some(after) = &window.after {
+            sql.push(" AND ");
+            write_keyset(&mut sql, &link_sort, after, false);
         }
+        if let Some(before) = &window.before {
+            sql.push(" AND ");
+            write_keyset(&mut sql, &link_sort, before, true);
+        }
+        sql.push(" ORDER BY ")
+            .push(&order_by(&link_sort, window.backward))
+            .push(" LIMIT ")
+            .bind(fetch)
+            .push(") l JOIN ")
+            .push(spec.child_table().name())
+            .push(" t ON t.id = l.child_id ORDER BY ")
+            .push(&order)
+            .push(") x ORDER BY x.sg_parent, x.sg_rn");
     } else if backend == DatabaseBackend::Postgres && spec.link_takes_outer_parent() {
         // One index range scan per parent that stops after `fetch` rows, where a window over
         // every child would read all links of a popular parent.
