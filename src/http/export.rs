@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use self::document::Unsupported;
-use self::pages::{Pager, Rows, execute};
+use self::pages::{Pager, Rows};
 use super::AppState;
 
 /// Most rows one export streams, by default (`--export-max-rows`).
@@ -217,7 +217,9 @@ async fn export(
         Ok(None) => {
             // It does not parse: running it says why, as `/graphql` would.
             let operation = request.operation_name.clone();
-            let response = execute(&state, operation.as_deref(), request.data(caller)).await;
+            let response = state
+                .execute(operation.as_deref(), request.data(caller))
+                .await;
             return refuse_errors(&response.errors, "the query does not parse");
         }
         Err(Unsupported(message)) => return bad_request(&message),

@@ -121,28 +121,7 @@ async fn run(
     let caller = caller(state, headers, media).await?;
     let mut request = request.data(caller);
     let operation = operation_name(&mut request);
-    let started = std::time::Instant::now();
-    let response = crate::graphql::execute(
-        &state.schema,
-        &state.executions,
-        &state.db,
-        &state.options.limits,
-        request,
-    )
-    .await;
-    let codes = response.errors.iter().map(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .and_then(|v| match v {
-                async_graphql::Value::String(code) => Some(code.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "GRAPHQL_VALIDATION_FAILED".to_owned())
-    });
-    state
-        .metrics
-        .record(operation.as_deref(), started.elapsed(), codes);
+    let response = state.execute(operation.as_deref(), request).await;
     // A request error (unparsable or invalid document) has no data and no error paths.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

@@ -35,6 +35,34 @@ pub struct AppState {
     pub persisted: persisted::PersistedQueries,
 }
 
+impl AppState {
+    /// Runs one GraphQL request (its turn, its loaders, its limits) and counts it in the
+    /// metrics under `operation` with its error codes: `/graphql` and every `/export` page.
+    pub(crate) async fn execute(
+        &self,
+        operation: Option<&str>,
+        request: async_graphql::Request,
+    ) -> async_graphql::Response {
+        let started = std::time::Instant::now();
+        let response = crate::graphql::execute(
+            &self.schema,
+            &self.executions,
+            &self.db,
+            &self.options.limits,
+            request,
+        )
+        .await;
+        let codes = response.errors.iter().map(|e| {
+            match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                Some(async_graphql::Value::String(code)) => code.clone(),
+                _ => "GRAPHQL_VALIDATION_FAILED".to_owned(),
+            }
+        });
+        self.metrics.record(operation, started.elapsed(), codes);
+        response
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     // Answers to POST and every `/export` are gzip-compressed for clients that accept it (a
     // page of nested lists shrinks about tenfold); GET-by-hash answers are not, so their

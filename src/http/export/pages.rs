@@ -2,7 +2,6 @@
 //! turning them into the streamed body, one chunk per page.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use async_graphql::{Name, Variables};
 use async_graphql_value::ConstValue;
@@ -12,32 +11,6 @@ use super::document::{AFTER_VARIABLE, PAGE_INFO, Plan, TOTAL_COUNT};
 use super::{Format, flatten};
 use crate::auth::Caller;
 use crate::http::AppState;
-
-/// Runs one request as `/graphql` does, counted in the metrics.
-pub(super) async fn execute(
-    state: &AppState,
-    operation: Option<&str>,
-    request: async_graphql::Request,
-) -> async_graphql::Response {
-    let started = Instant::now();
-    let response = crate::graphql::execute(
-        &state.schema,
-        &state.executions,
-        &state.db,
-        &state.options.limits,
-        request,
-    )
-    .await;
-    let codes =
-        response.errors.iter().map(
-            |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
-                Some(ConstValue::String(code)) => code.clone(),
-                _ => "GRAPHQL_VALIDATION_FAILED".to_owned(),
-            },
-        );
-    state.metrics.record(operation, started.elapsed(), codes);
-    response
-}
 
 /// Runs the plan's pages.
 pub(super) struct Pager {
@@ -71,7 +44,10 @@ impl Pager {
         request.operation_name = self.operation_name.clone();
         request.set_parsed_query(self.plan.document.clone());
         let request = request.data(self.caller.clone());
-        let response = execute(&self.state, self.operation_name.as_deref(), request).await;
+        let response = self
+            .state
+            .execute(self.operation_name.as_deref(), request)
+            .await;
         if !response.errors.is_empty() {
             return Err(response.errors);
         }
