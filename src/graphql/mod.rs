@@ -24,11 +24,13 @@ pub use limits::REQUEST_TIMEOUT;
 
 /// Executes one GraphQL request with its own loaders, batching each level into one statement,
 /// cancelled after `limits.request_timeout` (the schema was built with the same `limits`).
+/// `operation` (the operation's name, if known) is a field of its `graphql` span.
 pub async fn execute(
     schema: &schema::AppSchema,
     executions: &tokio::sync::Semaphore,
     db: &Db,
     limits: &limits::Limits,
+    operation: Option<&str>,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let gate = batching::Gate::default();
@@ -36,7 +38,8 @@ pub async fn execute(
         request.extensions.get("costOnly") == Some(&async_graphql::Value::Boolean(true));
     let request = request.data(loaders::for_request(db, &gate, schema.batch_stats()));
     let id = request_id();
-    let span = tracing::info_span!("graphql", request_id = %id);
+    let span =
+        tracing::info_span!("graphql", request_id = %id, operation = operation.unwrap_or(""));
     // Waiting for a turn counts towards the request's time limit.
     let run = tracing::Instrument::instrument(
         async {

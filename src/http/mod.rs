@@ -49,6 +49,7 @@ impl AppState {
             &self.executions,
             &self.db,
             &self.options.limits,
+            operation,
             request,
         )
         .await;

@@ -282,6 +282,7 @@ async fn executions_wait_for_a_turn_within_the_time_limit(app: &TestApp) {
             &turns,
             &app.db,
             &limits,
+            None,
             async_graphql::Request::new("{ publications { totalCount } }"),
         )
     };
