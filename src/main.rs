@@ -10,7 +10,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    studygraph::telemetry::init();
+    // Dropped when main returns (after the server stops): flushes spans still to be exported.
+    let _telemetry = studygraph::telemetry::init();
     let cli = studygraph::config::Cli::parse();
     match studygraph::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
