@@ -1,12 +1,17 @@
-//! Deterministic batching windows for the DataLoader.
+//! Deterministic batching windows for the request's [`super::batch_loader::BatchLoader`].
 //!
 //! A DataLoader merges the keys requested within a short time window. On a multi-threaded
 //! runtime that window races the request: while the request task is still resolving the 32nd
 //! of 50 siblings, the batch may already have started on another thread with the first 31
 //! keys, and the level costs several statements instead of one. The [`Gate`] closes that race:
-//! batch tasks only run while the request task is parked (neither being polled nor woken), which
-//! is exactly when every sibling has asked for its keys. With the race gone the time window is
-//! not needed, so loaders run with no delay.
+//! batch tasks start only while the request task is parked (neither being polled nor woken),
+//! which is exactly when every sibling has asked for its keys. They also start only when no
+//! earlier batch of the request is still loading: a batch that is still out may wake
+//! resolvers that ask for more keys of a kind whose batch would otherwise already have gone,
+//! costing that kind a second statement. So the batches of one request go out in generations:
+//! every batch asked for by the time the request parks with nothing loading starts together,
+//! and the next generation waits for all of them. With the race gone no time window is needed,
+//! so our batch loader has none (and no timer).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,13 +30,27 @@ struct GateState {
     woken: bool,
     /// The request has finished: nothing to wait for any more.
     done: bool,
-    /// Batch tasks waiting for the request to park.
+    /// Batch tasks handed out so far (each batch task's ticket is its number, from 1).
+    issued: u64,
+    /// Batch tasks with a ticket up to this one may start.
+    admitted: u64,
+    /// Batch tasks started and not finished.
+    loading: usize,
+    /// Batch tasks waiting for their turn.
     waiting: Vec<Waker>,
 }
 
 impl GateState {
-    fn shut(&self) -> bool {
-        !self.done && (self.polling || self.woken)
+    /// Admits every batch task handed out so far if the request is parked and nothing is
+    /// loading; the wakers to wake then.
+    fn admit(&mut self) -> Vec<Waker> {
+        let parked = !self.polling && !self.woken;
+        if self.done || (parked && self.loading == 0) {
+            self.admitted = self.issued;
+            std::mem::take(&mut self.waiting)
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -45,15 +64,31 @@ impl Gate {
         .await
     }
 
-    /// Wraps a batch task so that it only makes progress while the request is parked.
+    /// Wraps a batch task so that it starts with its generation (see the module comment).
+    /// Call it from the request's execution, when the batch is first asked for.
     pub fn defer<F: Future<Output = ()> + Send + 'static>(
         &self,
         task: F,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        Deferred {
+    ) -> (u64, impl Future<Output = ()> + Send + 'static) {
+        let ticket = {
+            let mut state = self.lock();
+            state.issued += 1;
+            state.issued
+        };
+        let deferred = Deferred {
             gate: self.clone(),
+            ticket,
+            started: false,
             inner: Box::pin(task),
-        }
+        };
+        (ticket, deferred)
+    }
+
+    /// Handed out as `defer`'s ticket: whether that batch task may start (then its batch
+    /// must take no more keys).
+    pub fn admitted(&self, ticket: u64) -> bool {
+        let state = self.lock();
+        ticket <= state.admitted || state.done
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
@@ -103,11 +138,7 @@ impl<F: Future> Future for Request<F> {
             let mut state = self.gate.lock();
             state.polling = false;
             state.done = result.is_ready();
-            if state.shut() {
-                Vec::new()
-            } else {
-                std::mem::take(&mut state.waiting)
-            }
+            state.admit()
         };
         released.into_iter().for_each(Waker::wake);
         result
@@ -121,7 +152,7 @@ impl<F: Future> Drop for Request<F> {
         let released = {
             let mut state = self.gate.lock();
             state.done = true;
-            std::mem::take(&mut state.waiting)
+            state.admit()
         };
         released.into_iter().for_each(Waker::wake);
     }
@@ -129,6 +160,8 @@ impl<F: Future> Drop for Request<F> {
 
 struct Deferred<F> {
     gate: Gate,
+    ticket: u64,
+    started: bool,
     inner: Pin<Box<F>>,
 }
 
@@ -136,14 +169,44 @@ impl<F: Future<Output = ()>> Future for Deferred<F> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        {
+        if !self.started {
             let mut state = self.gate.lock();
-            if state.shut() {
+            if self.ticket > state.admitted && !state.done {
                 state.waiting.push(cx.waker().clone());
                 return Poll::Pending;
             }
+            state.loading += 1;
+            drop(state);
+            self.started = true;
         }
-        self.inner.as_mut().poll(cx)
+        let result = self.inner.as_mut().poll(cx);
+        if result.is_ready() {
+            self.finish();
+        }
+        result
+    }
+}
+
+impl<F> Deferred<F> {
+    /// Counts a started batch as no longer loading, and lets the next generation go.
+    fn finish(&mut self) {
+        if !std::mem::take(&mut self.started) {
+            return;
+        }
+        let released = {
+            let mut state = self.gate.lock();
+            state.loading -= 1;
+            state.admit()
+        };
+        released.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// A batch task that panicked or was cancelled while loading must not hold the next
+/// generation back.
+impl<F> Drop for Deferred<F> {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -165,7 +228,7 @@ mod tests {
             Poll::Ready(())
         })
         .await;
-        let task = tokio::spawn(gate.defer(async {}));
+        let task = tokio::spawn(gate.defer(async {}).1);
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(
             !task.is_finished(),

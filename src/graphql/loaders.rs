@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use sea_orm::DbErr;
 
+use super::batch_loader::BatchLoader;
 use super::batch_stats::BatchStats;
 use super::batching::Gate;
 use crate::db::Db;
@@ -29,7 +29,7 @@ impl From<DbErr> for LoadError {
 }
 
 /// The per-request loader every resolver uses.
-pub type Loaders = DataLoader<Store>;
+pub type Loaders = BatchLoader<Store>;
 
 /// Creates the loaders of one request; batches run when `gate` says the request is parked,
 /// and their sizes are counted in `stats`.
@@ -39,7 +39,7 @@ pub fn for_request(db: &Db, gate: &Gate, stats: &BatchStats) -> Loaders {
         db: db.clone(),
         stats: stats.clone(),
     };
-    DataLoader::new(store, move |task| tokio::spawn(gate.defer(task))).delay(Duration::ZERO)
+    BatchLoader::new(store, gate)
 }
 
 pub struct Store {

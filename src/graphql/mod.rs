@@ -1,9 +1,11 @@
 //! The GraphQL layer: schema, resolvers, per-request loaders and the generic connection.
 
+pub mod batch_loader;
 pub mod batch_stats;
 pub mod batching;
 pub mod connection;
 pub mod cost;
+pub mod documents;
 pub mod errors;
 pub mod explore;
 pub mod federation;

@@ -216,6 +216,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     {
         return refuse_persisted(&state, media, refusal);
     }
+    state.schema.parse(&mut request);
     execute(&state, media, &headers, request).await
 }
 
@@ -286,6 +287,7 @@ pub async fn get(
         Ok(hash) => hash,
         Err(refusal) => return refuse_persisted(&state, media, refusal),
     };
+    state.schema.parse(&mut request);
     if is_mutation(&mut request) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
