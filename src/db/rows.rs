@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
-use super::entities::{CreditTable, Record, ValueList, producer};
+use super::entities::{CreditTable, Record, ValueList, prefixed_select_list, producer};
 use super::sql::{MAX_IN_LIST, Sql};
 
 /// Rows of `R`'s table by id.
@@ -86,23 +86,47 @@ pub async fn value_lists(
     Ok(out)
 }
 
-/// Each owner's credited producers with their role, ordered by role then producer name.
+/// Each owner's credited producers with their roles (by role, then name).
+pub type Credits = HashMap<i64, Vec<(String, producer::Model)>>;
+
+/// The producers credited to each owner in `table`, with their roles (by role, then name).
 pub async fn credits(
     conn: &impl ConnectionTrait,
     table: CreditTable,
     owners: &[i64],
-) -> Result<HashMap<i64, Vec<(String, producer::Model)>>, DbErr> {
+) -> Result<Credits, DbErr> {
+    Ok(credits_and_parents(conn, table, owners, false).await?.0)
+}
+
+/// [`credits`], and with `parents` the credited producers' parents too, read by the same
+/// statement (a query that shows each credited producer's parent needs no second one).
+pub async fn credits_and_parents(
+    conn: &impl ConnectionTrait,
+    table: CreditTable,
+    owners: &[i64],
+    parents: bool,
+) -> Result<(Credits, Vec<producer::Model>), DbErr> {
+    const PARENT: &str = "sg_parent_";
     let (credits, owner, _) = table.table();
-    let mut out: HashMap<i64, Vec<(String, producer::Model)>> = HashMap::new();
+    let mut out = Credits::new();
+    let mut parent_rows = Vec::new();
     for chunk in owners.chunks(MAX_IN_LIST) {
         let mut sql = Sql::new(conn.get_database_backend());
         sql.push("SELECT c.")
             .push(owner)
             .push(" AS sg_owner, c.role AS sg_role, ")
-            .push(&producer::Model::select_list("p"))
-            .push(" FROM ")
+            .push(&producer::Model::select_list("p"));
+        if parents {
+            sql.push(", ")
+                .push(&prefixed_select_list::<producer::Entity>("pp", PARENT));
+        }
+        sql.push(" FROM ")
             .push(credits)
-            .push(" c JOIN producer p ON p.id = c.producer_id WHERE c.")
+            .push(" c JOIN producer p ON p.id = c.producer_id");
+        if parents {
+            sql.push(" LEFT JOIN producer pp ON pp.id = p.parent_id");
+        }
+        sql.push(" WHERE c.")
             .push(owner)
             .push(" IN ")
             .bind_list(chunk.iter().copied())
@@ -110,6 +134,9 @@ pub async fn credits(
             .push(owner)
             .push(", c.role, p.name, p.id");
         for row in conn.query_all_raw(sql.build()).await? {
+            if parents && row.try_get::<Option<i64>>("", "sg_parent_id")?.is_some() {
+                parent_rows.push(producer::Model::from_query_result(&row, PARENT)?);
+            }
             let entry = (
                 row.try_get("", "sg_role")?,
                 producer::Model::from_query_result(&row, "")?,
@@ -119,7 +146,7 @@ pub async fn credits(
                 .push(entry);
         }
     }
-    Ok(out)
+    Ok((out, parent_rows))
 }
 
 /// Each producer's ancestors, root first (one recursive statement for all of them).

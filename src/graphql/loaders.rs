@@ -38,6 +38,7 @@ pub fn for_request(db: &Db, gate: &Gate, stats: &BatchStats) -> Loaders {
     let store = Store {
         db: db.clone(),
         stats: stats.clone(),
+        parents: Default::default(),
     };
     BatchLoader::new(store, gate)
 }
@@ -45,6 +46,8 @@ pub fn for_request(db: &Db, gate: &Gate, stats: &BatchStats) -> Loaders {
 pub struct Store {
     db: Db,
     stats: BatchStats,
+    /// Producers' parents read along with credits in this request, by id.
+    parents: std::sync::Mutex<HashMap<i64, producer::Model>>,
 }
 
 /// A row of `R`'s table by id.
@@ -168,9 +171,10 @@ impl Loader<ListOf> for Store {
     }
 }
 
-/// The producers credited for one record, with roles.
+/// The producers credited for one record, with roles; with `true`, their parents are read by
+/// the same statement and kept for [`ParentOf`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CreditsOf(pub CreditTable, pub i64);
+pub struct CreditsOf(pub CreditTable, pub i64, pub bool);
 
 impl Loader<CreditsOf> for Store {
     type Value = Vec<(String, producer::Model)>;
@@ -179,10 +183,51 @@ impl Loader<CreditsOf> for Store {
     async fn load(&self, keys: &[CreditsOf]) -> Result<HashMap<CreditsOf, Self::Value>, LoadError> {
         self.stats.record("credits", keys.len());
         let mut out = HashMap::new();
-        for (table, owners) in group(keys, |k| (k.0, k.1)) {
-            for (owner, credits) in rows::credits(&self.db.conn, table, &owners).await? {
-                out.insert(CreditsOf(table, owner), credits);
+        for ((table, parents), owners) in group(keys, |k| ((k.0, k.2), k.1)) {
+            let (credits, parent_rows) =
+                rows::credits_and_parents(&self.db.conn, table, &owners, parents).await?;
+            self.parents
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(parent_rows.into_iter().map(|row| (row.id, row)));
+            for (owner, credits) in credits {
+                out.insert(CreditsOf(table, owner, parents), credits);
             }
+        }
+        Ok(out)
+    }
+}
+
+/// A producer's parent (by the parent's id): the row its credits read along (see
+/// [`CreditsOf`]) when there is one, else read by id like [`ById`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParentOf(pub i64);
+
+impl Loader<ParentOf> for Store {
+    type Value = producer::Model;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ParentOf],
+    ) -> Result<HashMap<ParentOf, producer::Model>, LoadError> {
+        let mut out = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        {
+            let parents = self.parents.lock().unwrap_or_else(|p| p.into_inner());
+            for key in keys {
+                match parents.get(&key.0) {
+                    Some(row) => {
+                        out.insert(*key, row.clone());
+                    }
+                    None => missing.push(key.0),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            self.stats.record("by_id", missing.len());
+            let found = rows::by_ids::<producer::Model>(&self.db.conn, &missing).await?;
+            out.extend(found.into_iter().map(|(id, row)| (ParentOf(id), row)));
         }
         Ok(out)
     }

@@ -7,7 +7,8 @@ use crate::on_both_backends;
 on_both_backends!(
     report_query_costs_the_same_at_any_page_size,
     list_query_costs_one_statement_per_level,
-    long_texts_are_read_with_a_list_only_when_asked
+    long_texts_are_read_with_a_list_only_when_asked,
+    credited_producers_parents_come_with_the_credits
 );
 
 /// SQLite answers a date range with a title substring (the count `publishedFrom` +
@@ -151,4 +152,37 @@ async fn long_texts_are_read_with_a_list_only_when_asked(app: &TestApp) {
         }
     }
     assert!(checked > 5, "{checked} nested datasets checked");
+}
+
+/// A credited producer's parent is read by the credits' statement when the query shows it, and
+/// is the producer the `parent` field names anywhere else.
+async fn credited_producers_parents_come_with_the_credits(app: &TestApp) {
+    let shown = r#"{ publication(ncjNumber: "216547") {
+        producers { role producer { id name parent { id name } } } } }"#;
+    // The publication; its credits with the parents.
+    assert_eq!(app.statements_for(shown).await, 2);
+    // Values (a parent's own parent is read by id: it was not read along).
+    let query = r#"{ publication(ncjNumber: "216547") {
+        producers { role producer { id name parent { id name parent { id } } } } } }"#;
+    let data = app.data(query).await;
+    let credits = data["publication"]["producers"].as_array().unwrap();
+    let mut with_parent = 0;
+    for credit in credits {
+        let producer = &credit["producer"];
+        let id = producer["id"].as_str().unwrap();
+        let alone = app
+            .data(&format!(
+                r#"{{ node(id: "{id}") {{ ... on Producer {{ parent {{ id name parent {{ id }} }} }} }} }}"#
+            ))
+            .await;
+        assert_eq!(producer["parent"], alone["node"]["parent"], "{id}");
+        with_parent += usize::from(!producer["parent"].is_null());
+    }
+    assert!(
+        with_parent > 0,
+        "NIJ is credited, and it has a parent: {credits:?}"
+    );
+    // Without `parent` in the query the credits statement does not join the parents.
+    let plain = r#"{ publication(ncjNumber: "216547") { producers { producer { name } } } }"#;
+    assert_eq!(app.statements_for(plain).await, 2);
 }

@@ -74,6 +74,16 @@ pub trait Record:
     }
 }
 
+/// `alias.column AS {prefix}column` for every column of `E`: a second row of one table in the
+/// same statement, read back with `from_query_result(row, prefix)`.
+pub fn prefixed_select_list<E: sea_orm::EntityTrait>(alias: &str, prefix: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    E::Column::iter()
+        .map(|column| format!("{alias}.{0} AS {prefix}{0}", column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `alias.column` for every column of `E`, comma-separated; the `nulled` columns as
 /// `CAST(NULL AS TEXT) AS column`.
 pub fn select_list<E: sea_orm::EntityTrait>(alias: &str, nulled: &[&str]) -> String {

@@ -68,8 +68,9 @@ async fn credits(
     role: Option<ProducerRole>,
 ) -> ApiResult<Vec<ProducerCredit>> {
     let loaders = ctx.data_unchecked::<Loaders>();
+    let parents = ctx.look_ahead().field("producer").field("parent").exists();
     let credits = loaders
-        .load_one(CreditsOf(table, owner))
+        .load_one(CreditsOf(table, owner, parents))
         .await?
         .unwrap_or_default();
     Ok(credits

@@ -15,7 +15,7 @@ use crate::graphql::filters::{
     self, DatasetFilter, DatasetOrder, ProducerOrder, PublicationFilter, PublicationOrder,
 };
 use crate::graphql::ids::global_id;
-use crate::graphql::loaders::{AncestorsOf, ById, Loaders};
+use crate::graphql::loaders::{AncestorsOf, Loaders, ParentOf};
 
 #[derive(Clone)]
 pub struct Producer(pub producer::Model);
@@ -97,10 +97,7 @@ impl Producer {
             return Ok(None);
         };
         let loaders = ctx.data_unchecked::<Loaders>();
-        Ok(loaders
-            .load_one(ById::<producer::Model>::new(parent))
-            .await?
-            .map(Producer))
+        Ok(loaders.load_one(ParentOf(parent)).await?.map(Producer))
     }
 
     /// Every unit above this one, root first.
