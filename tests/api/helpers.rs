@@ -21,6 +21,8 @@ pub enum Backend {
 pub struct TestApp {
     pub router: Router,
     pub db: Db,
+    /// The database's URL (for the binary run as a separate process).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -129,6 +131,7 @@ pub async fn spawn_app(backend: Backend, demo: bool) -> Option<TestApp> {
     Some(TestApp {
         router: studygraph::app(db.clone()),
         db,
+        url,
         cleanup,
     })
 }

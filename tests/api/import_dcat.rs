@@ -194,7 +194,7 @@ async fn the_justice_catalog_merges_into_the_demo(app: &TestApp) {
 }
 
 /// A small catalog in the shape of justice.gov's (written for this test).
-const FIXTURE: &str = r#"{
+pub(crate) const FIXTURE: &str = r#"{
   "@type": "dcat:Catalog",
   "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
   "dataset": [

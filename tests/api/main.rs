@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod deploy;
 mod explore;
 mod explore_page;
 mod export;
