@@ -47,5 +47,5 @@ echo "== PostgreSQL"
 psql "$pg_admin" -qc "CREATE DATABASE $pg_db"
 pg_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(p._replace(path="/" + sys.argv[2]).geturl())' "$pg_admin" "$pg_db")
 /usr/bin/time -f "import into PostgreSQL: %e s, %M KB peak" "$binary" import --database-url "$pg_url" "$work/graph.jsonl"
-psql "$pg_url" -qc "VACUUM ANALYZE"  # what autovacuum does after a bulk load: statistics and the visibility map (index-only scans)
+bench/vacuum.sh "$pg_url"  # what autovacuum does after a bulk load: statistics and the visibility map (index-only scans)
 serve_and_time PostgreSQL "$pg_url"

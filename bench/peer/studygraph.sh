@@ -51,18 +51,8 @@ load_postgres() {
   psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA"
   /usr/bin/time -f "[studygraph.sh] import (PostgreSQL): %e s, %M KB peak" \
     "$BINARY" import --database-url "$PG_URL" "$file" 2>&1 | grep -v ' INFO ' >&2 || true
-  # VACUUM marks the pages all-visible (index-only scans depend on it) only when no older
-  # snapshot is open; one that runs beside another session's transaction leaves the map empty,
-  # and autovacuum does not come back after an explicit VACUUM. Retry until the map is full.
-  local visible
-  for _ in $(seq 1 10); do
-    psql -X -q -v ON_ERROR_STOP=1 -c "SET search_path = $SCHEMA" -c "VACUUM ANALYZE" 2>/dev/null
-    visible=$(psql -X -At -c "SELECT coalesce(sum(relallvisible), 0) >= sum(relpages) FROM pg_class
-      WHERE relnamespace = '$SCHEMA'::regnamespace AND relkind = 'r'")
-    [ "$visible" = t ] && break
-    log "VACUUM left pages not all-visible (an older snapshot is open): again in 3 s"
-    sleep 3
-  done
+  # Statistics and the visibility map (index-only scans), as autovacuum would leave them.
+  "$HERE/../vacuum.sh" "" "$SCHEMA"
   psql -X -q -v ON_ERROR_STOP=1 -c "COMMENT ON SCHEMA $SCHEMA IS '$m'"
 }
 
