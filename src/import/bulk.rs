@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Value};
 
 use super::native::{ImportError, Input, apply_input};
 use super::upsert::{self, UpsertError, invalid};
@@ -62,6 +62,9 @@ async fn one(
 #[derive(Default)]
 pub(super) struct Batch {
     entries: Vec<Entry>,
+    /// A connection beside the import's transaction, on PostgreSQL: it computes the search
+    /// vectors of half of each batch of new rows while the transaction writes the other half.
+    beside: Option<DatabaseConnection>,
 }
 
 fn kind(input: &Input) -> u8 {
@@ -74,6 +77,16 @@ fn kind(input: &Input) -> u8 {
 }
 
 impl Batch {
+    /// A batch whose search vectors may be computed on `pool` too (PostgreSQL only: on SQLite
+    /// another connection would wait for the transaction's write lock).
+    pub(super) fn beside(pool: &DatabaseConnection) -> Self {
+        Self {
+            entries: Vec::new(),
+            beside: (pool.get_database_backend() == DatabaseBackend::Postgres)
+                .then(|| pool.clone()),
+        }
+    }
+
     /// Adds a publication, dataset or link (a producer is written at once, after a flush).
     pub(super) async fn push(
         &mut self,
@@ -112,7 +125,9 @@ impl Batch {
             return Ok(());
         };
         match first.input {
-            Input::Publication(_) | Input::Dataset(_) => records(txn, entries, summary).await,
+            Input::Publication(_) | Input::Dataset(_) => {
+                records(txn, self.beside.as_ref(), entries, summary).await
+            }
             Input::Link(_) => links(txn, entries, summary).await,
             Input::Producer(_) => {
                 for entry in entries {
@@ -254,6 +269,7 @@ async fn existing_keys(
 /// A batch of publications or datasets.
 async fn records(
     txn: &DatabaseTransaction,
+    beside: Option<&DatabaseConnection>,
     entries: Vec<Entry>,
     summary: &mut Summary,
 ) -> Result<(), ImportError> {
@@ -285,7 +301,7 @@ async fn records(
                 d.is_ascii() && seen[&(false, d.as_str())] == 1 && !known_dois.contains(d)
             });
         if !new {
-            write_new(txn, shape, std::mem::take(&mut pending), summary).await?;
+            write_new(txn, beside, shape, std::mem::take(&mut pending), summary).await?;
             one(txn, entry, summary).await?;
             continue;
         }
@@ -299,7 +315,7 @@ async fn records(
             .map_err(|err| entry.error(err))?;
         pending.push(row);
     }
-    write_new(txn, shape, pending, summary).await
+    write_new(txn, beside, shape, pending, summary).await
 }
 
 /// Checks a new record as the per-record path would, and lays out its values.
@@ -417,6 +433,7 @@ fn search_text(shape: &Shape, row: &NewRow) -> (String, String) {
 /// Inserts brand-new rows, their lists, credits and search entries.
 async fn write_new(
     txn: &DatabaseTransaction,
+    beside: Option<&DatabaseConnection>,
     shape: &Shape,
     rows: Vec<NewRow>,
     summary: &mut Summary,
@@ -431,37 +448,46 @@ async fn write_new(
     // The rows, each with its search vector on PostgreSQL; the new ids come back by the key
     // each row was inserted with.
     let returning = format!(" RETURNING id, {} AS k, lower(doi) AS d", shape.key);
-    let mut statements = Vec::new();
+    let mut results = Vec::new();
     if postgres {
-        let mut sql = Sql::new(backend);
-        sql.push(&format!(
-            "INSERT INTO {table} ({}, search_vector) SELECT {}, {} FROM unnest(",
-            shape.columns.join(", "),
-            shape.columns.join(", "),
-            search::vector_of("sg_title", "sg_body")
-        ));
-        for (i, ty) in shape.types.iter().enumerate() {
-            sql.bind(array_literal(rows.iter().map(|row| &row.values[i])))
-                .push(&format!("::{ty}[], "));
+        // With a connection beside the transaction, the second half's vectors are computed
+        // there while the transaction inserts the first half (computing its own): PostgreSQL
+        // works on both cores, and `to_tsvector` is most of an insert's time.
+        let split = match beside {
+            Some(_) if rows.len() >= PARALLEL_VECTORS_MIN => rows.len() / 2,
+            _ => rows.len(),
+        };
+        let first = insert_pg(
+            shape,
+            &rows[..split],
+            Vectors::Computed(&texts[..split]),
+            &returning,
+        );
+        let (first, vectors) = match beside {
+            Some(pool) if split < rows.len() => {
+                let (first, vectors) = tokio::join!(
+                    txn.query_all_raw(first),
+                    search_vectors(pool, &texts[split..])
+                );
+                (first?, vectors?)
+            }
+            _ => (txn.query_all_raw(first).await?, Vec::new()),
+        };
+        results.push(first);
+        if split < rows.len() {
+            let second = insert_pg(shape, &rows[split..], Vectors::Given(&vectors), &returning);
+            results.push(txn.query_all_raw(second).await?);
         }
-        sql.bind(array_literal(texts.iter().map(|t| t.0.as_str())))
-            .push("::text[], ")
-            .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
-            .push(&format!(
-                "::text[]) AS u({}, sg_title, sg_body){returning}",
-                shape.columns.join(", ")
-            ));
-        statements.push(sql.build());
     } else {
         let values = rows.iter().map(|row| row.values.iter().cloned());
         for mut statement in insert_rows(backend, table, shape.columns, values) {
             statement.sql.push_str(&returning);
-            statements.push(statement);
+            results.push(txn.query_all_raw(statement).await?);
         }
     }
     let mut ids_by_key: HashMap<(bool, String), i64> = HashMap::with_capacity(rows.len());
-    for statement in statements {
-        for row in txn.query_all_raw(statement).await? {
+    for result in results {
+        for row in result {
             let id: i64 = row.try_get("", "id")?;
             if let Some(k) = row.try_get::<Option<String>>("", "k")? {
                 ids_by_key.insert((true, k), id);
@@ -537,6 +563,77 @@ async fn write_new(
         _ => summary.datasets += rows.len(),
     }
     Ok(())
+}
+
+/// New rows per batch from which computing half of the search vectors beside the transaction
+/// pays for the extra statement.
+const PARALLEL_VECTORS_MIN: usize = 200;
+
+/// Where an insert's search vectors come from.
+enum Vectors<'a> {
+    /// Computed by the insert from each row's title and body text.
+    Computed(&'a [(String, String)]),
+    /// Already computed ([`search_vectors`]), as `tsvector` text.
+    Given(&'a [String]),
+}
+
+/// One `INSERT ... SELECT FROM unnest(...)` of `rows` with their search vectors, then
+/// `returning`.
+fn insert_pg(
+    shape: &Shape,
+    rows: &[NewRow],
+    vectors: Vectors<'_>,
+    returning: &str,
+) -> sea_orm::Statement {
+    let columns = shape.columns.join(", ");
+    let mut sql = Sql::new(DatabaseBackend::Postgres);
+    let vector = match vectors {
+        Vectors::Computed(_) => search::vector_of("sg_title", "sg_body"),
+        Vectors::Given(_) => "sg_vector".to_owned(),
+    };
+    sql.push(&format!(
+        "INSERT INTO {} ({columns}, search_vector) SELECT {columns}, {vector} FROM unnest(",
+        shape.table.name()
+    ));
+    for (i, ty) in shape.types.iter().enumerate() {
+        sql.bind(array_literal(rows.iter().map(|row| &row.values[i])))
+            .push(&format!("::{ty}[], "));
+    }
+    let names = match vectors {
+        Vectors::Computed(texts) => {
+            sql.bind(array_literal(texts.iter().map(|t| t.0.as_str())))
+                .push("::text[], ")
+                .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
+                .push("::text[]");
+            "sg_title, sg_body"
+        }
+        Vectors::Given(vectors) => {
+            sql.bind(array_literal(vectors.iter().map(String::as_str)))
+                .push("::tsvector[]");
+            "sg_vector"
+        }
+    };
+    sql.push(&format!(") AS u({columns}, {names}){returning}"));
+    sql.build()
+}
+
+/// The search vectors of rows with these title and body texts, in order, as `tsvector` text
+/// (which reads back as the same vector), computed on `conn`.
+async fn search_vectors(
+    conn: &DatabaseConnection,
+    texts: &[(String, String)],
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    let mut sql = Sql::new(DatabaseBackend::Postgres);
+    sql.push(&format!(
+        "SELECT CAST({} AS TEXT) AS v FROM unnest(",
+        search::vector_of("sg_title", "sg_body")
+    ))
+    .bind(array_literal(texts.iter().map(|t| t.0.as_str())))
+    .push("::text[], ")
+    .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
+    .push("::text[]) WITH ORDINALITY AS u(sg_title, sg_body, sg_n) ORDER BY sg_n");
+    let rows = conn.query_all_raw(sql.build()).await?;
+    rows.iter().map(|row| row.try_get("", "v")).collect()
 }
 
 /// Multi-row INSERTs of three-column rows (see [`insert_columns`]).

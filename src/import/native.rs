@@ -157,7 +157,7 @@ pub async fn import_files(
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
         let mut run = Run::new(options, true);
-        let mut batch = super::bulk::Batch::default();
+        let mut batch = super::bulk::Batch::beside(&db.conn);
         for file in files {
             let name = file.display().to_string();
             let reader =

@@ -6,6 +6,8 @@ use studygraph::export::write_native;
 use studygraph::generate::{GenerateOptions, write_graph};
 use studygraph::import::native::{ImportOptions, import_files, import_str};
 
+use sea_orm::ConnectionTrait;
+
 use crate::helpers::{Backend, TestApp, spawn_app};
 use crate::on_both_backends_empty;
 
@@ -67,6 +69,34 @@ async fn searches(app: &TestApp) -> Vec<i64> {
     counts
 }
 
+/// Every stored PostgreSQL search vector, by natural key (nothing on SQLite).
+async fn vectors(app: &TestApp) -> Vec<String> {
+    if backend_of(app) != Backend::Postgres {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (table, key) in [("publication", "ncj_number"), ("dataset", "study_number")] {
+        let sql = format!(
+            "SELECT {key} AS k, CAST(search_vector AS TEXT) AS v FROM {table} ORDER BY {key}"
+        );
+        let rows = app
+            .db
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                sql,
+            ))
+            .await
+            .expect("read the vectors");
+        for row in rows {
+            let key: Option<String> = row.try_get("", "k").unwrap();
+            let vector: Option<String> = row.try_get("", "v").unwrap();
+            out.push(format!("{key:?} {vector:?}"));
+        }
+    }
+    out
+}
+
 fn backend_of(app: &TestApp) -> Backend {
     match app.db.conn.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => Backend::Postgres,
@@ -95,7 +125,12 @@ async fn bulk_matches_the_per_record_path(app: &TestApp) {
     assert_eq!(bulk.summary, per_record);
     let (bulk_out, per_record_out) = (export(app).await, export(&other).await);
     let (bulk_found, per_record_found) = (searches(app).await, searches(&other).await);
+    let (bulk_vectors, per_record_vectors) = (vectors(app).await, vectors(&other).await);
     other.finish().await;
+    assert!(
+        bulk_vectors == per_record_vectors,
+        "the stored search vectors differ (half of a bulk batch's are computed on another connection)"
+    );
     assert_eq!(bulk_found, per_record_found, "the search indexes agree");
     assert!(
         bulk_found.iter().any(|n| *n > 0),
