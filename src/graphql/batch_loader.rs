@@ -5,8 +5,10 @@
 //! because that one starts every batch with a `futures_timer::Delay`, even a zero one: each
 //! batch then wakes futures-timer's global thread, which wakes the batch task back, two
 //! cross-thread wake-ups per statement (about a tenth of the server's CPU on a detail query).
-//! Batching windows come from the [`super::batching::Gate`] instead (a batch task runs once the
-//! request is parked), so no timer is needed. Nothing is cached across batches, as before.
+//! Batching windows come from the [`super::batching::Gate`] instead (batches start in
+//! generations, once the request is parked), so no timer is needed. The loader keeps no values
+//! across batches (the only rows a request reuses are the parents read along with credits, kept
+//! by the loaders' store).
 
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
