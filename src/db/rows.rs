@@ -134,7 +134,7 @@ pub async fn credits_and_parents(
             .push(owner)
             .push(", c.role, p.name, p.id");
         for row in conn.query_all_raw(sql.build()).await? {
-            if parents && row.try_get::<Option<i64>>("", "sg_parent_id")?.is_some() {
+            if parents && row.try_get::<Option<i64>>(PARENT, "id")?.is_some() {
                 parent_rows.push(producer::Model::from_query_result(&row, PARENT)?);
             }
             let entry = (

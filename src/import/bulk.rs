@@ -453,9 +453,11 @@ async fn write_new(
         // With a connection beside the transaction, the second half's vectors are computed
         // there while the transaction inserts the first half (computing its own): PostgreSQL
         // works on both cores, and `to_tsvector` is most of an insert's time.
-        let split = match beside {
-            Some(_) if rows.len() >= PARALLEL_VECTORS_MIN => rows.len() / 2,
-            _ => rows.len(),
+        let side = beside.filter(|_| rows.len() >= PARALLEL_VECTORS_MIN);
+        let split = if side.is_some() {
+            rows.len() / 2
+        } else {
+            rows.len()
         };
         let first = insert_pg(
             shape,
@@ -463,20 +465,18 @@ async fn write_new(
             Vectors::Computed(&texts[..split]),
             &returning,
         );
-        let (first, vectors) = match beside {
-            Some(pool) if split < rows.len() => {
+        match side {
+            Some(pool) => {
                 let (first, vectors) = tokio::join!(
                     txn.query_all_raw(first),
                     search_vectors(pool, &texts[split..])
                 );
-                (first?, vectors?)
+                results.push(first?);
+                let second =
+                    insert_pg(shape, &rows[split..], Vectors::Given(&vectors?), &returning);
+                results.push(txn.query_all_raw(second).await?);
             }
-            _ => (txn.query_all_raw(first).await?, Vec::new()),
-        };
-        results.push(first);
-        if split < rows.len() {
-            let second = insert_pg(shape, &rows[split..], Vectors::Given(&vectors), &returning);
-            results.push(txn.query_all_raw(second).await?);
+            None => results.push(txn.query_all_raw(first).await?),
         }
     } else {
         let values = rows.iter().map(|row| row.values.iter().cloned());
@@ -601,10 +601,7 @@ fn insert_pg(
     }
     let names = match vectors {
         Vectors::Computed(texts) => {
-            sql.bind(array_literal(texts.iter().map(|t| t.0.as_str())))
-                .push("::text[], ")
-                .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
-                .push("::text[]");
+            bind_texts(&mut sql, texts);
             "sg_title, sg_body"
         }
         Vectors::Given(vectors) => {
@@ -627,13 +624,19 @@ async fn search_vectors(
     sql.push(&format!(
         "SELECT CAST({} AS TEXT) AS v FROM unnest(",
         search::vector_of("sg_title", "sg_body")
-    ))
-    .bind(array_literal(texts.iter().map(|t| t.0.as_str())))
-    .push("::text[], ")
-    .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
-    .push("::text[]) WITH ORDINALITY AS u(sg_title, sg_body, sg_n) ORDER BY sg_n");
+    ));
+    bind_texts(&mut sql, texts);
+    sql.push(") WITH ORDINALITY AS u(sg_title, sg_body, sg_n) ORDER BY sg_n");
     let rows = conn.query_all_raw(sql.build()).await?;
     rows.iter().map(|row| row.try_get("", "v")).collect()
+}
+
+/// Binds the titles and the bodies of `texts` as two `text[]` arrays (for `unnest`).
+fn bind_texts(sql: &mut Sql, texts: &[(String, String)]) {
+    sql.bind(array_literal(texts.iter().map(|t| t.0.as_str())))
+        .push("::text[], ")
+        .bind(array_literal(texts.iter().map(|t| t.1.as_str())))
+        .push("::text[]");
 }
 
 /// Multi-row INSERTs of three-column rows (see [`insert_columns`]).
