@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
+use super::carried::{CarriedCredits, Credit};
 use super::entities::{Record, producer};
 use super::sql::{MAX_IN_LIST, Sql};
 
@@ -45,25 +46,43 @@ pub async fn by_key<R: Record>(
     column: &str,
     value: &str,
 ) -> Result<Option<R>, DbErr> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT ")
-        .push(&R::select_list(R::TABLE.name()))
-        .push(" FROM ")
-        .push(R::TABLE.name());
+    Ok(
+        one_carrying::<R>(conn, column, value.to_owned().into(), None)
+            .await?
+            .map(|(row, _)| row),
+    )
+}
+
+/// [`by_key`] for any column (`id` too), and with `credits` the row's credits read by the same
+/// statement (see [`super::carried`]).
+pub async fn one_carrying<R: Record>(
+    conn: &impl ConnectionTrait,
+    column: &str,
+    value: sea_orm::Value,
+    credits: Option<CarriedCredits>,
+) -> Result<Option<(R, Vec<Credit>)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let table = R::TABLE.name();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT ").push(&R::select_list(table));
+    if let Some(credits) = &credits {
+        sql.push(", ")
+            .push(&credits.select_expr(backend, &format!("{table}.id")));
+    }
+    sql.push(" FROM ").push(table);
     if column == "doi" {
-        sql.push(" WHERE lower(doi) = lower(")
-            .bind(value.to_owned())
-            .push(")");
+        sql.push(" WHERE lower(doi) = lower(").bind(value).push(")");
     } else {
-        sql.push(" WHERE ")
-            .push(column)
-            .push(" = ")
-            .bind(value.to_owned());
+        sql.push(" WHERE ").push(column).push(" = ").bind(value);
     }
-    match conn.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(R::from_query_result(&row, "")?)),
-        None => Ok(None),
-    }
+    let Some(row) = conn.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    let carried = match credits {
+        Some(_) => CarriedCredits::read(&row)?,
+        None => Vec::new(),
+    };
+    Ok(Some((R::from_query_result(&row, "")?, carried)))
 }
 
 /// Rows of `R`'s table whose `column` is one of `values`, by that value, in one statement per

@@ -1,6 +1,7 @@
 //! Database access: connecting to SQLite or PostgreSQL, migrating, and the entities and SQL
 //! helpers that loaders and the importer share.
 
+pub mod carried;
 pub mod entities;
 pub mod facets;
 pub mod graph;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult};
 
+use super::carried::{CarriedCredits, Credit};
 use super::entities::Record;
 use super::list_spec::fts_relevance;
 pub use super::list_spec::{Direction, KeyType, Link, ListSpec, SortKey, Table};
@@ -80,15 +81,20 @@ impl<M> Default for PageRows<M> {
     }
 }
 
+/// Credits carried by a page's rows, by row id (see [`super::carried`]).
+pub type CarriedByRow = Vec<(i64, Vec<Credit>)>;
+
 /// Reads one page per parent. Parents without children are absent from the map. `lean` pages
-/// leave the row type's deferred long texts out (see [`Record::DEFERRED`]).
+/// leave the row type's deferred long texts out (see [`Record::DEFERRED`]); with `credits`,
+/// every row brings its credits too (returned beside the pages).
 pub async fn load_pages<M: Record>(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
     window: &Window,
     parents: &[i64],
     lean: bool,
-) -> Result<HashMap<i64, PageRows<M>>, DbErr> {
+    credits: Option<CarriedCredits>,
+) -> Result<(HashMap<i64, PageRows<M>>, CarriedByRow), DbErr> {
     let sort = spec.sort_exprs(conn.get_database_backend());
     let columns = if lean {
         M::lean_select_list("t")
@@ -96,8 +102,9 @@ pub async fn load_pages<M: Record>(
         M::select_list("t")
     };
     let mut pages: HashMap<i64, PageRows<M>> = HashMap::new();
+    let mut carried = Vec::new();
     for chunk in parents.chunks(MAX_IN_LIST) {
-        let statement = page_statement(conn, spec, window, chunk, &columns);
+        let statement = page_statement(conn, spec, window, chunk, &columns, credits.as_ref());
         for row in conn.query_all_raw(statement).await? {
             let parent: i64 = row.try_get("", "sg_parent")?;
             let page = pages.entry(parent).or_default();
@@ -107,6 +114,9 @@ pub async fn load_pages<M: Record>(
             }
             let edge = edge_data(&spec.link, &row)?;
             let position = position(&row, &sort)?;
+            if credits.is_some() {
+                carried.push((position.id, CarriedCredits::read(&row)?));
+            }
             page.rows.push(PageRow {
                 row: M::from_query_result(&row, "")?,
                 edge,
@@ -119,7 +129,7 @@ pub async fn load_pages<M: Record>(
             page.rows.reverse();
         }
     }
-    Ok(pages)
+    Ok((pages, carried))
 }
 
 /// Counts every parent's children (ignoring the window). Parents without children are absent.
@@ -271,10 +281,10 @@ fn order_by(sort: &[(String, KeyType, Direction)], backward: bool) -> String {
         .join(", ")
 }
 
-/// `SELECT x.* FROM (VALUES (p1), (p2), …) sg_p(id) CROSS JOIN LATERAL (`: one row per parent,
-/// for a per-parent subquery that reads `sg_p.id`.
-fn write_parent_values(sql: &mut Sql, parents: &[i64]) {
-    sql.push("SELECT x.* FROM (VALUES ");
+/// `SELECT x.*{outer} FROM (VALUES (p1), (p2), …) sg_p(id) CROSS JOIN LATERAL (`: one row per
+/// parent, for a per-parent subquery that reads `sg_p.id`.
+fn write_parent_values(sql: &mut Sql, parents: &[i64], outer: &str) {
+    sql.push("SELECT x.*").push(outer).push(" FROM (VALUES ");
     for (i, parent) in parents.iter().enumerate() {
         sql.push(if i == 0 { "(CAST(" } else { ", (CAST(" })
             .bind(*parent)
@@ -289,9 +299,18 @@ fn page_statement(
     window: &Window,
     parents: &[i64],
     columns: &str,
+    credits: Option<&CarriedCredits>,
 ) -> sea_orm::Statement {
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
+    // Carried credits are computed for the rows a page returns, never for the rows a window
+    // or a limit drops (SQLite would compute a select list's subquery for every row it
+    // sorts): in an outer select over the page's rows (`x`).
+    let carried = |row: &str| -> String {
+        credits
+            .map(|c| format!(", {}", c.select_expr(backend, &format!("{row}.id"))))
+            .unwrap_or_default()
+    };
     let sort = spec.sort_exprs(backend);
     let order = order_by(&sort, window.backward);
     let fetch = (window.limit + 1) as i64;
@@ -354,6 +373,7 @@ fn page_statement(
             .push(spec.link.parent_expr())
             .push(" AS sg_parent, ")
             .push(columns)
+            .push(&carried("t"))
             .push(", CAST(sg_top.sg_score AS DOUBLE PRECISION) AS sg_k0 FROM (SELECT rowid AS sg_id, ")
             .push(&fts_relevance(table))
             .push(" AS sg_score FROM ")
@@ -370,6 +390,9 @@ fn page_statement(
         return sql.build();
     }
     if parents.len() <= 1 {
+        if credits.is_some() {
+            sql.push("SELECT x.*").push(&carried("x")).push(" FROM (");
+        }
         select(&mut sql, None);
         spec.write_from_where(&mut sql, parents);
         keyset(&mut sql);
@@ -377,12 +400,29 @@ fn page_statement(
             .push(&order)
             .push(" LIMIT ")
             .bind(fetch);
+        if credits.is_some() {
+            // The page's order again, by the key values it reads (ids break ties).
+            let read_back: Vec<_> = sort
+                .iter()
+                .enumerate()
+                .map(|(i, (_, key_type, direction))| {
+                    let column = if i + 1 == sort.len() {
+                        "x.id".to_owned()
+                    } else {
+                        format!("x.sg_k{i}")
+                    };
+                    (column, *key_type, *direction)
+                })
+                .collect();
+            sql.push(") x ORDER BY ")
+                .push(&order_by(&read_back, window.backward));
+        }
     } else if backend == DatabaseBackend::Postgres && spec.pages_by_links_alone() {
         // Each parent's first links by child id from the (parent, child) index, then only
         // those children: a popular dataset's hundreds of links are neither read nor joined
         // (the planner, expecting a dozen links a parent, would otherwise sort them all).
         let link_sort = [("l.child_id".to_owned(), KeyType::Int, Direction::Asc)];
-        write_parent_values(&mut sql, parents);
+        write_parent_values(&mut sql, parents, &carried("x"));
         select(&mut sql, Some(""));
         sql.push("(SELECT * FROM ");
         spec.write_links(&mut sql);
@@ -407,7 +447,7 @@ fn page_statement(
     } else if backend == DatabaseBackend::Postgres && spec.link_takes_outer_parent() {
         // One index range scan per parent that stops after `fetch` rows, where a window over
         // every child would read all links of a popular parent.
-        write_parent_values(&mut sql, parents);
+        write_parent_values(&mut sql, parents, &carried("x"));
         select(&mut sql, Some(""));
         spec.write_from_where_for_outer(&mut sql, "sg_p.id");
         keyset(&mut sql);
@@ -418,7 +458,7 @@ fn page_statement(
             .push(") x ORDER BY x.sg_parent, x.sg_rn");
     } else {
         let partition = format!("PARTITION BY {} ", spec.link.parent_expr());
-        sql.push("SELECT * FROM (");
+        sql.push("SELECT x.*").push(&carried("x")).push(" FROM (");
         select(&mut sql, Some(&partition));
         spec.write_from_where(&mut sql, parents);
         keyset(&mut sql);

@@ -7,8 +7,8 @@
 //! cross-thread wake-ups per statement (about a tenth of the server's CPU on a detail query).
 //! Batching windows come from the [`super::batching::Gate`] instead (batches start in
 //! generations, once the request is parked), so no timer is needed. The loader keeps no values
-//! across batches (the only rows a request reuses are the parents read along with credits, kept
-//! by the loaders' store).
+//! across batches (the only rows a request reuses are the credits and parents that other
+//! statements read along, kept by the loaders' store and reached through [`BatchLoader::inner`]).
 
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
@@ -57,6 +57,11 @@ impl<T: Send + Sync + 'static> BatchLoader<T> {
             gate,
             open: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The loader itself, for what it keeps beyond batches.
+    pub fn inner(&self) -> &T {
+        &self.loader
     }
 
     /// The value of one key (`None` when the loader found nothing for it).

@@ -10,8 +10,9 @@ use async_graphql::{Context, Object, ObjectType, OutputType, SimpleObject, TypeN
 
 use super::errors::{ApiError, ApiResult};
 use super::ids::{decode_cursor, encode_cursor, list_fingerprint};
-use super::loaders::{CountOf, Loaders, PageOf};
+use super::loaders::{CountOf, Loaders, PageOf, PageReads};
 use super::types::common::{Date, RelationType};
+use super::types::credits_to_carry;
 use crate::db::entities::Record;
 use crate::db::pages::{EdgeData, ListSpec, Window};
 
@@ -176,16 +177,20 @@ pub async fn load<K: ListKind>(
             selection.field("nodes"),
             selection.field("edges").field("node"),
         ];
-        let lean = !K::Row::DEFERRED
-            .iter()
-            .any(|(_, field)| nodes.iter().any(|node| node.field(field).exists()));
+        let reads = PageReads {
+            lean: !K::Row::DEFERRED
+                .iter()
+                .any(|(_, field)| nodes.iter().any(|node| node.field(field).exists())),
+            // Producers shown on the nodes come with the page's rows.
+            credits: credits_to_carry::<K::Row>(&nodes),
+        };
         let loaders = ctx.data_unchecked::<Loaders>();
         loaders
             .load_one(PageOf::<K::Row>::new(
                 spec.clone(),
                 window.clone(),
                 parent,
-                lean,
+                reads,
             ))
             .await?
             .unwrap_or_default()

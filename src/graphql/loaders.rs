@@ -13,9 +13,10 @@ use super::batch_loader::BatchLoader;
 use super::batch_stats::BatchStats;
 use super::batching::Gate;
 use crate::db::Db;
+use crate::db::carried::CarriedCredits;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::facets::{self, Dimension, Group};
-use crate::db::pages::{self, ListSpec, PageRows, Table, Window};
+use crate::db::pages::{self, CarriedByRow, ListSpec, PageRows, Table, Window};
 use crate::db::{lookup, rows};
 
 /// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
@@ -39,6 +40,7 @@ pub fn for_request(db: &Db, gate: &Gate, stats: &BatchStats) -> Loaders {
         db: db.clone(),
         stats: stats.clone(),
         parents: Default::default(),
+        carried: Default::default(),
     };
     BatchLoader::new(store, gate)
 }
@@ -48,6 +50,43 @@ pub struct Store {
     stats: BatchStats,
     /// Producers' parents read along with credits in this request, by id.
     parents: std::sync::Mutex<HashMap<i64, producer::Model>>,
+    /// Credits that pages and lookups of this request brought with their rows (see
+    /// [`crate::db::carried`]): by table and owner, with whether the parents came too.
+    carried: std::sync::Mutex<HashMap<(CreditTable, i64), (bool, Credits)>>,
+}
+
+/// One record's credits: role and producer, by role, then name.
+pub type Credits = Vec<(String, producer::Model)>;
+
+impl Store {
+    /// Keeps the credits `rows` carried (every row, also those with none), and the parents
+    /// read with them, for [`Store::carried_credits`] and [`ParentOf`].
+    pub fn keep_carried(&self, carried: CarriedCredits, rows: CarriedByRow) {
+        let mut kept = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+        let mut parents = self.parents.lock().unwrap_or_else(|p| p.into_inner());
+        for (owner, credits) in rows {
+            let credits = credits
+                .into_iter()
+                .map(|(role, producer, parent)| {
+                    if let Some(parent) = parent {
+                        parents.insert(parent.id, parent);
+                    }
+                    (role, producer)
+                })
+                .collect();
+            kept.insert((carried.table, owner), (carried.parents, credits));
+        }
+    }
+
+    /// The credits `key` asks for, if a page or lookup of this request brought them (with the
+    /// parents, when the key asks for those).
+    pub fn carried_credits(&self, key: CreditsOf) -> Option<Credits> {
+        let kept = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+        match kept.get(&(key.0, key.1)) {
+            Some((parents, credits)) if *parents || !key.2 => Some(credits.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// A row of `R`'s table by id.
@@ -177,7 +216,7 @@ impl Loader<ListOf> for Store {
 pub struct CreditsOf(pub CreditTable, pub i64, pub bool);
 
 impl Loader<CreditsOf> for Store {
-    type Value = Vec<(String, producer::Model)>;
+    type Value = Credits;
     type Error = LoadError;
 
     async fn load(&self, keys: &[CreditsOf]) -> Result<HashMap<CreditsOf, Self::Value>, LoadError> {
@@ -255,22 +294,30 @@ impl Loader<AncestorsOf> for Store {
     }
 }
 
-/// One page of a parent's children in a list; `lean` pages leave deferred long texts out.
+/// How a page reads its rows: `lean` leaves deferred long texts out; `credits` brings the
+/// rows' credits along (kept by the store for the `producers` fields).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PageReads {
+    pub lean: bool,
+    pub credits: Option<CarriedCredits>,
+}
+
+/// One page of a parent's children in a list.
 pub struct PageOf<R> {
     pub spec: ListSpec,
     pub window: Window,
     pub parent: i64,
-    pub lean: bool,
+    pub reads: PageReads,
     _row: PhantomData<fn() -> R>,
 }
 
 impl<R> PageOf<R> {
-    pub fn new(spec: ListSpec, window: Window, parent: i64, lean: bool) -> Self {
+    pub fn new(spec: ListSpec, window: Window, parent: i64, reads: PageReads) -> Self {
         Self {
             spec,
             window,
             parent,
-            lean,
+            reads,
             _row: PhantomData,
         }
     }
@@ -282,20 +329,20 @@ impl<R> Clone for PageOf<R> {
             self.spec.clone(),
             self.window.clone(),
             self.parent,
-            self.lean,
+            self.reads,
         )
     }
 }
 impl<R> PartialEq for PageOf<R> {
     fn eq(&self, other: &Self) -> bool {
-        (&self.spec, &self.window, self.parent, self.lean)
-            == (&other.spec, &other.window, other.parent, other.lean)
+        (&self.spec, &self.window, self.parent, self.reads)
+            == (&other.spec, &other.window, other.parent, other.reads)
     }
 }
 impl<R> Eq for PageOf<R> {}
 impl<R> Hash for PageOf<R> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (&self.spec, &self.window, self.parent, self.lean).hash(state)
+        (&self.spec, &self.window, self.parent, self.reads).hash(state)
     }
 }
 
@@ -306,15 +353,25 @@ impl<R: Record> Loader<PageOf<R>> for Store {
     async fn load(&self, keys: &[PageOf<R>]) -> Result<HashMap<PageOf<R>, PageRows<R>>, LoadError> {
         self.stats.record("page", keys.len());
         let mut out = HashMap::new();
-        for ((spec, window, lean), parents) in group(keys, |k| {
-            ((k.spec.clone(), k.window.clone(), k.lean), k.parent)
+        for ((spec, window, reads), parents) in group(keys, |k| {
+            ((k.spec.clone(), k.window.clone(), k.reads), k.parent)
         }) {
-            let mut found =
-                pages::load_pages::<R>(&self.db.conn, &spec, &window, &parents, lean).await?;
+            let (mut found, carried) = pages::load_pages::<R>(
+                &self.db.conn,
+                &spec,
+                &window,
+                &parents,
+                reads.lean,
+                reads.credits,
+            )
+            .await?;
+            if let Some(credits) = reads.credits {
+                self.keep_carried(credits, carried);
+            }
             for parent in parents {
                 let page = found.remove(&parent).unwrap_or_default();
                 out.insert(
-                    PageOf::new(spec.clone(), window.clone(), parent, lean),
+                    PageOf::new(spec.clone(), window.clone(), parent, reads),
                     page,
                 );
             }

@@ -14,7 +14,7 @@ use super::loaders::{ById, Loaders};
 use super::search::{self, SearchConnection, SearchType};
 use super::stats::{self, DatasetDimension, PublicationDimension, StatRow};
 use super::types::lists::{DatasetConnection, ProducerConnection, PublicationConnection};
-use super::types::{Dataset, Node, Producer, Publication};
+use super::types::{Dataset, Node, Producer, Publication, credits_to_carry};
 use crate::db::Db;
 use crate::db::entities::{Record, dataset, producer, publication};
 use crate::db::lookup::{self, ProducerLookupError};
@@ -50,17 +50,32 @@ async fn by_id<R: Record>(ctx: &Context<'_>, id: i64) -> ApiResult<Option<R>> {
         .await?)
 }
 
-/// A record by global id (its table checked) or by a natural key column.
+/// A record by global id (its table checked) or by a natural key column. When the query shows
+/// the record's producers, they come with the row (one statement for both).
 async fn lookup<R: Record>(
     ctx: &Context<'_>,
     key: (&'static str, &str),
     column: &str,
     value: String,
 ) -> ApiResult<Option<R>> {
-    if key.0 == "id" {
-        return by_id::<R>(ctx, decode_id_of(key.1, R::TABLE)?).await;
+    let credits = credits_to_carry::<R>(&[ctx.look_ahead()]);
+    let (column, value) = match (key.0, credits) {
+        ("id", None) => return by_id::<R>(ctx, decode_id_of(key.1, R::TABLE)?).await,
+        ("id", Some(_)) => ("id", decode_id_of(key.1, R::TABLE)?.into()),
+        _ => (column, value.into()),
+    };
+    let db = ctx.data_unchecked::<Db>();
+    let Some((row, carried)) = lookup::one_carrying::<R>(&db.conn, column, value, credits).await?
+    else {
+        return Ok(None);
+    };
+    if let Some(credits) = credits {
+        let loaders = ctx.data_unchecked::<Loaders>();
+        loaders
+            .inner()
+            .keep_carried(credits, vec![(row.id(), carried)]);
     }
-    Ok(lookup::by_key::<R>(&ctx.data_unchecked::<Db>().conn, column, &value).await?)
+    Ok(Some(row))
 }
 
 /// Merged into the schema's `QueryRoot` (see `schema::Query`), under a name of its own.

@@ -56,6 +56,9 @@ pub trait Record:
     const TABLE: crate::db::pages::Table;
     fn id(&self) -> i64;
 
+    /// The table crediting producers for these records, if they have credits.
+    const CREDITS: Option<CreditTable> = None;
+
     /// The entity's columns as a select list qualified by `alias` ("t.id, t.title, …"). Never
     /// `*`: on PostgreSQL that would also ship each row's search vector.
     fn select_list(alias: &str) -> String {
@@ -100,6 +103,7 @@ pub fn select_list<E: sea_orm::EntityTrait>(alias: &str, nulled: &[&str]) -> Str
 impl Record for publication::Model {
     const TABLE: crate::db::pages::Table = crate::db::pages::Table::Publication;
     const DEFERRED: &'static [(&'static str, &'static str)] = &[("abstract", "abstract")];
+    const CREDITS: Option<CreditTable> = Some(CreditTable::Publication);
     fn id(&self) -> i64 {
         self.id
     }
@@ -108,6 +112,7 @@ impl Record for publication::Model {
 impl Record for dataset::Model {
     const TABLE: crate::db::pages::Table = crate::db::pages::Table::Dataset;
     const DEFERRED: &'static [(&'static str, &'static str)] = &[("summary", "summary")];
+    const CREDITS: Option<CreditTable> = Some(CreditTable::Dataset);
     fn id(&self) -> i64 {
         self.id
     }

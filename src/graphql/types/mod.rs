@@ -16,7 +16,8 @@ pub use publication::Publication;
 use self::common::ProducerRole;
 use super::errors::ApiResult;
 use super::loaders::{CreditsOf, DeferredText, ListOf, Loaders};
-use crate::db::entities::{CreditTable, ValueList};
+use crate::db::carried::CarriedCredits;
+use crate::db::entities::{CreditTable, Record, ValueList};
 use crate::db::pages::Table;
 
 /// Anything with a global id.
@@ -69,10 +70,11 @@ async fn credits(
 ) -> ApiResult<Vec<ProducerCredit>> {
     let loaders = ctx.data_unchecked::<Loaders>();
     let parents = ctx.look_ahead().field("producer").field("parent").exists();
-    let credits = loaders
-        .load_one(CreditsOf(table, owner, parents))
-        .await?
-        .unwrap_or_default();
+    let key = CreditsOf(table, owner, parents);
+    let credits = match loaders.inner().carried_credits(key) {
+        Some(carried) => carried,
+        None => loaders.load_one(key).await?.unwrap_or_default(),
+    };
     Ok(credits
         .into_iter()
         .map(|(stored, producer)| ProducerCredit {
@@ -81,6 +83,23 @@ async fn credits(
         })
         .filter(|credit| role.is_none_or(|role| credit.role == role))
         .collect())
+}
+
+/// The credits that the statement reading records of `R` should carry for the `producers`
+/// fields that `records` (selections of those records) ask for, with the producers' parents
+/// when one of them shows `producer.parent` (as [`credits`] would ask the loader).
+pub(crate) fn credits_to_carry<R: Record>(
+    records: &[async_graphql::Lookahead<'_>],
+) -> Option<CarriedCredits> {
+    let table = R::CREDITS?;
+    let producers: Vec<_> = records.iter().map(|r| r.field("producers")).collect();
+    if !producers.iter().any(|p| p.exists()) {
+        return None;
+    }
+    let parents = producers
+        .iter()
+        .any(|p| p.field("producer").field("parent").exists());
+    Some(CarriedCredits { table, parents })
 }
 
 /// Relation types as stored, for a link filter.
