@@ -70,6 +70,8 @@ pub struct PageRows<M> {
     pub rows: Vec<PageRow<M>>,
     /// More rows exist beyond the window in the reading direction.
     pub has_more: bool,
+    /// The whole list's length, when the page's statement counted it (see [`PageReads`]).
+    pub total: Option<i64>,
 }
 
 impl<M> Default for PageRows<M> {
@@ -77,26 +79,39 @@ impl<M> Default for PageRows<M> {
         Self {
             rows: Vec::new(),
             has_more: false,
+            total: None,
         }
     }
+}
+
+/// What a page statement reads besides its rows' own columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PageReads {
+    /// Leave the row type's deferred long texts out (see [`Record::DEFERRED`]).
+    pub lean: bool,
+    /// Every row brings its credits (returned beside the pages).
+    pub credits: Option<CarriedCredits>,
+    /// The statement of a single parent's page also counts the whole list (one statement for
+    /// a page and its `totalCount`; an empty page after a cursor says nothing of the count).
+    pub total: bool,
 }
 
 /// Credits carried by a page's rows, by row id (see [`super::carried`]).
 pub type CarriedByRow = Vec<(i64, Vec<Credit>)>;
 
-/// Reads one page per parent. Parents without children are absent from the map. `lean` pages
-/// leave the row type's deferred long texts out (see [`Record::DEFERRED`]); with `credits`,
-/// every row brings its credits too (returned beside the pages).
+/// Reads one page per parent, with what `reads` adds. Parents without children are absent
+/// from the map.
 pub async fn load_pages<M: Record>(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
     window: &Window,
     parents: &[i64],
-    lean: bool,
-    credits: Option<CarriedCredits>,
+    reads: &PageReads,
 ) -> Result<(HashMap<i64, PageRows<M>>, CarriedByRow), DbErr> {
     let sort = spec.sort_exprs(conn.get_database_backend());
-    let columns = if lean {
+    let credits = reads.credits;
+    let total = reads.total && parents.len() == 1;
+    let columns = if reads.lean {
         M::lean_select_list("t")
     } else {
         M::select_list("t")
@@ -104,10 +119,14 @@ pub async fn load_pages<M: Record>(
     let mut pages: HashMap<i64, PageRows<M>> = HashMap::new();
     let mut carried = Vec::new();
     for chunk in parents.chunks(MAX_IN_LIST) {
-        let statement = page_statement(conn, spec, window, chunk, &columns, credits.as_ref());
+        let statement =
+            page_statement(conn, spec, window, chunk, &columns, credits.as_ref(), total);
         for row in conn.query_all_raw(statement).await? {
             let parent: i64 = row.try_get("", "sg_parent")?;
             let page = pages.entry(parent).or_default();
+            if total && page.total.is_none() {
+                page.total = Some(row.try_get("", "sg_total")?);
+            }
             if page.rows.len() as u64 == window.limit {
                 page.has_more = true;
                 continue;
@@ -300,6 +319,7 @@ fn page_statement(
     parents: &[i64],
     columns: &str,
     credits: Option<&CarriedCredits>,
+    total: bool,
 ) -> sea_orm::Statement {
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
@@ -310,6 +330,14 @@ fn page_statement(
         credits
             .map(|c| format!(", {}", c.select_expr(backend, &format!("{row}.id"))))
             .unwrap_or_default()
+    };
+    // The whole list's count, once per statement (an uncorrelated subquery).
+    let count = |sql: &mut Sql| {
+        if total {
+            sql.push(", (SELECT COUNT(*) FROM ");
+            spec.write_count_from_where(sql, parents);
+            sql.push(") AS sg_total");
+        }
     };
     let sort = spec.sort_exprs(backend);
     let order = order_by(&sort, window.backward);
@@ -327,6 +355,9 @@ fn page_statement(
             _ => {}
         }
         sql.push(", ").push(columns);
+        if row_number.is_none() {
+            count(sql);
+        }
         for (i, (expr, key_type, _)) in sort[..sort.len() - 1].iter().enumerate() {
             // Read back with one type on both backends (PostgreSQL's length() is INT4, ts_rank FLOAT4).
             let read = match key_type {
@@ -373,20 +404,23 @@ fn page_statement(
             .push(spec.link.parent_expr())
             .push(" AS sg_parent, ")
             .push(columns)
-            .push(&carried("t"))
-            .push(", CAST(sg_top.sg_score AS DOUBLE PRECISION) AS sg_k0 FROM (SELECT rowid AS sg_id, ")
-            .push(&fts_relevance(table))
-            .push(" AS sg_score FROM ")
-            .push(&fts)
-            .push(" WHERE ")
-            .push(&fts)
-            .push(" MATCH ")
-            .bind(search.render(backend))
-            .push(" ORDER BY sg_score DESC, rowid ASC LIMIT ")
-            .bind(fetch)
-            .push(") sg_top JOIN ")
-            .push(table.name())
-            .push(" t ON t.id = sg_top.sg_id ORDER BY sg_top.sg_score DESC, t.id ASC");
+            .push(&carried("t"));
+        count(&mut sql);
+        sql.push(
+            ", CAST(sg_top.sg_score AS DOUBLE PRECISION) AS sg_k0 FROM (SELECT rowid AS sg_id, ",
+        )
+        .push(&fts_relevance(table))
+        .push(" AS sg_score FROM ")
+        .push(&fts)
+        .push(" WHERE ")
+        .push(&fts)
+        .push(" MATCH ")
+        .bind(search.render(backend))
+        .push(" ORDER BY sg_score DESC, rowid ASC LIMIT ")
+        .bind(fetch)
+        .push(") sg_top JOIN ")
+        .push(table.name())
+        .push(" t ON t.id = sg_top.sg_id ORDER BY sg_top.sg_score DESC, t.id ASC");
         return sql.build();
     }
     if parents.len() <= 1 {

@@ -183,6 +183,7 @@ pub async fn load<K: ListKind>(
                 .any(|(_, field)| nodes.iter().any(|node| node.field(field).exists())),
             // Producers shown on the nodes come with the page's rows.
             credits: credits_to_carry::<K::Row>(&nodes),
+            total: selection.field("totalCount").exists(),
         };
         let loaders = ctx.data_unchecked::<Loaders>();
         loaders
@@ -217,6 +218,7 @@ pub async fn load<K: ListKind>(
         has_next_page,
         has_previous_page,
         extra: K::Extra::new(&spec, parent),
+        total: page.total,
         count: CountOf(spec, parent),
     })
 }
@@ -226,6 +228,8 @@ pub struct Connection<K: ListKind> {
     has_next_page: bool,
     has_previous_page: bool,
     extra: K::Extra,
+    /// The list's length when the page's statement counted it, else read by `count`.
+    total: Option<i64>,
     count: CountOf,
 }
 
@@ -250,6 +254,9 @@ impl<K: ListKind> Connection<K> {
 
     /// Items in the whole list (with its filter and search), not only this page.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        if let Some(total) = self.total {
+            return Ok(total);
+        }
         let loaders = ctx.data_unchecked::<Loaders>();
         Ok(loaders.load_one(self.count.clone()).await?.unwrap_or(0))
     }

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::db::carried::CarriedCredits;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::facets::{self, Dimension, Group};
+pub use crate::db::pages::PageReads;
 use crate::db::pages::{self, CarriedByRow, ListSpec, PageRows, Table, Window};
 use crate::db::{lookup, rows};
 
@@ -294,14 +295,6 @@ impl Loader<AncestorsOf> for Store {
     }
 }
 
-/// How a page reads its rows: `lean` leaves deferred long texts out; `credits` brings the
-/// rows' credits along (kept by the store for the `producers` fields).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct PageReads {
-    pub lean: bool,
-    pub credits: Option<CarriedCredits>,
-}
-
 /// One page of a parent's children in a list.
 pub struct PageOf<R> {
     pub spec: ListSpec,
@@ -356,15 +349,8 @@ impl<R: Record> Loader<PageOf<R>> for Store {
         for ((spec, window, reads), parents) in group(keys, |k| {
             ((k.spec.clone(), k.window.clone(), k.reads), k.parent)
         }) {
-            let (mut found, carried) = pages::load_pages::<R>(
-                &self.db.conn,
-                &spec,
-                &window,
-                &parents,
-                reads.lean,
-                reads.credits,
-            )
-            .await?;
+            let (mut found, carried) =
+                pages::load_pages::<R>(&self.db.conn, &spec, &window, &parents, &reads).await?;
             if let Some(credits) = reads.credits {
                 self.keep_carried(credits, carried);
             }

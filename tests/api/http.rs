@@ -514,9 +514,21 @@ async fn metrics_after_queries(app: &TestApp) {
     let _ = app
         .post("{ publications(first: 101) { totalCount } }", json!({}))
         .await;
-    // Five publications' credits: one batch of five keys.
-    app.data("{ publications(first: 5) { nodes { producers { role } } } }")
+    // Five publications' credits read by id (a page would bring them with its rows): one
+    // batch of five keys.
+    let listed = app
+        .data("{ publications(first: 5) { nodes { id } } }")
         .await;
+    let ids: Vec<&str> = listed["publications"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    app.data(&format!(
+        "{{ nodes(ids: {ids:?}) {{ ... on Publication {{ producers {{ role }} }} }} }}"
+    ))
+    .await;
     let answer = app
         .send(Request::get("/metrics").body(Body::empty()).unwrap())
         .await;
@@ -528,7 +540,7 @@ async fn metrics_after_queries(app: &TestApp) {
         "{body}"
     );
     assert!(
-        body.contains("studygraph_graphql_requests_total{operation=\"anonymous\"} 2"),
+        body.contains("studygraph_graphql_requests_total{operation=\"anonymous\"} 3"),
         "{body}"
     );
     assert!(
