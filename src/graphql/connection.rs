@@ -14,7 +14,7 @@ use super::loaders::{CountOf, Loaders, PageOf, PageReads};
 use super::types::common::{Date, RelationType};
 use super::types::credits_to_carry;
 use crate::db::entities::Record;
-use crate::db::pages::{EdgeData, ListSpec, Window};
+use crate::db::pages::{EdgeData, ListSpec, Position, Window};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -207,7 +207,8 @@ pub async fn load<K: ListKind>(
         .rows
         .into_iter()
         .map(|row| Edge {
-            cursor: encode_cursor(&row.position, list),
+            position: row.position,
+            list,
             node: K::Node::from(row.row),
             fields: K::EdgeFields::from_edge(row.edge),
             _kind: PhantomData,
@@ -247,8 +248,8 @@ impl<K: ListKind> Connection<K> {
         PageInfo {
             has_next_page: self.has_next_page,
             has_previous_page: self.has_previous_page,
-            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
-            end_cursor: self.edges.last().map(|e| e.cursor.clone()),
+            start_cursor: self.edges.first().map(Edge::cursor_text),
+            end_cursor: self.edges.last().map(Edge::cursor_text),
         }
     }
 
@@ -282,16 +283,25 @@ pub struct PageInfo {
 }
 
 pub struct Edge<K: ListKind> {
-    cursor: String,
+    /// Where the row sits in the list (`list`: the list's fingerprint); encoded into a cursor
+    /// only when a client asks for one.
+    position: Position,
+    list: u64,
     node: K::Node,
     fields: K::EdgeFields,
     _kind: PhantomData<K>,
 }
 
+impl<K: ListKind> Edge<K> {
+    fn cursor_text(&self) -> String {
+        encode_cursor(&self.position, self.list)
+    }
+}
+
 #[Object(name_type)]
 impl<K: ListKind> Edge<K> {
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self) -> String {
+        self.cursor_text()
     }
 
     async fn node(&self) -> &K::Node {

@@ -52,12 +52,20 @@ pub struct Store {
     /// Producers' parents read along with credits in this request, by id.
     parents: std::sync::Mutex<HashMap<i64, producer::Model>>,
     /// Credits that pages and lookups of this request brought with their rows (see
-    /// [`crate::db::carried`]): by table and owner, with whether the parents came too.
-    carried: std::sync::Mutex<HashMap<(CreditTable, i64), (bool, Credits)>>,
+    /// [`crate::db::carried`]), by table and owner.
+    carried: std::sync::Mutex<HashMap<(CreditTable, i64), Carried>>,
 }
 
 /// One record's credits: role and producer, by role, then name.
 pub type Credits = Vec<(String, producer::Model)>;
+
+/// One record's carried credits, whether the parents came too, and how many rows brought
+/// them (each row's `producers` field reads them once: the last read takes them, no copy).
+struct Carried {
+    parents: bool,
+    reads: usize,
+    credits: Credits,
+}
 
 impl Store {
     /// Keeps the credits `rows` carried (every row, also those with none), and the parents
@@ -75,17 +83,32 @@ impl Store {
                     (role, producer)
                 })
                 .collect();
-            kept.insert((carried.table, owner), (carried.parents, credits));
+            let entry = kept.entry((carried.table, owner)).or_insert(Carried {
+                parents: carried.parents,
+                reads: 0,
+                credits: Vec::new(),
+            });
+            entry.reads += 1;
+            if entry.reads == 1 || (carried.parents && !entry.parents) {
+                entry.parents |= carried.parents;
+                entry.credits = credits;
+            }
         }
     }
 
     /// The credits `key` asks for, if a page or lookup of this request brought them (with the
     /// parents, when the key asks for those).
     pub fn carried_credits(&self, key: CreditsOf) -> Option<Credits> {
-        let kept = self.carried.lock().unwrap_or_else(|p| p.into_inner());
-        match kept.get(&(key.0, key.1)) {
-            Some((parents, credits)) if *parents || !key.2 => Some(credits.clone()),
-            _ => None,
+        let mut kept = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = kept.get_mut(&(key.0, key.1))?;
+        if key.2 && !entry.parents {
+            return None;
+        }
+        entry.reads -= 1;
+        if entry.reads == 0 {
+            kept.remove(&(key.0, key.1)).map(|carried| carried.credits)
+        } else {
+            Some(entry.credits.clone())
         }
     }
 }

@@ -298,6 +298,16 @@ async fn credits_come_with_the_rows_that_show_them(app: &TestApp) {
         assert!(plain.len() >= 30, "{order}: {} nodes", plain.len());
         assert_eq!(plain, carrying, "{order}");
     }
+    // A record that shows its producers twice (aliases) gets the same credits both times.
+    let twice = app
+        .data(
+            "{ publications(first: 30) { nodes { a: producers { role producer { id } }
+                 b: producers { role producer { id } } } } }",
+        )
+        .await;
+    for node in twice["publications"]["nodes"].as_array().unwrap() {
+        assert_eq!(node["a"], node["b"]);
+    }
     // The same record's `id` lookup carries them too.
     let id = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
     let by_id = format!(r#"{{ publication(id: "{id}") {{ {CREDITS} }} }}"#);
