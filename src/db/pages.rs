@@ -341,7 +341,11 @@ fn page_statement(
     };
     let sort = spec.sort_exprs(backend);
     let order = order_by(&sort, window.backward);
-    let fetch = (window.limit + 1) as i64;
+    // The row limit is written as a literal, never bound: PostgreSQL's generic plan for a
+    // prepared statement with a bound LIMIT reads every matching row and sorts them (it must
+    // assume a large limit), which it prefers once the statement also counts the whole list
+    // (a filtered page with its count: 135 ms instead of 60 ms at 200,000 publications).
+    let fetch = (window.limit + 1).to_string();
     let select = |sql: &mut Sql, row_number: Option<&str>| {
         let parent = spec.link.parent_expr();
         sql.push("SELECT ").push(parent).push(" AS sg_parent");
@@ -417,7 +421,7 @@ fn page_statement(
         .push(" MATCH ")
         .bind(search.render(backend))
         .push(" ORDER BY sg_score DESC, rowid ASC LIMIT ")
-        .bind(fetch)
+        .push(&fetch)
         .push(") sg_top JOIN ")
         .push(table.name())
         .push(" t ON t.id = sg_top.sg_id ORDER BY sg_top.sg_score DESC, t.id ASC");
@@ -433,7 +437,7 @@ fn page_statement(
         sql.push(" ORDER BY ")
             .push(&order)
             .push(" LIMIT ")
-            .bind(fetch);
+            .push(&fetch);
         if credits.is_some() {
             // The page's order again, by the key values it reads (ids break ties).
             let read_back: Vec<_> = sort
@@ -472,7 +476,7 @@ fn page_statement(
         sql.push(" ORDER BY ")
             .push(&order_by(&link_sort, window.backward))
             .push(" LIMIT ")
-            .bind(fetch)
+            .push(&fetch)
             .push(") l JOIN ")
             .push(spec.child_table().name())
             .push(" t ON t.id = l.child_id ORDER BY ")
@@ -488,7 +492,7 @@ fn page_statement(
         sql.push(" ORDER BY ")
             .push(&order)
             .push(" LIMIT ")
-            .bind(fetch)
+            .push(&fetch)
             .push(") x ORDER BY x.sg_parent, x.sg_rn");
     } else {
         let partition = format!("PARTITION BY {} ", spec.link.parent_expr());
@@ -497,7 +501,7 @@ fn page_statement(
         spec.write_from_where(&mut sql, parents);
         keyset(&mut sql);
         sql.push(") x WHERE x.sg_rn <= ")
-            .bind(fetch)
+            .push(&fetch)
             .push(" ORDER BY x.sg_parent, x.sg_rn");
     }
     sql.build()
