@@ -91,8 +91,9 @@ pub struct PageReads {
     pub lean: bool,
     /// Every row brings its credits (returned beside the pages).
     pub credits: Option<CarriedCredits>,
-    /// The statement of a single parent's page also counts the whole list (one statement for
-    /// a page and its `totalCount`; an empty page after a cursor says nothing of the count).
+    /// The page's statement also counts the whole list where that plans well (see
+    /// `counts_with_page`): one statement for a page and its `totalCount`. An empty page after
+    /// a cursor says nothing of the count, which is then read on its own.
     pub total: bool,
 }
 
@@ -110,7 +111,7 @@ pub async fn load_pages<M: Record>(
 ) -> Result<(HashMap<i64, PageRows<M>>, CarriedByRow), DbErr> {
     let sort = spec.sort_exprs(conn.get_database_backend());
     let credits = reads.credits;
-    let total = reads.total && parents.len() == 1;
+    let total = reads.total && counts_with_page(spec, parents, conn.get_database_backend());
     let columns = if reads.lean {
         M::lean_select_list("t")
     } else {
@@ -149,6 +150,19 @@ pub async fn load_pages<M: Record>(
         }
     }
     Ok((pages, carried))
+}
+
+/// Whether a page statement may count its whole list too (see [`PageReads::total`]): one
+/// parent, and on PostgreSQL no filter or search. PostgreSQL reuses a generic plan for a
+/// prepared statement once it costs about as much as the custom ones, which a statement that
+/// counts many rows soon does; that plan cannot know how many rows a filter's bound values
+/// select, and for a filtered page it sorts every match instead of walking the order's index
+/// (a filtered page with its count: ~115 ms in one statement, ~50 ms as two side by side, at
+/// 200,000 publications). Unfiltered lists and one record's links plan the same either way.
+fn counts_with_page(spec: &ListSpec, parents: &[i64], backend: DatabaseBackend) -> bool {
+    parents.len() == 1
+        && (backend != DatabaseBackend::Postgres
+            || (spec.conditions.is_empty() && spec.search.is_none()))
 }
 
 /// Counts every parent's children (ignoring the window). Parents without children are absent.

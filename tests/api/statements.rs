@@ -1,6 +1,8 @@
 //! Batching: how many SQL statements a nested query costs must not depend on page sizes —
 //! one per relationship level, plus counts.
 
+use sea_orm::ConnectionTrait;
+
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
@@ -314,10 +316,12 @@ async fn credits_come_with_the_rows_that_show_them(app: &TestApp) {
     assert_eq!(app.statements_for(&by_id).await, 1);
 }
 
-/// A connection that shows a page and `totalCount` costs one statement when it has one parent,
-/// and the count is the one a count-only read gives (searches, filters, cursors, `first: 0`,
-/// a nested list of one record); an empty page after a cursor still answers the count.
+/// A connection that shows a page and `totalCount` costs one statement when it has one parent
+/// (on PostgreSQL only without a filter or search: there two side by side plan better), and
+/// the count is the one a count-only read gives (searches, filters, cursors, `first: 0`, a
+/// nested list of one record); an empty page after a cursor still answers the count.
 async fn a_page_counts_its_list_in_the_same_statement(app: &TestApp) {
+    let postgres = app.db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     let lists = [
         "publications",
         r#"publications(search: "trafficking")"#,
@@ -335,7 +339,9 @@ async fn a_page_counts_its_list_in_the_same_statement(app: &TestApp) {
         assert!(expected > 0, "{list}");
         let first =
             format!("{{ {name}({args}first: 3) {{ totalCount pageInfo {{ endCursor }} }} }}");
-        assert_eq!(app.statements_for(&first).await, 1, "{first}");
+        let filtered = list.contains('(');
+        let statements = if postgres && filtered { 2 } else { 1 };
+        assert_eq!(app.statements_for(&first).await, statements, "{first}");
         let page = app.data(&first).await;
         assert_eq!(page[name]["totalCount"], expected, "{first}");
         let none = format!("{{ {name}({args}first: 0) {{ totalCount nodes {{ id }} }} }}");
