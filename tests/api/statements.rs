@@ -1,8 +1,6 @@
 //! Batching: how many SQL statements a nested query costs must not depend on page sizes —
 //! one per relationship level, plus counts.
 
-use sea_orm::ConnectionTrait;
-
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
