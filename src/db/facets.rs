@@ -184,6 +184,59 @@ pub async fn group_counts(
     Ok(out)
 }
 
+/// A list counted by several single-valued columns of its rows at once (one statement, one
+/// pass over the matches): every facet by one of these columns, and the list's length, are
+/// sums over these groups.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JointCounts {
+    columns: Vec<&'static str>,
+    groups: Vec<Group>,
+}
+
+impl JointCounts {
+    /// How many rows the list has: every row falls in exactly one group.
+    pub fn total(&self) -> i64 {
+        self.groups.iter().map(|group| group.count).sum()
+    }
+
+    /// The counts by `column` alone (largest first, ties by key), if it is one of the columns.
+    pub fn marginal(&self, column: &str) -> Option<Vec<Group>> {
+        let i = self.columns.iter().position(|c| *c == column)?;
+        let mut sums: HashMap<&(String, String), i64> = HashMap::new();
+        for group in &self.groups {
+            *sums.entry(&group.keys[i]).or_default() += group.count;
+        }
+        let mut groups: Vec<Group> = sums
+            .into_iter()
+            .map(|(key, count)| Group {
+                keys: vec![key.clone()],
+                count,
+            })
+            .collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.keys.cmp(&b.keys)));
+        Some(groups)
+    }
+}
+
+/// Each parent's rows counted by `columns` together (see [`JointCounts`]); a parent with no
+/// rows gets none.
+pub async fn joint_counts(
+    conn: &impl ConnectionTrait,
+    spec: &ListSpec,
+    parents: &[i64],
+    columns: &[&'static str],
+) -> Result<HashMap<i64, JointCounts>, DbErr> {
+    let dimensions: Vec<Dimension> = columns.iter().map(|c| Dimension::Column(c)).collect();
+    let found = group_counts(conn, spec, parents, &dimensions, None).await?;
+    Ok(found
+        .into_iter()
+        .map(|(parent, groups)| {
+            let columns = columns.to_vec();
+            (parent, JointCounts { columns, groups })
+        })
+        .collect())
+}
+
 /// `FROM` + dimension joins + `WHERE` of the list.
 fn write_with_joins(sql: &mut Sql, spec: &ListSpec, parents: &[i64], dimensions: &[Dimension]) {
     let joins = |sql: &mut Sql| {

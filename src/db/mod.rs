@@ -67,7 +67,9 @@ impl Db {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
-            .sqlx_logging(false)
+            // Every statement with its time when the log filter lets them through
+            // (`RUST_LOG=info,sqlx::query=info`); otherwise no cost.
+            .sqlx_logging(tracing::enabled!(target: "sqlx::query", tracing::Level::INFO))
             // A statement may not outlive the request that runs it (see graphql::REQUEST_TIMEOUT).
             .map_sqlx_postgres_opts(move |opts| {
                 let mut opts = opts.options([("statement_timeout", STATEMENT_TIMEOUT)]);

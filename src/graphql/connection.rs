@@ -4,17 +4,19 @@
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_graphql::connection::EmptyFields;
-use async_graphql::{Context, Object, ObjectType, OutputType, SimpleObject, TypeName};
+use async_graphql::{Context, Lookahead, Object, ObjectType, OutputType, SimpleObject, TypeName};
 
 use super::errors::{ApiError, ApiResult};
 use super::ids::{decode_cursor, encode_cursor, list_fingerprint};
-use super::loaders::{CountOf, Loaders, PageOf, PageReads};
+use super::loaders::{CountOf, JointOf, Loaders, PageOf, PageReads};
 use super::types::common::{Date, RelationType};
 use super::types::credits_to_carry;
 use crate::db::entities::Record;
-use crate::db::pages::{EdgeData, ListSpec, Position, Window};
+use crate::db::facets::JointCounts;
+use crate::db::pages::{EdgeData, Link, ListSpec, PageRows, Position, Window};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -43,11 +45,18 @@ impl EdgeFieldsFrom for EmptyFields {
 
 /// Connection fields computed over the whole list (one parent's).
 pub trait ConnectionExtra: ObjectType + Sized {
-    fn new(spec: &ListSpec, parent: i64) -> Self;
+    /// The single-valued columns the connection's selection counts the list by (its column
+    /// facets), read in one statement beside the page; none by default.
+    fn joint_columns(_connection: &Lookahead<'_>) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// The fields of `parent`'s list, with its counts by [`Self::joint_columns`] when asked.
+    fn new(spec: &ListSpec, parent: i64, joint: Option<Arc<JointCounts>>) -> Self;
 }
 
 impl ConnectionExtra for EmptyFields {
-    fn new(_: &ListSpec, _: i64) -> Self {
+    fn new(_: &ListSpec, _: i64, _: Option<Arc<JointCounts>>) -> Self {
         EmptyFields
     }
 }
@@ -166,12 +175,31 @@ pub async fn load<K: ListKind>(
 ) -> ApiResult<Connection<K>> {
     let list = list_fingerprint(&spec);
     let window = args.window(list)?;
-    // A connection asked only for `totalCount` or facets reads no page.
     let selection = ctx.look_ahead();
-    let page = if ["edges", "nodes", "pageInfo"]
-        .iter()
-        .any(|field| selection.field(field).exists())
-    {
+    let loaders = ctx.data_unchecked::<Loaders>();
+    let asks_total = selection.field("totalCount").exists();
+    // Column facets are counted together, and a whole table's length is their sum.
+    let columns = K::Extra::joint_columns(&selection);
+    let total_from_joint = asks_total && !columns.is_empty() && matches!(spec.link, Link::All(_));
+    let joint = async {
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        let key = JointOf {
+            spec: spec.clone(),
+            columns,
+            parent,
+        };
+        loaders.load_one(key).await
+    };
+    // A connection asked only for `totalCount` or facets reads no page.
+    let page = async {
+        if !["edges", "nodes", "pageInfo"]
+            .iter()
+            .any(|field| selection.field(field).exists())
+        {
+            return Ok(Default::default());
+        }
         // Long texts (abstracts, summaries) are read only when some node asks for them.
         let nodes = [
             selection.field("nodes"),
@@ -183,20 +211,17 @@ pub async fn load<K: ListKind>(
                 .any(|(_, field)| nodes.iter().any(|node| node.field(field).exists())),
             // Producers shown on the nodes come with the page's rows.
             credits: credits_to_carry::<K::Row>(&nodes),
-            total: selection.field("totalCount").exists(),
+            total: asks_total && !total_from_joint,
         };
-        let loaders = ctx.data_unchecked::<Loaders>();
-        loaders
-            .load_one(PageOf::<K::Row>::new(
-                spec.clone(),
-                window.clone(),
-                parent,
-                reads,
-            ))
-            .await?
-            .unwrap_or_default()
-    } else {
-        Default::default()
+        let key = PageOf::<K::Row>::new(spec.clone(), window.clone(), parent, reads);
+        Ok(loaders.load_one(key).await?.unwrap_or_default())
+    };
+    // Side by side: the page and the counts are separate statements.
+    let (page, joint): (PageRows<K::Row>, Option<Arc<JointCounts>>) =
+        futures::future::try_join(page, joint).await?;
+    let total = match &joint {
+        Some(joint) if total_from_joint => Some(joint.total()),
+        _ => page.total,
     };
     let (has_previous_page, has_next_page) = if window.backward {
         (page.has_more, window.before.is_some())
@@ -218,8 +243,8 @@ pub async fn load<K: ListKind>(
         edges,
         has_next_page,
         has_previous_page,
-        extra: K::Extra::new(&spec, parent),
-        total: page.total,
+        extra: K::Extra::new(&spec, parent, joint),
+        total,
         count: CountOf(spec, parent),
     })
 }

@@ -15,7 +15,7 @@ use super::batching::Gate;
 use crate::db::Db;
 use crate::db::carried::CarriedCredits;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
-use crate::db::facets::{self, Dimension, Group};
+use crate::db::facets::{self, Dimension, Group, JointCounts};
 pub use crate::db::pages::PageReads;
 use crate::db::pages::{self, CarriedByRow, ListSpec, PageRows, Table, Window};
 use crate::db::{lookup, rows};
@@ -451,24 +451,69 @@ impl Loader<FacetOf> for Store {
 
     async fn load(&self, keys: &[FacetOf]) -> Result<HashMap<FacetOf, Vec<Group>>, LoadError> {
         self.stats.record("facet", keys.len());
-        let mut out = HashMap::new();
-        for ((spec, dimensions, limit), parents) in group(keys, |k| {
+        // Different facets are different statements: run side by side.
+        let groups = group(keys, |k| {
             ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent)
-        }) {
-            let mut found =
-                facets::group_counts(&self.db.conn, &spec, &parents, &dimensions, limit).await?;
-            for parent in parents {
-                let groups = found.remove(&parent).unwrap_or_default();
-                let key = FacetOf {
-                    spec: spec.clone(),
-                    dimensions: dimensions.clone(),
-                    limit,
-                    parent,
-                };
-                out.insert(key, groups);
-            }
-        }
-        Ok(out)
+        });
+        let statements =
+            groups
+                .into_iter()
+                .map(|((spec, dimensions, limit), parents)| async move {
+                    let mut found =
+                        facets::group_counts(&self.db.conn, &spec, &parents, &dimensions, limit)
+                            .await?;
+                    Ok::<_, DbErr>(parents.into_iter().map(move |parent| {
+                        let groups = found.remove(&parent).unwrap_or_default();
+                        let key = FacetOf {
+                            spec: spec.clone(),
+                            dimensions: dimensions.clone(),
+                            limit,
+                            parent,
+                        };
+                        (key, groups)
+                    }))
+                });
+        let found = futures::future::try_join_all(statements).await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+}
+
+/// One parent's list counted by several single-valued columns at once (its column facets and
+/// its length from one statement).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct JointOf {
+    pub spec: ListSpec,
+    pub columns: Vec<&'static str>,
+    pub parent: i64,
+}
+
+impl Loader<JointOf> for Store {
+    type Value = Arc<JointCounts>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[JointOf],
+    ) -> Result<HashMap<JointOf, Arc<JointCounts>>, LoadError> {
+        self.stats.record("joint", keys.len());
+        let groups = group(keys, |k| ((k.spec.clone(), k.columns.clone()), k.parent));
+        let statements = groups
+            .into_iter()
+            .map(|((spec, columns), parents)| async move {
+                let mut found =
+                    facets::joint_counts(&self.db.conn, &spec, &parents, &columns).await?;
+                Ok::<_, DbErr>(parents.into_iter().map(move |parent| {
+                    let counts = found.remove(&parent).unwrap_or_default();
+                    let key = JointOf {
+                        spec: spec.clone(),
+                        columns: columns.clone(),
+                        parent,
+                    };
+                    (key, Arc::new(counts))
+                }))
+            });
+        let found = futures::future::try_join_all(statements).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 }
 

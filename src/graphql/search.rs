@@ -98,10 +98,18 @@ pub async fn run(
     let list = list_fingerprint(&(&parsed, &tables));
     let after = after.as_deref().map(|c| decode(c, list)).transpose()?;
     let conn = &ctx.data_unchecked::<Db>().conn;
-    let mut hits = search::search_all(conn, &parsed, &tables, after, limit + 1).await?;
+    // The page and, when asked, the count: separate statements, side by side.
+    let page = search::search_all(conn, &parsed, &tables, after, limit + 1);
+    let count = async {
+        if ctx.look_ahead().field("totalCount").exists() {
+            search::count_all(conn, &parsed, &tables).await
+        } else {
+            Ok(0)
+        }
+    };
+    let (mut hits, total_count) = futures::future::try_join(page, count).await?;
     let has_next_page = hits.len() as u64 > limit;
     hits.truncate(limit as usize);
-    let total_count = search::count_all(conn, &parsed, &tables).await?;
     let loaders = ctx.data_unchecked::<Loaders>();
     let nodes = futures::future::try_join_all(hits.iter().map(|hit| async move {
         Ok::<_, ApiError>(match hit.table {

@@ -10,7 +10,8 @@ on_both_backends!(
     long_texts_are_read_with_a_list_only_when_asked,
     credited_producers_parents_come_with_the_credits,
     credits_come_with_the_rows_that_show_them,
-    a_page_counts_its_list_in_the_same_statement
+    a_page_counts_its_list_in_the_same_statement,
+    column_facets_and_the_count_are_one_statement_beside_the_page
 );
 
 /// SQLite answers a date range with a title substring (the count `publishedFrom` +
@@ -383,4 +384,135 @@ async fn a_page_counts_its_list_in_the_same_statement(app: &TestApp) {
         app.data(nested).await["publication"]["relatedDatasets"]["totalCount"],
         app.data(counted).await["publication"]["relatedDatasets"]["totalCount"]
     );
+}
+
+/// Buckets as `key -> count`, for comparing facets and stats rows whatever their order.
+fn by_key(
+    rows: &serde_json::Value,
+    key: impl Fn(&serde_json::Value) -> String,
+) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (key(row), row["count"].as_i64().unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The facets by a single-valued column (years, types, languages) and a whole list's
+/// `totalCount` come from one statement, run beside the page's: two statements for a page with
+/// its count and three such facets, on both backends (a facet with a `first` keeps its limit;
+/// other facets stay statements of their own). Each answer equals what `publicationStats`
+/// counts by that dimension alone and the count a count-only read gives, for searched,
+/// filtered and whole lists, for datasets, and for a nested list.
+async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &TestApp) {
+    let facets = "years { key count } publicationTypes { key count } languages { key count }";
+    for args in [
+        "",
+        r#"search: "human trafficking""#,
+        r#"filter: { publishedFrom: "2000", publishedTo: "2010-06" }, orderBy: [{field: TITLE, direction: ASC}]"#,
+    ] {
+        let sep = if args.is_empty() { "" } else { ", " };
+        let query = format!(
+            "{{ publications({args}{sep}first: 3) {{ totalCount nodes {{ id }} facets {{ {facets} }} }} }}"
+        );
+        assert_eq!(app.statements_for(&query).await, 2, "{query}");
+        let list = app.data(&query).await["publications"].clone();
+        let paren = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({args})")
+        };
+        let counted = app
+            .data(&format!("{{ publications{paren} {{ totalCount }} }}"))
+            .await;
+        assert_eq!(
+            list["totalCount"], counted["publications"]["totalCount"],
+            "{query}"
+        );
+        assert!(list["totalCount"].as_i64().unwrap() > 0, "{query}");
+        for (facet, dimension) in [
+            ("years", "YEAR"),
+            ("publicationTypes", "PUBLICATION_TYPE"),
+            ("languages", "LANGUAGE"),
+        ] {
+            let stats_args = args.replace(", orderBy: [{field: TITLE, direction: ASC}]", "");
+            let stats = app
+                .data(&format!(
+                    "{{ publicationStats(groupBy: [{dimension}]{sep}{stats_args}) {{ keys {{ key }} count }} }}"
+                ))
+                .await;
+            assert_eq!(
+                by_key(&list["facets"][facet], |b| b["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()),
+                by_key(&stats["publicationStats"], |r| r["keys"][0]["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()),
+                "{facet} of {query}"
+            );
+        }
+        // Only counts: one statement.
+        let counts = format!("{{ publications{paren} {{ totalCount facets {{ {facets} }} }} }}");
+        assert_eq!(app.statements_for(&counts).await, 1, "{counts}");
+        let only = app.data(&counts).await["publications"].clone();
+        assert_eq!(only["totalCount"], list["totalCount"]);
+        assert_eq!(only["facets"], list["facets"]);
+    }
+    // A facet with other kinds beside it: one more statement each.
+    let mixed = r#"{ publications(first: 2) { totalCount nodes { id } facets {
+        years { key count } subjects(first: 3) { key count } } } }"#;
+    assert_eq!(app.statements_for(mixed).await, 3, "{mixed}");
+    // Datasets: release years and the count.
+    let datasets =
+        "{ datasets(first: 2) { totalCount nodes { id } facets { releaseYears { key count } } } }";
+    assert_eq!(app.statements_for(datasets).await, 2);
+    let data = app.data(datasets).await["datasets"].clone();
+    let stats = app
+        .data("{ datasetStats(groupBy: [RELEASE_YEAR]) { keys { key } count } }")
+        .await;
+    assert_eq!(
+        by_key(&data["facets"]["releaseYears"], |b| b["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()),
+        by_key(&stats["datasetStats"], |r| r["keys"][0]["key"]
+            .as_str()
+            .unwrap()
+            .to_owned())
+    );
+    let counted = app.data("{ datasets { totalCount } }").await;
+    assert_eq!(data["totalCount"], counted["datasets"]["totalCount"]);
+    // A nested list: the facets from one statement, its count from its own.
+    let nested = r#"{ dataset(studyNumber: "20423") { id relatedPublications(first: 2) {
+        totalCount nodes { id } facets { years { key count } languages { key count } } } } }"#;
+    let data = app.data(nested).await["dataset"].clone();
+    let list = &data["relatedPublications"];
+    let id = data["id"].as_str().unwrap();
+    let stats = app
+        .data(&format!(
+            r#"{{ publicationStats(groupBy: [YEAR], filter: {{ relatedToDatasetIds: ["{id}"] }}) {{ keys {{ key }} count }} }}"#
+        ))
+        .await;
+    assert_eq!(
+        by_key(&list["facets"]["years"], |b| b["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()),
+        by_key(&stats["publicationStats"], |r| r["keys"][0]["key"]
+            .as_str()
+            .unwrap()
+            .to_owned())
+    );
+    let sum: i64 = by_key(&list["facets"]["languages"], |b| {
+        b["key"].as_str().unwrap().to_owned()
+    })
+    .iter()
+    .map(|(_, count)| count)
+    .sum();
+    assert_eq!(sum, list["totalCount"].as_i64().unwrap());
 }

@@ -2,10 +2,12 @@
 //! hierarchy) and relation type, computed in SQL over the whole filtered list and batched
 //! across parents like every other relationship.
 
-use async_graphql::{Context, Object, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::{Context, Lookahead, Object, SimpleObject};
 
 use crate::db::entities::{CreditTable, ValueList};
-use crate::db::facets::{Dimension, UNKNOWN, applies};
+use crate::db::facets::{Dimension, JointCounts, UNKNOWN, applies};
 use crate::db::pages::{ListSpec, Table};
 use crate::graphql::connection::ConnectionExtra;
 use crate::graphql::errors::{ApiError, ApiResult};
@@ -40,16 +42,28 @@ async fn buckets(
             )));
         }
     };
-    let loaders = ctx.data_unchecked::<Loaders>();
-    let groups = loaders
-        .load_one(FacetOf {
-            spec: scope.spec.clone(),
-            dimensions: vec![dimension],
-            limit,
-            parent: scope.parent,
-        })
-        .await?
-        .unwrap_or_default();
+    let counted = match (dimension, &scope.joint) {
+        (Dimension::Column(column), Some(joint)) => joint.marginal(column),
+        _ => None,
+    };
+    let groups = match counted {
+        Some(mut groups) => {
+            if let Some(limit) = limit {
+                groups.truncate(limit);
+            }
+            groups
+        }
+        None => ctx
+            .data_unchecked::<Loaders>()
+            .load_one(FacetOf {
+                spec: scope.spec.clone(),
+                dimensions: vec![dimension],
+                limit,
+                parent: scope.parent,
+            })
+            .await?
+            .unwrap_or_default(),
+    };
     Ok(groups
         .into_iter()
         .map(|group| {
@@ -75,11 +89,13 @@ fn chronological(mut buckets: Vec<FacetBucket>) -> Vec<FacetBucket> {
     buckets
 }
 
-/// The list a facets object counts: its definition and its parent.
+/// The list a facets object counts: its definition, its parent, and its counts by the
+/// selection's column facets when they were read with the page.
 #[derive(Clone)]
 struct Scope {
     spec: ListSpec,
     parent: i64,
+    joint: Option<Arc<JointCounts>>,
 }
 
 fn relation_dimension(spec: &ListSpec) -> Dimension {
@@ -258,13 +274,36 @@ pub struct WithFacets<F: async_graphql::OutputType> {
     facets: F,
 }
 
+/// The facets of each kind that count by a single-valued column with few values, as (field,
+/// column): the ones a selection asks for are counted together with the list's length.
+const PUBLICATION_COLUMNS: &[(&str, &str)] = &[
+    ("years", "published_year"),
+    ("publicationTypes", "publication_type"),
+    ("languages", "language"),
+];
+const DATASET_COLUMNS: &[(&str, &str)] = &[("releaseYears", "released_year")];
+const PRODUCER_COLUMNS: &[(&str, &str)] = &[("kinds", "kind")];
+
 macro_rules! facets_extra {
-    ($($facets:ident),*) => {$(
+    ($($facets:ident: $columns:ident),*) => {$(
         impl ConnectionExtra for WithFacets<$facets> {
-            fn new(spec: &ListSpec, parent: i64) -> Self {
-                Self { facets: $facets(Scope { spec: spec.clone(), parent }) }
+            fn joint_columns(connection: &Lookahead<'_>) -> Vec<&'static str> {
+                let facets = connection.field("facets");
+                $columns
+                    .iter()
+                    .filter(|(field, _)| facets.field(field).exists())
+                    .map(|(_, column)| *column)
+                    .collect()
+            }
+
+            fn new(spec: &ListSpec, parent: i64, joint: Option<Arc<JointCounts>>) -> Self {
+                Self { facets: $facets(Scope { spec: spec.clone(), parent, joint }) }
             }
         }
     )*};
 }
-facets_extra!(PublicationFacets, DatasetFacets, ProducerFacets);
+facets_extra!(
+    PublicationFacets: PUBLICATION_COLUMNS,
+    DatasetFacets: DATASET_COLUMNS,
+    ProducerFacets: PRODUCER_COLUMNS
+);
