@@ -337,19 +337,38 @@ fn snippet_source(table: Table) -> &'static str {
     }
 }
 
-/// Matches of `query` in `tables`, best first, `limit` of them after `after`.
+/// Whether [`search_all`] can count the matches in its own statement: on PostgreSQL, which
+/// ranks every match anyway (SQLite computes snippets in the same select, which must not be
+/// kept for every match; its FTS count is cheap on its own).
+pub fn counts_with_page(backend: DatabaseBackend) -> bool {
+    backend == DatabaseBackend::Postgres
+}
+
+/// Matches of `query` in `tables`, best first, `limit` of them after `after`; with `count`
+/// (where [`counts_with_page`]), also how many rows match in all, when the page has a row.
 pub async fn search_all(
     conn: &impl ConnectionTrait,
     query: &SearchQuery,
     tables: &[Table],
     after: Option<HitPosition>,
     limit: u64,
-) -> Result<Vec<Hit>, DbErr> {
+    count: bool,
+) -> Result<(Vec<Hit>, Option<i64>), DbErr> {
     let backend = conn.get_database_backend();
     let text = query.render(backend);
     let mut sql = Sql::new(backend);
     let postgres = backend == DatabaseBackend::Postgres;
+    let count = count && counts_with_page(backend);
+    if count {
+        // The ranked matches once: the page reads its rows from them and counts them all.
+        sql.push("WITH hits AS (");
+        write_hits(&mut sql, &text, tables, postgres);
+        sql.push(") ");
+    }
     sql.push("SELECT page.kind, page.id, page.score");
+    if count {
+        sql.push(", (SELECT COUNT(*) FROM hits) AS sg_total");
+    }
     if postgres {
         sql.push(", CASE page.kind");
         for table in tables {
@@ -368,28 +387,14 @@ pub async fn search_all(
     } else {
         sql.push(", page.snippet");
     }
-    sql.push(" FROM (SELECT * FROM (");
-    for (i, table) in tables.iter().enumerate() {
-        if i > 0 {
-            sql.push(" UNION ALL ");
-        }
-        let name = table.name();
-        let kind = kind_of(*table);
-        if postgres {
-            sql.push(&format!("SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, to_tsquery('english', "))
-                .bind(text.clone())
-                .push(&format!(")) AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ to_tsquery('english', "))
-                .bind(text.clone())
-                .push(")");
-        } else {
-            sql.push(&format!(
-                "SELECT CAST({kind} AS BIGINT) AS kind, rowid AS id, -bm25({name}_fts, 10.0, 1.0) AS score, \
-                 snippet({name}_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet FROM {name}_fts WHERE {name}_fts MATCH "
-            ))
-            .bind(text.clone());
-        }
+    sql.push(" FROM (SELECT * FROM ");
+    if count {
+        sql.push("hits");
+    } else {
+        sql.push("(");
+        write_hits(&mut sql, &text, tables, postgres);
+        sql.push(") hits");
     }
-    sql.push(") hits");
     if let Some(after) = after {
         sql.push(" WHERE score < ")
             .bind(after.score)
@@ -407,6 +412,7 @@ pub async fn search_all(
         .bind(limit as i64)
         .push(") page ORDER BY page.score DESC, page.kind, page.id");
     let mut hits = Vec::new();
+    let mut total = None;
     for row in conn.query_all_raw(sql.build()).await? {
         let kind: i64 = row.try_get("", "kind")?;
         hits.push(Hit {
@@ -415,8 +421,35 @@ pub async fn search_all(
             score: row.try_get("", "score")?,
             snippet: row.try_get("", "snippet")?,
         });
+        if count {
+            total = Some(row.try_get("", "sg_total")?);
+        }
     }
-    Ok(hits)
+    Ok((hits, total))
+}
+
+/// The matches of every table, `(kind, id, score)` (and SQLite's snippet), one `UNION ALL`.
+fn write_hits(sql: &mut Sql, text: &str, tables: &[Table], postgres: bool) {
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        let name = table.name();
+        let kind = kind_of(*table);
+        if postgres {
+            sql.push(&format!("SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, to_tsquery('english', "))
+                .bind(text.to_owned())
+                .push(&format!(")) AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ to_tsquery('english', "))
+                .bind(text.to_owned())
+                .push(")");
+        } else {
+            sql.push(&format!(
+                "SELECT CAST({kind} AS BIGINT) AS kind, rowid AS id, -bm25({name}_fts, 10.0, 1.0) AS score, \
+                 snippet({name}_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet FROM {name}_fts WHERE {name}_fts MATCH "
+            ))
+            .bind(text.to_owned());
+        }
+    }
 }
 
 /// How many rows of `tables` match `query`.

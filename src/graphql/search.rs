@@ -98,16 +98,25 @@ pub async fn run(
     let list = list_fingerprint(&(&parsed, &tables));
     let after = after.as_deref().map(|c| decode(c, list)).transpose()?;
     let conn = &ctx.data_unchecked::<Db>().conn;
-    // The page and, when asked, the count: separate statements, side by side.
-    let page = search::search_all(conn, &parsed, &tables, after, limit + 1);
+    // The count, when asked, comes with the page where the backend counts there; otherwise it
+    // is a statement of its own, beside the page's.
+    let asks_total = ctx.look_ahead().field("totalCount").exists();
+    let with_page = search::counts_with_page(conn.get_database_backend());
+    let page = search::search_all(conn, &parsed, &tables, after, limit + 1, asks_total);
     let count = async {
-        if ctx.look_ahead().field("totalCount").exists() {
-            search::count_all(conn, &parsed, &tables).await
+        if asks_total && !with_page {
+            search::count_all(conn, &parsed, &tables).await.map(Some)
         } else {
-            Ok(0)
+            Ok(None)
         }
     };
-    let (mut hits, total_count) = futures::future::try_join(page, count).await?;
+    let ((mut hits, carried), counted) = futures::future::try_join(page, count).await?;
+    let total_count = match carried.or(counted) {
+        Some(total) => total,
+        // An empty page carried no count.
+        None if asks_total => search::count_all(conn, &parsed, &tables).await?,
+        None => 0,
+    };
     let has_next_page = hits.len() as u64 > limit;
     hits.truncate(limit as usize);
     let loaders = ctx.data_unchecked::<Loaders>();

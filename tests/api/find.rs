@@ -792,6 +792,7 @@ async fn root_search_across_kinds(app: &TestApp) {
         .map(|e| e["node"]["__typename"].as_str().unwrap())
         .collect();
     assert!(!kinds.is_empty());
+    let total = first["search"]["totalCount"].clone();
     let mut all = Vec::new();
     let mut after = Value::Null;
     let mut typenames = std::collections::HashSet::new();
@@ -799,6 +800,7 @@ async fn root_search_across_kinds(app: &TestApp) {
         let page = app
             .data_with(query, json!({ "q": "justice", "after": after }))
             .await;
+        assert_eq!(page["search"]["totalCount"], total, "after {after}");
         for edge in page["search"]["edges"].as_array().unwrap() {
             all.push((
                 edge["node"]["__typename"].as_str().unwrap().to_owned(),
@@ -807,6 +809,7 @@ async fn root_search_across_kinds(app: &TestApp) {
             ));
             typenames.insert(edge["node"]["__typename"].as_str().unwrap().to_owned());
         }
+        after = page["search"]["pageInfo"]["endCursor"].clone();
         if page["search"]["pageInfo"]["hasNextPage"] == false {
             assert_eq!(
                 all.len() as i64,
@@ -814,8 +817,22 @@ async fn root_search_across_kinds(app: &TestApp) {
             );
             break;
         }
-        after = page["search"]["pageInfo"]["endCursor"].clone();
     }
+    // Past the end: no row, the same count.
+    let past = app
+        .data_with(query, json!({ "q": "justice", "after": after }))
+        .await;
+    assert_eq!(past["search"]["edges"], json!([]));
+    assert_eq!(past["search"]["totalCount"], total);
+    // PostgreSQL counts in the page's statement (it ranks every match anyway); SQLite's count
+    // is a statement of its own.
+    let counted = r#"{ search(query: "justice", first: 3) { totalCount edges { score } } }"#;
+    let uncounted = r#"{ search(query: "justice", first: 3) { edges { score } } }"#;
+    let postgres = app.db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    assert_eq!(
+        app.statements_for(counted).await,
+        app.statements_for(uncounted).await + u64::from(!postgres)
+    );
     assert!(
         all.windows(2).all(|w| w[0].2 >= w[1].2),
         "best first across pages"
