@@ -43,7 +43,7 @@ sqlite_url="sqlite://$work/bench.db?mode=rwc"
 /usr/bin/time -f "import into SQLite: %e s, %M KB peak" "$binary" import --database-url "$sqlite_url" "$work/graph.jsonl"
 serve_and_time SQLite "$sqlite_url"
 
-echo "== PostgreSQL"
+echo "== PostgreSQL (shared_buffers $(psql "$pg_admin" -Atc 'SHOW shared_buffers'); the peer harness's start-postgres.sh sets 2GB)"
 psql "$pg_admin" -qc "CREATE DATABASE $pg_db"
 pg_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(p._replace(path="/" + sys.argv[2]).geturl())' "$pg_admin" "$pg_db")
 /usr/bin/time -f "import into PostgreSQL: %e s, %M KB peak" "$binary" import --database-url "$pg_url" "$work/graph.jsonl"
