@@ -10,6 +10,7 @@ mod m20261128_000001_create_graph;
 mod m20261128_000002_api_keys;
 mod m20261128_000004_publication_facet_cover;
 mod m20261128_000005_date_title_cover;
+mod m20261206_000006_search_vectors_inline;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_api_keys::Migration),
             Box::new(m20261128_000004_publication_facet_cover::Migration),
             Box::new(m20261128_000005_date_title_cover::Migration),
+            Box::new(m20261206_000006_search_vectors_inline::Migration),
         ]
     }
 }

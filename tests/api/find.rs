@@ -24,7 +24,8 @@ on_both_backends!(
     multi_valued_and_rolled_up_facets,
     stats_match_direct_sql,
     co_use_counts_shared_datasets,
-    root_search_across_kinds
+    root_search_across_kinds,
+    search_vectors_stay_in_their_rows
 );
 
 fn ids(list: &Value) -> Vec<String> {
@@ -866,4 +867,56 @@ async fn root_search_across_kinds(app: &TestApp) {
         .error_code(r#"{ search(query: "-nothing") { totalCount } }"#)
         .await;
     assert_eq!(code, "BAD_USER_INPUT");
+}
+
+/// PostgreSQL keeps search vectors in their rows (`MAIN` storage: compressed inline; long
+/// texts such as abstracts go to TOAST first), since every search match re-checks and ranks
+/// its vector while abstracts are read only by nodes that show them. A record with a long,
+/// hardly compressible abstract is still found by a word deep in it.
+async fn search_vectors_stay_in_their_rows(app: &TestApp) {
+    let words: Vec<String> = (0..400u64)
+        .map(|i| format!("w{:x}q{}", i.wrapping_mul(0x9e37_79b9) % 0xfffff, i))
+        .collect();
+    let record = json!({
+        "type": "publication",
+        "ncjNumber": "T-LONG",
+        "title": "Quokka census methods",
+        "abstract": words.join(" "),
+    });
+    import_str(&app.db, "long.jsonl", &record.to_string())
+        .await
+        .unwrap();
+    let found = app
+        .data(&format!(
+            r#"{{ publications(search: "quokka {}") {{ nodes {{ ncjNumber }} }} }}"#,
+            words[397]
+        ))
+        .await;
+    assert_eq!(
+        found["publications"]["nodes"],
+        json!([{ "ncjNumber": "T-LONG" }])
+    );
+    if app.db.conn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return;
+    }
+    for table in ["publication", "dataset", "producer"] {
+        let row = app
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                format!(
+                    "SELECT CAST(attstorage AS TEXT) AS storage FROM pg_attribute \
+                     WHERE attrelid = '{table}'::regclass AND attname = 'search_vector'"
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.try_get::<String>("", "storage").unwrap(),
+            "m",
+            "{table}"
+        );
+    }
 }
