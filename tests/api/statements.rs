@@ -315,6 +315,37 @@ async fn credits_come_with_the_rows_that_show_them(app: &TestApp) {
     assert_eq!(app.statements_for(&by_id).await, 1);
 }
 
+/// The bundled SQLite is built (`.cargo/config.toml`) without the option that puts every
+/// connection's page cache behind one global mutex and without allocation statistics: the
+/// statements of one request run side by side instead of taking turns (measured in
+/// bench/README.md, not timed here).
+#[tokio::test]
+async fn sqlite_connections_keep_their_own_page_caches() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, false)
+        .await
+        .expect("SQLite needs no set-up");
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db.conn,
+        sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Sqlite, "PRAGMA compile_options"),
+    )
+    .await
+    .unwrap();
+    let options: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "{options:?}"
+    );
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+    assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+    app.finish().await;
+}
+
 /// A connection that shows a page and `totalCount` costs one statement when it has one parent
 /// (on PostgreSQL only without a filter or search: there two side by side plan better), and
 /// the count is the one a count-only read gives (searches, filters, cursors, `first: 0`, a
