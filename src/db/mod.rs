@@ -67,9 +67,8 @@ impl Db {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
-            // Every statement with its time when the log filter lets them through
-            // (`RUST_LOG=info,sqlx::query=info`); otherwise no cost.
-            .sqlx_logging(tracing::enabled!(target: "sqlx::query", tracing::Level::INFO))
+            // Statements are logged by the metric callback below (`studygraph::sql=trace`).
+            .sqlx_logging(false)
             // A statement may not outlive the request that runs it (see graphql::REQUEST_TIMEOUT).
             .map_sqlx_postgres_opts(move |opts| {
                 let mut opts = opts.options([("statement_timeout", STATEMENT_TIMEOUT)]);
