@@ -422,17 +422,14 @@ impl Loader<CountOf> for Store {
 
     async fn load(&self, keys: &[CountOf]) -> Result<HashMap<CountOf, i64>, LoadError> {
         self.stats.record("count", keys.len());
-        let mut out = HashMap::new();
-        for (spec, parents) in group(keys, |k| (k.0.clone(), k.1)) {
-            let found = pages::count_children(&self.db.conn, &spec, &parents).await?;
-            for parent in parents {
-                out.insert(
-                    CountOf(spec.clone(), parent),
-                    found.get(&parent).copied().unwrap_or(0),
-                );
-            }
-        }
-        Ok(out)
+        let conn = &self.db.conn;
+        side_by_side(
+            keys,
+            |k| (k.0.clone(), k.1),
+            |spec, parent| CountOf(spec.clone(), parent),
+            |spec, parents| async move { pages::count_children(conn, &spec, &parents).await },
+        )
+        .await
     }
 }
 
@@ -451,30 +448,21 @@ impl Loader<FacetOf> for Store {
 
     async fn load(&self, keys: &[FacetOf]) -> Result<HashMap<FacetOf, Vec<Group>>, LoadError> {
         self.stats.record("facet", keys.len());
-        // Different facets are different statements: run side by side.
-        let groups = group(keys, |k| {
-            ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent)
-        });
-        let statements =
-            groups
-                .into_iter()
-                .map(|((spec, dimensions, limit), parents)| async move {
-                    let mut found =
-                        facets::group_counts(&self.db.conn, &spec, &parents, &dimensions, limit)
-                            .await?;
-                    Ok::<_, DbErr>(parents.into_iter().map(move |parent| {
-                        let groups = found.remove(&parent).unwrap_or_default();
-                        let key = FacetOf {
-                            spec: spec.clone(),
-                            dimensions: dimensions.clone(),
-                            limit,
-                            parent,
-                        };
-                        (key, groups)
-                    }))
-                });
-        let found = futures::future::try_join_all(statements).await?;
-        Ok(found.into_iter().flatten().collect())
+        let conn = &self.db.conn;
+        side_by_side(
+            keys,
+            |k| ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent),
+            |(spec, dimensions, limit), parent| FacetOf {
+                spec: spec.clone(),
+                dimensions: dimensions.clone(),
+                limit: *limit,
+                parent,
+            },
+            |(spec, dimensions, limit), parents| async move {
+                facets::group_counts(conn, &spec, &parents, &dimensions, limit).await
+            },
+        )
+        .await
     }
 }
 
@@ -496,25 +484,53 @@ impl Loader<JointOf> for Store {
         keys: &[JointOf],
     ) -> Result<HashMap<JointOf, Arc<JointCounts>>, LoadError> {
         self.stats.record("joint", keys.len());
-        let groups = group(keys, |k| ((k.spec.clone(), k.columns.clone()), k.parent));
-        let statements = groups
-            .into_iter()
-            .map(|((spec, columns), parents)| async move {
-                let mut found =
-                    facets::joint_counts(&self.db.conn, &spec, &parents, &columns).await?;
-                Ok::<_, DbErr>(parents.into_iter().map(move |parent| {
-                    let counts = found.remove(&parent).unwrap_or_default();
-                    let key = JointOf {
-                        spec: spec.clone(),
-                        columns: columns.clone(),
-                        parent,
-                    };
-                    (key, Arc::new(counts))
-                }))
-            });
-        let found = futures::future::try_join_all(statements).await?;
-        Ok(found.into_iter().flatten().collect())
+        let conn = &self.db.conn;
+        let found = side_by_side(
+            keys,
+            |k| ((k.spec.clone(), k.columns.clone()), k.parent),
+            |(spec, columns), parent| JointOf {
+                spec: spec.clone(),
+                columns: columns.clone(),
+                parent,
+            },
+            |(spec, columns), parents| async move {
+                facets::joint_counts(conn, &spec, &parents, &columns).await
+            },
+        )
+        .await?;
+        Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
+}
+
+/// Loads keys that need different statements side by side: `split` gives each key's
+/// statement part and owner, `run` reads one part's owners, `key` rebuilds an owner's key (an
+/// owner the statement found nothing for gets the default value).
+async fn side_by_side<K, G, V, Fut>(
+    keys: &[K],
+    split: impl Fn(&K) -> (G, i64),
+    key: impl Fn(&G, i64) -> K,
+    run: impl Fn(G, Vec<i64>) -> Fut,
+) -> Result<HashMap<K, V>, LoadError>
+where
+    K: Eq + Hash,
+    G: Eq + Hash + Clone,
+    V: Default,
+    Fut: std::future::Future<Output = Result<HashMap<i64, V>, DbErr>>,
+{
+    let groups: Vec<(G, Vec<i64>)> = group(keys, split).into_iter().collect();
+    let found = futures::future::try_join_all(
+        groups
+            .iter()
+            .map(|(part, owners)| run(part.clone(), owners.clone())),
+    )
+    .await?;
+    let mut out = HashMap::new();
+    for ((part, owners), mut values) in groups.into_iter().zip(found) {
+        for owner in owners {
+            out.insert(key(&part, owner), values.remove(&owner).unwrap_or_default());
+        }
+    }
+    Ok(out)
 }
 
 /// Groups keys that can share one statement: `split` gives (statement part, owner id).

@@ -417,16 +417,28 @@ async fn a_page_counts_its_list_in_the_same_statement(app: &TestApp) {
     );
 }
 
-/// Buckets as `key -> count`, for comparing facets and stats rows whatever their order.
-fn by_key(
-    rows: &serde_json::Value,
-    key: impl Fn(&serde_json::Value) -> String,
+/// A facet's buckets as sorted `(key, count)` pairs.
+fn buckets(facet: &serde_json::Value) -> Vec<(String, i64)> {
+    sorted_counts(facet, |bucket| &bucket["key"])
+}
+
+/// One-dimension stats rows as sorted `(key, count)` pairs, comparable with [`buckets`].
+fn stat_rows(rows: &serde_json::Value) -> Vec<(String, i64)> {
+    sorted_counts(rows, |row| &row["keys"][0]["key"])
+}
+
+fn sorted_counts(
+    items: &serde_json::Value,
+    key: impl Fn(&serde_json::Value) -> &serde_json::Value,
 ) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = rows
+    let mut out: Vec<(String, i64)> = items
         .as_array()
         .unwrap()
         .iter()
-        .map(|row| (key(row), row["count"].as_i64().unwrap()))
+        .map(|item| {
+            let key = key(item).as_str().unwrap().to_owned();
+            (key, item["count"].as_i64().unwrap())
+        })
         .collect();
     out.sort();
     out
@@ -476,14 +488,8 @@ async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &Tes
                 ))
                 .await;
             assert_eq!(
-                by_key(&list["facets"][facet], |b| b["key"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()),
-                by_key(&stats["publicationStats"], |r| r["keys"][0]["key"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()),
+                buckets(&list["facets"][facet]),
+                stat_rows(&stats["publicationStats"]),
                 "{facet} of {query}"
             );
         }
@@ -507,14 +513,8 @@ async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &Tes
         .data("{ datasetStats(groupBy: [RELEASE_YEAR]) { keys { key } count } }")
         .await;
     assert_eq!(
-        by_key(&data["facets"]["releaseYears"], |b| b["key"]
-            .as_str()
-            .unwrap()
-            .to_owned()),
-        by_key(&stats["datasetStats"], |r| r["keys"][0]["key"]
-            .as_str()
-            .unwrap()
-            .to_owned())
+        buckets(&data["facets"]["releaseYears"]),
+        stat_rows(&stats["datasetStats"])
     );
     let counted = app.data("{ datasets { totalCount } }").await;
     assert_eq!(data["totalCount"], counted["datasets"]["totalCount"]);
@@ -530,20 +530,12 @@ async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &Tes
         ))
         .await;
     assert_eq!(
-        by_key(&list["facets"]["years"], |b| b["key"]
-            .as_str()
-            .unwrap()
-            .to_owned()),
-        by_key(&stats["publicationStats"], |r| r["keys"][0]["key"]
-            .as_str()
-            .unwrap()
-            .to_owned())
+        buckets(&list["facets"]["years"]),
+        stat_rows(&stats["publicationStats"])
     );
-    let sum: i64 = by_key(&list["facets"]["languages"], |b| {
-        b["key"].as_str().unwrap().to_owned()
-    })
-    .iter()
-    .map(|(_, count)| count)
-    .sum();
+    let sum: i64 = buckets(&list["facets"]["languages"])
+        .iter()
+        .map(|(_, count)| count)
+        .sum();
     assert_eq!(sum, list["totalCount"].as_i64().unwrap());
 }
