@@ -194,7 +194,8 @@ pub struct JointCounts {
 }
 
 impl JointCounts {
-    /// How many rows the list has: every row falls in exactly one group.
+    /// How many distinct rows the list has (each falls in exactly one group); a link list
+    /// that links a pair twice has more edges than that, so it keeps its own count.
     pub fn total(&self) -> i64 {
         self.groups.iter().map(|group| group.count).sum()
     }
