@@ -11,6 +11,7 @@ mod m20261128_000002_api_keys;
 mod m20261128_000004_publication_facet_cover;
 mod m20261128_000005_date_title_cover;
 mod m20261206_000006_search_vectors_inline;
+mod m20261206_000007_newest_first;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_publication_facet_cover::Migration),
             Box::new(m20261128_000005_date_title_cover::Migration),
             Box::new(m20261206_000006_search_vectors_inline::Migration),
+            Box::new(m20261206_000007_newest_first::Migration),
         ]
     }
 }

@@ -275,8 +275,8 @@ impl SortKey {
     }
 }
 
-/// The relevance of row `t` for the list's search (higher is better); the search's query text
-/// is bound as the first placeholder of the statement on PostgreSQL via `sg_q`.
+/// The relevance of row `t` for the list's search (higher is better); on PostgreSQL the
+/// search's query is `sg_q.q` (see [`SearchQuery::tsquery_literal`]).
 fn relevance_expr(table: Table, backend: DatabaseBackend) -> String {
     match backend {
         DatabaseBackend::Postgres => "ts_rank(t.search_vector, sg_q.q)".to_owned(),
@@ -486,9 +486,10 @@ impl ListSpec {
         if let Some(search) = &self.search {
             match backend {
                 DatabaseBackend::Postgres => {
-                    sql.push(" CROSS JOIN (SELECT to_tsquery('english', ")
-                        .bind(search.render(backend))
-                        .push(") AS q) sg_q");
+                    sql.push(&format!(
+                        " CROSS JOIN (SELECT {} AS q) sg_q",
+                        search.tsquery_literal()
+                    ));
                 }
                 _ => {
                     let fts = format!("{}_fts", table.name());

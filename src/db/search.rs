@@ -97,6 +97,16 @@ impl SearchQuery {
         }
     }
 
+    /// PostgreSQL: the `to_tsquery` call for this search with its text written as a literal,
+    /// so every statement is planned for its own words (a generic plan cannot tell a rare word
+    /// from a common one, and picks the same walk of a sort order's index for both).
+    pub fn tsquery_literal(&self) -> String {
+        format!(
+            "to_tsquery('english', '{}')",
+            self.render_tsquery().replace('\'', "''")
+        )
+    }
+
     fn render_fts5(&self) -> String {
         let term = |t: &Term| match t {
             Term::Word(w) => format!("\"{w}\"*"),

@@ -346,6 +346,65 @@ async fn sqlite_connections_keep_their_own_page_caches() {
     app.finish().await;
 }
 
+/// PostgreSQL walks the "newest first" index for a searched list sorted by date descending
+/// when its words are common (the first page is found after a few rows instead of sorting every
+/// match), and still matches first when they are rare; each statement is planned for its own
+/// words, which our statements allow by writing the search as a literal (`tsquery_literal`).
+#[tokio::test]
+async fn newest_first_pages_walk_the_date_index_on_postgres() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres, false).await
+    else {
+        return;
+    };
+    let options = studygraph::generate::GenerateOptions {
+        publications: 4_000,
+        datasets: 200,
+        producers: 50,
+        links: 2_000,
+        seed: 3,
+    };
+    let mut graph = Vec::new();
+    studygraph::generate::write_graph(&options, &mut graph).unwrap();
+    studygraph::import::native::import_str(
+        &app.db,
+        "graph.jsonl",
+        &String::from_utf8(graph).unwrap(),
+    )
+    .await
+    .unwrap();
+    let pg = |sql: String| sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql);
+    sea_orm::ConnectionTrait::execute_raw(&app.db.conn, pg("ANALYZE publication".into()))
+        .await
+        .unwrap();
+    let plan = |words: &str| {
+        let query = studygraph::db::search::SearchQuery::parse(words).unwrap();
+        pg(format!(
+            "EXPLAIN SELECT t.id FROM publication t CROSS JOIN (SELECT {} AS q) sg_q \
+             WHERE t.search_vector @@ sg_q.q AND t.published_key IS NOT NULL \
+             ORDER BY t.published_key DESC NULLS LAST, t.id ASC NULLS LAST LIMIT 21",
+            query.tsquery_literal()
+        ))
+    };
+    let explain = |words: &'static str| {
+        let app = &app;
+        async move {
+            let rows = sea_orm::ConnectionTrait::query_all_raw(&app.db.conn, plan(words))
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| r.try_get_by_index::<String>(0).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    };
+    // The generator writes "crime" into most records, and no record has this made-up word.
+    let common = explain("crime").await;
+    assert!(common.contains("publication_newest_idx"), "{common}");
+    let rare = explain("zzquokkaqq").await;
+    assert!(!rare.contains("publication_newest_idx"), "{rare}");
+    app.finish().await;
+}
+
 /// A connection that shows a page and `totalCount` costs one statement when it has one parent
 /// (on PostgreSQL only without a filter or search: there two side by side plan better), and
 /// the count is the one a count-only read gives (searches, filters, cursors, `first: 0`, a
