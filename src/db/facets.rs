@@ -1,5 +1,6 @@
 //! Counts by dimension over a whole filtered list, in SQL: the facets of connections (one
-//! dimension, per parent) and the group-by stats of dashboards (several dimensions at once).
+//! dimension, per parent; or several single-valued columns at once, [`JointCounts`]) and the
+//! group-by stats of dashboards (several dimensions at once).
 //! Rows without a value fall in an "unknown" bucket, so single-valued buckets add up to the
 //! list's total.
 

@@ -1,6 +1,7 @@
 //! Relay connections for every list: one generic [`Connection`] and [`Edge`], named per list by
-//! a [`ListKind`], fed by the page and count loaders. Page size defaults to 20; more than 100 is
-//! a `BAD_USER_INPUT` error, never a silent clamp.
+//! a [`ListKind`], fed by the page and count loaders (and, when column facets are asked, the
+//! joint counts, read beside the page). Page size defaults to 20; more than 100 is a
+//! `BAD_USER_INPUT` error, never a silent clamp.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;

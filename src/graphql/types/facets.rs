@@ -1,6 +1,8 @@
 //! Facets of connections: counts by year, type, subject, producer (optionally rolled up the
 //! hierarchy) and relation type, computed in SQL over the whole filtered list and batched
-//! across parents like every other relationship.
+//! across parents like every other relationship. Facets by a single-valued column come from
+//! the connection's joint counts (one statement for all of them); the others are a statement
+//! each, run side by side.
 
 use std::sync::Arc;
 
