@@ -372,7 +372,7 @@ pub async fn search_all(
     if count {
         // The ranked matches once: the page reads its rows from them and counts them all.
         sql.push("WITH hits AS (");
-        write_hits(&mut sql, &text, tables, postgres);
+        write_hits(&mut sql, query, &text, tables, postgres);
         sql.push(") ");
     }
     sql.push("SELECT page.kind, page.id, page.score");
@@ -383,13 +383,11 @@ pub async fn search_all(
         sql.push(", CASE page.kind");
         for table in tables {
             sql.push(&format!(
-                " WHEN {} THEN (SELECT ts_headline('english', {}, to_tsquery('english', ",
+                " WHEN {} THEN (SELECT ts_headline('english', {}, {}, \
+                 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
                 kind_of(*table),
-                snippet_source(*table)
-            ))
-            .bind(text.clone())
-            .push(&format!(
-                "), 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
+                snippet_source(*table),
+                query.tsquery_literal(),
                 table.name()
             ));
         }
@@ -402,7 +400,7 @@ pub async fn search_all(
         sql.push("hits");
     } else {
         sql.push("(");
-        write_hits(&mut sql, &text, tables, postgres);
+        write_hits(&mut sql, query, &text, tables, postgres);
         sql.push(") hits");
     }
     if let Some(after) = after {
@@ -438,8 +436,9 @@ pub async fn search_all(
     Ok((hits, total))
 }
 
-/// The matches of every table, `(kind, id, score)` (and SQLite's snippet), one `UNION ALL`.
-fn write_hits(sql: &mut Sql, text: &str, tables: &[Table], postgres: bool) {
+/// The matches of every table, `(kind, id, score)` (and SQLite's snippet), one `UNION ALL`;
+/// `text` is the query rendered for SQLite's `MATCH`.
+fn write_hits(sql: &mut Sql, query: &SearchQuery, text: &str, tables: &[Table], postgres: bool) {
     for (i, table) in tables.iter().enumerate() {
         if i > 0 {
             sql.push(" UNION ALL ");
@@ -447,11 +446,11 @@ fn write_hits(sql: &mut Sql, text: &str, tables: &[Table], postgres: bool) {
         let name = table.name();
         let kind = kind_of(*table);
         if postgres {
-            sql.push(&format!("SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, to_tsquery('english', "))
-                .bind(text.to_owned())
-                .push(&format!(")) AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ to_tsquery('english', "))
-                .bind(text.to_owned())
-                .push(")");
+            let q = query.tsquery_literal();
+            sql.push(&format!(
+                "SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, {q}) \
+                 AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ {q}"
+            ));
         } else {
             sql.push(&format!(
                 "SELECT CAST({kind} AS BIGINT) AS kind, rowid AS id, -bm25({name}_fts, 10.0, 1.0) AS score, \
@@ -478,12 +477,10 @@ pub async fn count_all(
         }
         let name = table.name();
         match backend {
-            DatabaseBackend::Postgres => sql
-                .push(&format!(
-                    "(SELECT COUNT(*) FROM {name} WHERE search_vector @@ to_tsquery('english', "
-                ))
-                .bind(text.clone())
-                .push("))"),
+            DatabaseBackend::Postgres => sql.push(&format!(
+                "(SELECT COUNT(*) FROM {name} WHERE search_vector @@ {})",
+                query.tsquery_literal()
+            )),
             _ => sql
                 .push(&format!(
                     "(SELECT COUNT(*) FROM {name}_fts WHERE {name}_fts MATCH "
