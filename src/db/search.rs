@@ -214,6 +214,13 @@ pub fn vector_of(title: &str, body: &str) -> String {
     )
 }
 
+/// The same vector as [`vector_of`] from the title's and the body's own vectors, the SQL
+/// expressions `title` and `body` giving `to_tsvector('english', ...)` of each as text (the
+/// bulk importer assembles them: `import::vectors`).
+pub fn vector_of_parts(title: &str, body: &str) -> String {
+    format!("setweight(CAST({title} AS tsvector), 'A') || setweight(CAST({body} AS tsvector), 'B')")
+}
+
 /// Rewrites the search index entry of one row (call after writing the row and its lists).
 pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();

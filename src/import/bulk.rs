@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTran
 
 use super::native::{ImportError, Input, apply_input};
 use super::upsert::{self, UpsertError, invalid};
+use super::vectors::Lexicon;
 use super::{RecordError, Summary};
 use crate::db::pages::Table;
 use crate::db::search;
@@ -62,9 +63,17 @@ async fn one(
 #[derive(Default)]
 pub(super) struct Batch {
     entries: Vec<Entry>,
-    /// A connection beside the import's transaction, on PostgreSQL: it computes the search
-    /// vectors of half of each batch of new rows while the transaction writes the other half.
+    vectors: SearchVectors,
+}
+
+/// Where new rows' search vectors come from on PostgreSQL: assembled here from the chunks
+/// PostgreSQL has looked up ([`Lexicon`]), else computed by PostgreSQL (half of those on the
+/// connection beside the transaction, while the transaction writes the other half).
+#[derive(Default)]
+struct SearchVectors {
+    /// A connection beside the import's transaction (PostgreSQL only).
     beside: Option<DatabaseConnection>,
+    lexicon: Lexicon,
 }
 
 fn kind(input: &Input) -> u8 {
@@ -82,8 +91,11 @@ impl Batch {
     pub(super) fn beside(pool: &DatabaseConnection) -> Self {
         Self {
             entries: Vec::new(),
-            beside: (pool.get_database_backend() == DatabaseBackend::Postgres)
-                .then(|| pool.clone()),
+            vectors: SearchVectors {
+                beside: (pool.get_database_backend() == DatabaseBackend::Postgres)
+                    .then(|| pool.clone()),
+                lexicon: Lexicon::default(),
+            },
         }
     }
 
@@ -126,7 +138,7 @@ impl Batch {
         };
         match first.input {
             Input::Publication(_) | Input::Dataset(_) => {
-                records(txn, self.beside.as_ref(), entries, summary).await
+                records(txn, &mut self.vectors, entries, summary).await
             }
             Input::Link(_) => links(txn, entries, summary).await,
             Input::Producer(_) => {
@@ -269,7 +281,7 @@ async fn existing_keys(
 /// A batch of publications or datasets.
 async fn records(
     txn: &DatabaseTransaction,
-    beside: Option<&DatabaseConnection>,
+    vectors: &mut SearchVectors,
     entries: Vec<Entry>,
     summary: &mut Summary,
 ) -> Result<(), ImportError> {
@@ -301,7 +313,7 @@ async fn records(
                 d.is_ascii() && seen[&(false, d.as_str())] == 1 && !known_dois.contains(d)
             });
         if !new {
-            write_new(txn, beside, shape, std::mem::take(&mut pending), summary).await?;
+            write_new(txn, vectors, shape, std::mem::take(&mut pending), summary).await?;
             one(txn, entry, summary).await?;
             continue;
         }
@@ -315,7 +327,7 @@ async fn records(
             .map_err(|err| entry.error(err))?;
         pending.push(row);
     }
-    write_new(txn, beside, shape, pending, summary).await
+    write_new(txn, vectors, shape, pending, summary).await
 }
 
 /// Checks a new record as the per-record path would, and lays out its values.
@@ -433,7 +445,7 @@ fn search_text(shape: &Shape, row: &NewRow) -> (String, String) {
 /// Inserts brand-new rows, their lists, credits and search entries.
 async fn write_new(
     txn: &DatabaseTransaction,
-    beside: Option<&DatabaseConnection>,
+    vectors: &mut SearchVectors,
     shape: &Shape,
     rows: Vec<NewRow>,
     summary: &mut Summary,
@@ -450,30 +462,49 @@ async fn write_new(
     let returning = format!(" RETURNING id, {} AS k, lower(doi) AS d", shape.key);
     let mut results = Vec::new();
     if postgres {
-        // With a connection beside the transaction, the second half's vectors are computed
-        // there while the transaction inserts the first half (computing its own): PostgreSQL
-        // works on both cores, and `to_tsvector` is most of an insert's time.
-        let side = beside.filter(|_| rows.len() >= PARALLEL_VECTORS_MIN);
-        let split = if side.is_some() {
-            rows.len() / 2
-        } else {
-            rows.len()
+        let assembled = vectors.assemble(txn, &texts).await?;
+        // Rows whose vectors PostgreSQL computes: with a connection beside the transaction,
+        // the later half of them get theirs there while the transaction inserts the rows up
+        // to them (computing the earlier half's), then the rest are inserted: PostgreSQL works
+        // on both cores. Rows stay in file order (their ids are those of the per-record path).
+        let computed: Vec<usize> = (0..rows.len())
+            .filter(|at| assembled[*at].is_none())
+            .collect();
+        let side = vectors
+            .beside
+            .as_ref()
+            .filter(|_| computed.len() >= PARALLEL_VECTORS_MIN);
+        let split = match side {
+            Some(_) => computed[computed.len() / 2],
+            None => rows.len(),
         };
-        let first = insert_pg(
-            shape,
-            &rows[..split],
-            Vectors::Computed(&texts[..split]),
-            &returning,
-        );
+        let source = |at: usize| match &assembled[at] {
+            Some((title, body)) => VectorSource::Parts(title, body),
+            None => VectorSource::Text(&texts[at].0, &texts[at].1),
+        };
+        let first_sources: Vec<VectorSource> = (0..split).map(source).collect();
+        let first = insert_pg(shape, &rows[..split], &first_sources, &returning);
         match side {
             Some(pool) => {
-                let (first, vectors) = tokio::join!(
-                    txn.query_all_raw(first),
-                    search_vectors(pool, &texts[split..])
-                );
+                let later: Vec<(String, String)> = (split..rows.len())
+                    .filter(|at| assembled[*at].is_none())
+                    .map(|at| texts[at].clone())
+                    .collect();
+                let (first, computed) =
+                    tokio::join!(txn.query_all_raw(first), search_vectors(pool, &later));
                 results.push(first?);
-                let second =
-                    insert_pg(shape, &rows[split..], Vectors::Given(&vectors?), &returning);
+                let mut computed = computed?.into_iter();
+                let wholes: Vec<Option<String>> = (split..rows.len())
+                    .map(|at| assembled[at].is_none().then(|| computed.next()).flatten())
+                    .collect();
+                let second_sources: Vec<VectorSource> = (split..rows.len())
+                    .zip(&wholes)
+                    .map(|(at, whole)| match whole {
+                        Some(vector) => VectorSource::Whole(vector),
+                        None => source(at),
+                    })
+                    .collect();
+                let second = insert_pg(shape, &rows[split..], &second_sources, &returning);
                 results.push(txn.query_all_raw(second).await?);
             }
             None => results.push(txn.query_all_raw(first).await?),
@@ -569,28 +600,52 @@ async fn write_new(
 /// pays for the extra statement.
 const PARALLEL_VECTORS_MIN: usize = 200;
 
-/// Where an insert's search vectors come from.
-enum Vectors<'a> {
-    /// Computed by the insert from each row's title and body text.
-    Computed(&'a [(String, String)]),
-    /// Already computed ([`search_vectors`]), as `tsvector` text.
-    Given(&'a [String]),
+impl SearchVectors {
+    /// Each text pair's title and body vectors, as `tsvector` text, where the lexicon can
+    /// assemble both (after looking up the chunks it has not seen, beside the transaction when
+    /// it can).
+    async fn assemble(
+        &mut self,
+        txn: &DatabaseTransaction,
+        texts: &[(String, String)],
+    ) -> Result<Vec<Option<(String, String)>>, sea_orm::DbErr> {
+        let all = texts.iter().flat_map(|(t, b)| [t.as_str(), b.as_str()]);
+        match &self.beside {
+            Some(pool) => self.lexicon.learn(pool, all).await?,
+            None => self.lexicon.learn(txn, all).await?,
+        }
+        Ok(texts
+            .iter()
+            .map(|(title, body)| Some((self.lexicon.vector(title)?, self.lexicon.vector(body)?)))
+            .collect())
+    }
 }
 
-/// One `INSERT ... SELECT FROM unnest(...)` of `rows` with their search vectors, then
-/// `returning`.
-fn insert_pg(
+/// Where one inserted row's search vector comes from.
+enum VectorSource<'a> {
+    /// Its title's and body's vectors, assembled ([`Lexicon::vector`]).
+    Parts(&'a str, &'a str),
+    /// The whole vector, computed beforehand ([`search_vectors`]).
+    Whole(&'a str),
+    /// Computed by the insert from the title and body text.
+    Text(&'a str, &'a str),
+}
+
+/// One `INSERT ... SELECT FROM unnest(...)` of `rows` with their search vectors (from
+/// `sources`, one per row), then `returning`.
+fn insert_pg<'a>(
     shape: &Shape,
     rows: &[NewRow],
-    vectors: Vectors<'_>,
+    sources: &[VectorSource<'a>],
     returning: &str,
 ) -> sea_orm::Statement {
     let columns = shape.columns.join(", ");
     let mut sql = Sql::new(DatabaseBackend::Postgres);
-    let vector = match vectors {
-        Vectors::Computed(_) => search::vector_of("sg_title", "sg_body"),
-        Vectors::Given(_) => "sg_vector".to_owned(),
-    };
+    let vector = format!(
+        "COALESCE({}, CAST(sg_vector AS tsvector), {})",
+        search::vector_of_parts("sg_title_vector", "sg_body_vector"),
+        search::vector_of("sg_title", "sg_body")
+    );
     sql.push(&format!(
         "INSERT INTO {} ({columns}, search_vector) SELECT {columns}, {vector} FROM unnest(",
         shape.table.name()
@@ -599,18 +654,38 @@ fn insert_pg(
         sql.bind(array_literal(rows.iter().map(|row| &row.values[i])))
             .push(&format!("::{ty}[], "));
     }
-    let names = match vectors {
-        Vectors::Computed(texts) => {
-            bind_texts(&mut sql, texts);
-            "sg_title, sg_body"
+    let picks: [fn(&VectorSource<'a>) -> Option<&'a str>; 5] = [
+        |s| match *s {
+            VectorSource::Parts(title, _) => Some(title),
+            _ => None,
+        },
+        |s| match *s {
+            VectorSource::Parts(_, body) => Some(body),
+            _ => None,
+        },
+        |s| match *s {
+            VectorSource::Whole(vector) => Some(vector),
+            _ => None,
+        },
+        |s| match *s {
+            VectorSource::Text(title, _) => Some(title),
+            _ => None,
+        },
+        |s| match *s {
+            VectorSource::Text(_, body) => Some(body),
+            _ => None,
+        },
+    ];
+    for (i, pick) in picks.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
         }
-        Vectors::Given(vectors) => {
-            sql.bind(array_literal(vectors.iter().map(String::as_str)))
-                .push("::tsvector[]");
-            "sg_vector"
-        }
-    };
-    sql.push(&format!(") AS u({columns}, {names}){returning}"));
+        sql.bind(array_literal(sources.iter().map(pick)))
+            .push("::text[]");
+    }
+    sql.push(&format!(
+        ") AS u({columns}, sg_title_vector, sg_body_vector, sg_vector, sg_title, sg_body){returning}"
+    ));
     sql.build()
 }
 
@@ -751,6 +826,17 @@ impl Element for &Value {
             other => unreachable!("no array element for {other:?}"),
         }
     }
+}
+
+impl Element for Option<&str> {
+    fn element(&self) -> Option<(String, bool)> {
+        self.map(|text| (text.to_owned(), true))
+    }
+}
+
+/// The PostgreSQL `text[]` literal of `values`.
+pub(super) fn text_array<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    array_literal(values)
 }
 
 /// The PostgreSQL array literal (`{"a","b",NULL}`) of `values`, bound as one text parameter

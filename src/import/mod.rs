@@ -10,6 +10,7 @@ pub mod native;
 pub mod progress;
 pub mod scholix;
 pub mod upsert;
+pub mod vectors;
 
 use std::fmt;
 

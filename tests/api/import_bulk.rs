@@ -187,3 +187,162 @@ async fn bulk_bad_link_names_its_line(app: &TestApp) {
     assert!(export(app).await == empty, "nothing was written");
     let _ = std::fs::remove_file(path);
 }
+
+/// The real justice.gov catalog's titles, descriptions and keywords, or nothing (skip) when it
+/// is missing outside CI.
+fn real_catalog_texts() -> Vec<String> {
+    const CATALOG: &str =
+        "../shared/data/real/doj_datajson/justice_datajson_2025-02-01_reconstructed.json";
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(CATALOG);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{}: {err} (required under CI=true)", path.display())
+        }
+        Err(err) => {
+            eprintln!(
+                "skipped the real catalog: cannot read {} ({err})",
+                path.display()
+            );
+            return Vec::new();
+        }
+    };
+    let catalog: serde_json::Value = serde_json::from_str(&text).expect("the catalog is JSON");
+    let mut texts = Vec::new();
+    for dataset in catalog["dataset"].as_array().expect("a dataset array") {
+        for field in ["title", "description"] {
+            if let Some(text) = dataset[field].as_str() {
+                texts.push(text.to_owned());
+            }
+        }
+        if let Some(keywords) = dataset["keyword"].as_array() {
+            let words: Vec<&str> = keywords.iter().filter_map(|k| k.as_str()).collect();
+            texts.push(words.join(" "));
+        }
+    }
+    texts
+}
+
+/// Texts written to trip a tokenizer: hyphens, apostrophes, hosts, paths, e-mail addresses,
+/// numbers of every kind, punctuation against words, repeated words and stop words.
+const AWKWARD: &[&str] = &[
+    "",
+    "   ",
+    "the of and",
+    "The co-use of U.S. data (2006-2010), e.g. 3.5 \"human\" trafficking",
+    "children's rights; the courts' - rights' -5 +7 a--b. Courts! --x x-- -",
+    "See https://www.ojp.gov/ncjrs/virtual-library/abstracts/216547 or nij.ojp.gov/topics.",
+    "Contact askncjrs@ncjrs.gov, or write to /usr/local/share/data.csv and C:\\data\\x.sav",
+    "Version 1.2.3, 1,000 cases, 12.5% of 3e5 arrests, 1990s, 2nd wave, ICPSR20423, v2.",
+    "Wave 1 - 2 -- 3 ... 4 : 5 ; 6 (7) [8] {9} #10 $11 &12 *13 =14 ~15 `16 ^17 |18 _19",
+    "Intimate-partner violence-related re-arrest co-occurring self-reported post-release",
+    "Caf\u{e9} na\u{ef}ve r\u{e9}sum\u{e9} \u{c5}ngstr\u{f6}m stra\u{df}e \u{201c}quoted\u{201d} \u{2014} dash",
+    "non\u{a0}breaking\u{a0}space and\u{2009}thin space, tabs\tand\nnewlines\r\nhere",
+    "&amp; entities &lt; and &#39; numeric &#x27;",
+    "trafficking trafficked traffickers traffic TRAFFICKING Trafficking",
+    // How a text starts matters to the parser: each of these is its own text.
+    "-5 below",
+    "+7 above",
+    "/usr/local path",
+    "&amp; first",
+    "_under score",
+    "'quoted' start",
+    "\"double\" start",
+    "(aside) start",
+    "#1 @home %x $5 *star",
+    " ~15 after a space",
+    "\t.5 after a tab",
+];
+
+/// Texts holding a tag, which the lexicon leaves to PostgreSQL.
+/// Texts left to PostgreSQL: a tag anywhere, `~` or `.` first.
+const LEFT_TO_POSTGRES: &[&str] = &[
+    "a <b>bold</b> claim",
+    "1 < 2 and 3 > 2",
+    "<!-- note --> text",
+    "~15 first",
+    ".5 first",
+    "...and so on",
+];
+
+/// Every vector the bulk importer assembles from PostgreSQL's own parse of each chunk equals
+/// `to_tsvector('english', ...)` of the whole text: for awkward hand-written texts, the
+/// generated graph's titles and bodies, and the real justice.gov catalog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assembled_search_vectors_equal_postgres_own() {
+    use studygraph::import::vectors::Lexicon;
+    let Some(app) = spawn_app(Backend::Postgres, false).await else {
+        return;
+    };
+    let generated: Vec<String> = graph()
+        .lines()
+        .flat_map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).expect("a record");
+            let fields = ["title", "subtitle", "abstract", "summary", "ncjNumber"];
+            let parts: Vec<String> = fields
+                .iter()
+                .filter_map(|f| record[f].as_str().map(str::to_owned))
+                .collect();
+            let whole = parts.join(" ");
+            parts.into_iter().chain([whole])
+        })
+        .collect();
+    let real = real_catalog_texts();
+    let groups: [(&str, Vec<String>); 4] = [
+        ("awkward", AWKWARD.iter().map(|t| t.to_string()).collect()),
+        (
+            "left",
+            LEFT_TO_POSTGRES.iter().map(|t| t.to_string()).collect(),
+        ),
+        ("generated", generated),
+        ("real catalog", real),
+    ];
+    let mut lexicon = Lexicon::default();
+    for (group, texts) in &groups {
+        lexicon
+            .learn(&app.db.conn, texts.iter().map(String::as_str))
+            .await
+            .expect("look the chunks up");
+        let assembled: Vec<Option<String>> = texts.iter().map(|t| lexicon.vector(t)).collect();
+        let sql = "SELECT u.n, CAST(to_tsvector('english', u.t) AS TEXT) AS own, \
+              to_tsvector('english', u.t) = CAST(a.v AS tsvector) AS same \
+            FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS u(t, n) \
+            JOIN (SELECT j #>> '{}' AS v, n FROM jsonb_array_elements($2::jsonb) \
+                  WITH ORDINALITY AS e(j, n)) AS a ON a.n = u.n \
+            ORDER BY u.n";
+        let statement = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+            [
+                serde_json::json!(texts).into(),
+                serde_json::json!(assembled).into(),
+            ],
+        );
+        let rows = app.db.conn.query_all_raw(statement).await.expect("compare");
+        assert_eq!(rows.len(), texts.len());
+        let mut count = 0;
+        for (row, (text, mine)) in rows.iter().zip(texts.iter().zip(&assembled)) {
+            let own: String = row.try_get("", "own").unwrap();
+            let same: Option<bool> = row.try_get("", "same").unwrap();
+            if let Some(mine) = mine {
+                count += 1;
+                assert_eq!(
+                    same,
+                    Some(true),
+                    "{group}: {text:?}\n  assembled: {mine}\n  PostgreSQL: {own}"
+                );
+            }
+        }
+        eprintln!("{group}: {count} of {} texts assembled", texts.len());
+        match *group {
+            "left" => assert_eq!(count, 0, "these texts are left to PostgreSQL"),
+            "real catalog" => assert!(
+                texts.is_empty() || count * 10 >= texts.len() * 9,
+                "most real texts are assembled ({count} of {})",
+                texts.len()
+            ),
+            _ => assert_eq!(count, texts.len(), "{group}: every text is assembled"),
+        }
+    }
+    app.finish().await;
+}
