@@ -20,6 +20,12 @@ use crate::db::sql::{Sql, insert_rows};
 /// Records per batch.
 const BATCH: usize = 5_000;
 
+/// How large PostgreSQL lets a search index's pending entries grow during a bulk run before it
+/// merges them into the index (its default, 4 MB, merges every few hundred publications:
+/// inserting 50,000 generated publications took 6.2 s with it, 4.4-4.7 s with 16 MB and the
+/// final merge included; 64 MB or more was no faster).
+const GIN_PENDING_LIST: &str = "16MB";
+
 /// One gathered record and where it came from.
 struct Entry {
     file: String,
@@ -97,6 +103,37 @@ impl Batch {
                 lexicon: Lexicon::default(),
             },
         }
+    }
+
+    /// Prepares the run's transaction for bulk writes: on PostgreSQL new search index entries
+    /// gather in a larger pending list before they are merged into the GIN indexes.
+    pub(super) async fn begin(&self, txn: &DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            txn.execute_unprepared(&format!(
+                "SET LOCAL gin_pending_list_limit = '{GIN_PENDING_LIST}'"
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and, on PostgreSQL, merges the search indexes' pending entries (a
+    /// search right after the import would otherwise read them one by one).
+    pub(super) async fn finish(
+        &mut self,
+        txn: &DatabaseTransaction,
+        summary: &mut Summary,
+    ) -> Result<(), ImportError> {
+        self.flush(txn, summary).await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            txn.execute_unprepared(
+                "SELECT gin_clean_pending_list('publication_search_idx'::regclass), \
+                 gin_clean_pending_list('dataset_search_idx'::regclass), \
+                 gin_clean_pending_list('producer_search_idx'::regclass)",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Adds a publication, dataset or link (a producer is written at once, after a flush).

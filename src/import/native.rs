@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde::Deserialize;
 
@@ -147,33 +146,103 @@ pub struct Outcome {
     pub rejected: Vec<Rejected>,
 }
 
-/// Loads files in order, all in one transaction, streaming them line by line.
+/// One non-blank line of an import file, read (and for bulk runs parsed) on the reading thread.
+struct ReadLine {
+    /// The file's name as given.
+    name: std::sync::Arc<str>,
+    line_no: usize,
+    /// The line itself, for runs that keep their rejects (empty otherwise).
+    text: String,
+    /// The parsed record, for bulk runs.
+    parsed: Option<Result<Input, UpsertError>>,
+}
+
+/// Lines read ahead of the transaction: enough for two batches.
+const READ_AHEAD: usize = 10_000;
+
+/// Reads `files` in order on a thread of its own, so that reading and parsing the next records
+/// overlaps the database writing the last ones; `parse` says whether to parse each line there
+/// (bulk runs) or to hand over its text. Stops at the first unreadable file or line, or when
+/// the receiver is gone.
+fn read_ahead(
+    files: &[PathBuf],
+    parse: bool,
+) -> tokio::sync::mpsc::Receiver<anyhow::Result<ReadLine>> {
+    use std::io::BufRead;
+    let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let files = files.to_vec();
+    std::thread::spawn(move || {
+        for file in files {
+            let name: std::sync::Arc<str> = file.display().to_string().into();
+            let reader = match std::fs::File::open(&file) {
+                Ok(reader) => reader,
+                Err(err) => {
+                    let _ = sender.blocking_send(Err(
+                        anyhow::Error::new(err).context(format!("cannot read {name}"))
+                    ));
+                    return;
+                }
+            };
+            for (index, line) in std::io::BufReader::new(reader).lines().enumerate() {
+                let line_no = index + 1;
+                let item = match line {
+                    Err(err) => Err(anyhow::Error::new(err)
+                        .context(format!("{name}:{line_no}: cannot read the line"))),
+                    Ok(line) if line.trim().is_empty() => continue,
+                    Ok(line) if parse => Ok(ReadLine {
+                        name: name.clone(),
+                        line_no,
+                        text: String::new(),
+                        parsed: Some(
+                            parse_line(&line)
+                                .map_err(|(field, reason)| UpsertError::Invalid { field, reason })
+                                .and_then(to_input),
+                        ),
+                    }),
+                    Ok(text) => Ok(ReadLine {
+                        name: name.clone(),
+                        line_no,
+                        text,
+                        parsed: None,
+                    }),
+                };
+                let stop = item.is_err();
+                if sender.blocking_send(item).is_err() || stop {
+                    return;
+                }
+            }
+        }
+    });
+    receiver
+}
+
+/// Loads files in order, all in one transaction, streaming them line by line (read and parsed
+/// on a thread beside the writes).
 pub async fn import_files(
     db: &Db,
     files: &[PathBuf],
     options: ImportOptions,
 ) -> anyhow::Result<Outcome> {
-    use std::io::BufRead;
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
         let mut run = Run::new(options, true);
         let mut batch = super::bulk::Batch::beside(&db.conn);
-        for file in files {
-            let name = file.display().to_string();
-            let reader =
-                std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
-            for (index, line) in std::io::BufReader::new(reader).lines().enumerate() {
-                let line =
-                    line.with_context(|| format!("{name}:{}: cannot read the line", index + 1))?;
-                if options.skip_invalid {
-                    run.load_line(&txn, &name, index + 1, &line).await?;
-                } else {
-                    run.load_line_bulk(&txn, &mut batch, &name, index + 1, &line)
-                        .await?;
+        batch.begin(&txn).await?;
+        let mut lines = read_ahead(files, !options.skip_invalid);
+        while let Some(line) = lines.recv().await {
+            let line = line?;
+            match line.parsed {
+                None => {
+                    run.load_line(&txn, &line.name, line.line_no, &line.text)
+                        .await?
+                }
+                Some(parsed) => {
+                    run.load_bulk(&txn, &mut batch, &line.name, line.line_no, parsed)
+                        .await?
                 }
             }
         }
-        batch.flush(&txn, &mut run.summary).await?;
+        batch.finish(&txn, &mut run.summary).await?;
         txn.commit().await?;
         run.finish();
         Ok(Outcome {
@@ -273,19 +342,17 @@ impl Run {
         }
     }
 
-    /// [`Self::load_line`] for runs that stop at the first bad record: publications, datasets
-    /// and links are gathered into batches written a thousand at a time (see `bulk`).
-    async fn load_line_bulk(
+    /// [`Self::load_line`] for runs that stop at the first bad record, given the line's parsed
+    /// record: publications, datasets and links are gathered into batches written thousands
+    /// at a time (see `bulk`).
+    async fn load_bulk(
         &mut self,
         txn: &DatabaseTransaction,
         batch: &mut super::bulk::Batch,
         name: &str,
         line_no: usize,
-        line: &str,
+        parsed: Result<Input, UpsertError>,
     ) -> Result<(), ImportError> {
-        if line.trim().is_empty() {
-            return Ok(());
-        }
         self.progress.tick();
         let at = |field: String, reason: String| RecordError {
             file: name.to_owned(),
@@ -293,12 +360,9 @@ impl Run {
             field,
             reason,
         };
-        let input = match parse_line(line) {
-            Err((field, reason)) => Err(at(field, reason)),
-            Ok(record) => match to_input(record) {
-                Ok(input) => Ok(input),
-                Err(err) => Err(into_record_error(err, at)?),
-            },
+        let input = match parsed {
+            Ok(input) => Ok(input),
+            Err(err) => Err(into_record_error(err, at)?),
         };
         match input {
             // Earlier lines first: a bad record in the batch is the one to report.

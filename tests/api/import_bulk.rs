@@ -13,7 +13,8 @@ use crate::on_both_backends_empty;
 
 on_both_backends_empty!(
     bulk_matches_the_per_record_path,
-    bulk_bad_link_names_its_line
+    bulk_bad_link_names_its_line,
+    an_unreadable_file_stops_the_run_with_nothing_written
 );
 
 fn graph() -> String {
@@ -186,6 +187,30 @@ async fn bulk_bad_link_names_its_line(app: &TestApp) {
     assert!(message.starts_with(&expected), "{message}");
     assert!(export(app).await == empty, "nothing was written");
     let _ = std::fs::remove_file(path);
+}
+
+/// Files are read on a thread of their own: a file that cannot be read after a good one still
+/// stops the run, names the file, and leaves nothing of the good one behind.
+async fn an_unreadable_file_stops_the_run_with_nothing_written(app: &TestApp) {
+    let empty = export(app).await;
+    let good = temp_file(&graph());
+    let missing = std::env::temp_dir().join("studygraph-no-such-file.jsonl");
+    for skip_invalid in [false, true] {
+        let err = import_files(
+            &app.db,
+            &[good.clone(), missing.clone()],
+            ImportOptions { skip_invalid },
+        )
+        .await
+        .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.starts_with(&format!("cannot read {}", missing.display())),
+            "{message}"
+        );
+        assert!(export(app).await == empty, "nothing was written");
+    }
+    let _ = std::fs::remove_file(good);
 }
 
 /// The real justice.gov catalog's titles, descriptions and keywords, or nothing (skip) when it
