@@ -499,49 +499,33 @@ async fn write_new(
     let returning = format!(" RETURNING id, {} AS k, lower(doi) AS d", shape.key);
     let mut results = Vec::new();
     if postgres {
-        let assembled = vectors.assemble(txn, &texts).await?;
-        // Rows whose vectors PostgreSQL computes: with a connection beside the transaction,
-        // the later half of them get theirs there while the transaction inserts the rows up
-        // to them (computing the earlier half's), then the rest are inserted: PostgreSQL works
-        // on both cores. Rows stay in file order (their ids are those of the per-record path).
-        let computed: Vec<usize> = (0..rows.len())
-            .filter(|at| assembled[*at].is_none())
-            .collect();
+        // With a connection beside the transaction, that connection prepares the later half's
+        // vectors (looking up new chunks, computing what cannot be assembled) while the
+        // transaction inserts the earlier half: PostgreSQL works on both cores. Rows stay in
+        // file order (their ids are those of the per-record path).
         let side = vectors
             .beside
-            .as_ref()
-            .filter(|_| computed.len() >= PARALLEL_VECTORS_MIN);
-        let split = match side {
-            Some(_) => computed[computed.len() / 2],
-            None => rows.len(),
+            .clone()
+            .filter(|_| rows.len() >= PARALLEL_VECTORS_MIN);
+        let split = if side.is_some() {
+            rows.len() / 2
+        } else {
+            rows.len()
         };
-        let source = |at: usize| match &assembled[at] {
-            Some((title, body)) => VectorSource::Parts(title, body),
-            None => VectorSource::Text(&texts[at].0, &texts[at].1),
+        let (earlier, later) = texts.split_at(split);
+        let earlier_vectors = match &side {
+            Some(pool) => vectors.prepare(pool, earlier, false).await?,
+            None => vectors.prepare(txn, earlier, false).await?,
         };
-        let first_sources: Vec<VectorSource> = (0..split).map(source).collect();
-        let first = insert_pg(shape, &rows[..split], &first_sources, &returning);
+        let first = insert_pg(shape, &rows[..split], &earlier_vectors, earlier, &returning);
         match side {
             Some(pool) => {
-                let later: Vec<(String, String)> = (split..rows.len())
-                    .filter(|at| assembled[*at].is_none())
-                    .map(|at| texts[at].clone())
-                    .collect();
-                let (first, computed) =
-                    tokio::join!(txn.query_all_raw(first), search_vectors(pool, &later));
+                let (first, later_vectors) = tokio::join!(
+                    txn.query_all_raw(first),
+                    vectors.prepare(&pool, later, true)
+                );
                 results.push(first?);
-                let mut computed = computed?.into_iter();
-                let wholes: Vec<Option<String>> = (split..rows.len())
-                    .map(|at| assembled[at].is_none().then(|| computed.next()).flatten())
-                    .collect();
-                let second_sources: Vec<VectorSource> = (split..rows.len())
-                    .zip(&wholes)
-                    .map(|(at, whole)| match whole {
-                        Some(vector) => VectorSource::Whole(vector),
-                        None => source(at),
-                    })
-                    .collect();
-                let second = insert_pg(shape, &rows[split..], &second_sources, &returning);
+                let second = insert_pg(shape, &rows[split..], &later_vectors?, later, &returning);
                 results.push(txn.query_all_raw(second).await?);
             }
             None => results.push(txn.query_all_raw(first).await?),
@@ -633,47 +617,64 @@ async fn write_new(
     Ok(())
 }
 
-/// New rows per batch from which computing half of the search vectors beside the transaction
+/// New rows per batch from which preparing the later half's search vectors beside the transaction
 /// pays for the extra statement.
 const PARALLEL_VECTORS_MIN: usize = 200;
 
 impl SearchVectors {
-    /// Each text pair's title and body vectors, as `tsvector` text, where the lexicon can
-    /// assemble both (after looking up the chunks it has not seen, beside the transaction when
-    /// it can).
-    async fn assemble(
+    /// The vectors of rows with these `(title, body)` texts: assembled where the lexicon can
+    /// (after looking up, on `conn`, the chunks it has not seen), else computed on `conn` when
+    /// `compute` says so, else left to the insert.
+    async fn prepare(
         &mut self,
-        txn: &DatabaseTransaction,
+        conn: &impl ConnectionTrait,
         texts: &[(String, String)],
-    ) -> Result<Vec<Option<(String, String)>>, sea_orm::DbErr> {
+        compute: bool,
+    ) -> Result<Vec<RowVector>, sea_orm::DbErr> {
         let all = texts.iter().flat_map(|(t, b)| [t.as_str(), b.as_str()]);
-        match &self.beside {
-            Some(pool) => self.lexicon.learn(pool, all).await?,
-            None => self.lexicon.learn(txn, all).await?,
-        }
-        Ok(texts
+        self.lexicon.learn(conn, all).await?;
+        let mut prepared: Vec<RowVector> = texts
             .iter()
-            .map(|(title, body)| Some((self.lexicon.vector(title)?, self.lexicon.vector(body)?)))
-            .collect())
+            .map(
+                |(title, body)| match (self.lexicon.vector(title), self.lexicon.vector(body)) {
+                    (Some(title), Some(body)) => RowVector::Parts(title, body),
+                    _ => RowVector::FromText,
+                },
+            )
+            .collect();
+        let left: Vec<usize> = (0..texts.len())
+            .filter(|at| matches!(prepared[*at], RowVector::FromText))
+            .collect();
+        if compute && !left.is_empty() {
+            let pairs: Vec<(String, String)> = left.iter().map(|at| texts[*at].clone()).collect();
+            for (at, vector) in left.into_iter().zip(search_vectors(conn, &pairs).await?) {
+                prepared[at] = RowVector::Whole(vector);
+            }
+        }
+        Ok(prepared)
     }
 }
 
 /// Where one inserted row's search vector comes from.
-enum VectorSource<'a> {
-    /// Its title's and body's vectors, assembled ([`Lexicon::vector`]).
-    Parts(&'a str, &'a str),
-    /// The whole vector, computed beforehand ([`search_vectors`]).
-    Whole(&'a str),
-    /// Computed by the insert from the title and body text.
-    Text(&'a str, &'a str),
+enum RowVector {
+    /// Its title's and body's vectors, assembled ([`Lexicon::vector`]), as `tsvector` text.
+    Parts(String, String),
+    /// The whole vector, computed beforehand ([`search_vectors`]), as `tsvector` text.
+    Whole(String),
+    /// Computed by the insert from the row's title and body text.
+    FromText,
 }
 
-/// One `INSERT ... SELECT FROM unnest(...)` of `rows` with their search vectors (from
-/// `sources`, one per row), then `returning`.
-fn insert_pg<'a>(
+/// A pick of one text column of [`insert_pg`]'s vector sources.
+type Pick = for<'a> fn(&'a RowVector, &'a (String, String)) -> Option<&'a str>;
+
+/// One `INSERT ... SELECT FROM unnest(...)` of `rows` with their search vectors (`vectors`,
+/// from `texts` where they say so), then `returning`.
+fn insert_pg(
     shape: &Shape,
     rows: &[NewRow],
-    sources: &[VectorSource<'a>],
+    vectors: &[RowVector],
+    texts: &[(String, String)],
     returning: &str,
 ) -> sea_orm::Statement {
     let columns = shape.columns.join(", ");
@@ -691,25 +692,25 @@ fn insert_pg<'a>(
         sql.bind(array_literal(rows.iter().map(|row| &row.values[i])))
             .push(&format!("::{ty}[], "));
     }
-    let picks: [fn(&VectorSource<'a>) -> Option<&'a str>; 5] = [
-        |s| match *s {
-            VectorSource::Parts(title, _) => Some(title),
+    let picks: [Pick; 5] = [
+        |vector, _| match vector {
+            RowVector::Parts(title, _) => Some(title),
             _ => None,
         },
-        |s| match *s {
-            VectorSource::Parts(_, body) => Some(body),
+        |vector, _| match vector {
+            RowVector::Parts(_, body) => Some(body),
             _ => None,
         },
-        |s| match *s {
-            VectorSource::Whole(vector) => Some(vector),
+        |vector, _| match vector {
+            RowVector::Whole(whole) => Some(whole),
             _ => None,
         },
-        |s| match *s {
-            VectorSource::Text(title, _) => Some(title),
+        |vector, text| match vector {
+            RowVector::FromText => Some(&text.0),
             _ => None,
         },
-        |s| match *s {
-            VectorSource::Text(_, body) => Some(body),
+        |vector, text| match vector {
+            RowVector::FromText => Some(&text.1),
             _ => None,
         },
     ];
@@ -717,8 +718,13 @@ fn insert_pg<'a>(
         if i > 0 {
             sql.push(", ");
         }
-        sql.bind(array_literal(sources.iter().map(pick)))
-            .push("::text[]");
+        sql.bind(array_literal(
+            vectors
+                .iter()
+                .zip(texts)
+                .map(|(vector, text)| pick(vector, text)),
+        ))
+        .push("::text[]");
     }
     sql.push(&format!(
         ") AS u({columns}, sg_title_vector, sg_body_vector, sg_vector, sg_title, sg_body){returning}"
@@ -729,7 +735,7 @@ fn insert_pg<'a>(
 /// The search vectors of rows with these title and body texts, in order, as `tsvector` text
 /// (which reads back as the same vector), computed on `conn`.
 async fn search_vectors(
-    conn: &DatabaseConnection,
+    conn: &impl ConnectionTrait,
     texts: &[(String, String)],
 ) -> Result<Vec<String>, sea_orm::DbErr> {
     let mut sql = Sql::new(DatabaseBackend::Postgres);

@@ -105,8 +105,33 @@ fn backend_of(app: &TestApp) -> Backend {
     }
 }
 
+/// The generated graph with some texts PostgreSQL's vectors cannot be assembled for (a tag in
+/// every third publication's abstract, a title starting with `~` in every fifth), so that a
+/// bulk batch holds rows of every kind of vector source.
+fn graph_with_unassembled_texts() -> String {
+    let mut publications = 0;
+    let mut out = String::new();
+    for line in graph().lines() {
+        let mut record: serde_json::Value = serde_json::from_str(line).expect("a record");
+        if record["type"] == "publication" {
+            publications += 1;
+            if publications % 3 == 0 {
+                let abstract_ = record["abstract"].as_str().unwrap_or("").to_owned();
+                record["abstract"] = format!("{abstract_} <em>tagged</em> text").into();
+            }
+            if publications % 5 == 0 {
+                let title = record["title"].as_str().expect("a title").to_owned();
+                record["title"] = format!("~{title}").into();
+            }
+        }
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    out
+}
+
 async fn bulk_matches_the_per_record_path(app: &TestApp) {
-    let text = graph();
+    let text = graph_with_unassembled_texts();
     let path = temp_file(&text);
     let files = [path.clone()];
     let bulk = import_files(&app.db, &files, ImportOptions::default())
@@ -130,7 +155,8 @@ async fn bulk_matches_the_per_record_path(app: &TestApp) {
     other.finish().await;
     assert!(
         bulk_vectors == per_record_vectors,
-        "the stored search vectors differ (half of a bulk batch's are computed on another connection)"
+        "the stored search vectors differ (a bulk batch's are assembled, computed on another \
+         connection, or computed by the insert)"
     );
     assert_eq!(bulk_found, per_record_found, "the search indexes agree");
     assert!(
