@@ -35,6 +35,11 @@ const LAST_POSITION: u32 = 16_000;
 /// Most positions of one lexeme assembled: PostgreSQL keeps at most 255.
 const MOST_POSITIONS: usize = 250;
 
+/// Most chunks kept: identifiers (NCJ and study numbers) are new chunks in every record, so a
+/// long import forgets what it has seen (and looks up again what comes back) rather than grow
+/// without bound (~150 bytes a chunk).
+const MOST_CHUNKS: usize = 500_000;
+
 /// Texts with hyphenated words, stop words, a host name, numbers, punctuation and repeated
 /// words, checked against `to_tsvector` before the lexicon is used.
 const PROBE: &str = "The co-use ~15 ... of U.S. data (2006-2010), e.g. 3.5 \"human\" trafficking\n\
@@ -96,6 +101,9 @@ impl Lexicon {
         }
         if self.state == State::Unusable {
             return Ok(());
+        }
+        if self.chunks.len() > MOST_CHUNKS {
+            self.chunks.clear();
         }
         let mut unknown: Vec<String> = Vec::new();
         for text in texts {
