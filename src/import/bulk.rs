@@ -73,8 +73,9 @@ pub(super) struct Batch {
 }
 
 /// Where new rows' search vectors come from on PostgreSQL: assembled here from the chunks
-/// PostgreSQL has looked up ([`Lexicon`]), else computed by PostgreSQL (half of those on the
-/// connection beside the transaction, while the transaction writes the other half).
+/// PostgreSQL has looked up ([`Lexicon`]), else computed by PostgreSQL (for a batch's later
+/// half on the connection beside the transaction while it inserts the earlier half, for the
+/// earlier half by the insert itself).
 #[derive(Default)]
 struct SearchVectors {
     /// A connection beside the import's transaction (PostgreSQL only).
