@@ -119,7 +119,8 @@ impl Batch {
     }
 
     /// Writes what is left and, on PostgreSQL, merges the search indexes' pending entries (a
-    /// search right after the import would otherwise read them one by one).
+    /// search right after the import would otherwise read them one by one). Only the indexes'
+    /// owner may merge them: an import by a role that merely writes leaves them to autovacuum.
     pub(super) async fn finish(
         &mut self,
         txn: &DatabaseTransaction,
@@ -128,9 +129,10 @@ impl Batch {
         self.flush(txn, summary).await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
             txn.execute_unprepared(
-                "SELECT gin_clean_pending_list('publication_search_idx'::regclass), \
-                 gin_clean_pending_list('dataset_search_idx'::regclass), \
-                 gin_clean_pending_list('producer_search_idx'::regclass)",
+                "SELECT gin_clean_pending_list(CAST(c.oid AS regclass)) FROM pg_class c \
+                 WHERE c.oid IN (to_regclass('publication_search_idx'), \
+                   to_regclass('dataset_search_idx'), to_regclass('producer_search_idx')) \
+                 AND pg_has_role(c.relowner, 'USAGE')",
             )
             .await?;
         }

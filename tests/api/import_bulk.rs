@@ -397,3 +397,45 @@ async fn assembled_search_vectors_equal_postgres_own() {
     }
     app.finish().await;
 }
+
+/// A role that may read and write the tables but does not own them (a deployment that keeps
+/// the schema to the migrating role) imports in bulk: merging the search indexes' pending
+/// entries, which only their owner may do, is left to autovacuum for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_only_writes_imports_in_bulk() {
+    let Some(app) = spawn_app(Backend::Postgres, false).await else {
+        return;
+    };
+    let role = format!("studygraph_writer_{}", uuid::Uuid::new_v4().simple());
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN"),
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+    ] {
+        app.db.conn.execute_unprepared(&sql).await.expect(&sql);
+    }
+    let mut url = url::Url::parse(&app.url).expect("the test database's URL");
+    url.set_username(&role).expect("a user name");
+    let _ = url.set_password(None);
+    let writer = studygraph::db::Db::connect(url.as_str())
+        .await
+        .expect("connect as the writing role");
+    let path = temp_file(&graph());
+    let outcome = import_files(
+        &writer,
+        std::slice::from_ref(&path),
+        ImportOptions::default(),
+    )
+    .await;
+    writer.conn.close_by_ref().await.ok();
+    for sql in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
+        app.db.conn.execute_unprepared(&sql).await.expect(&sql);
+    }
+    let outcome = outcome.expect("a role that only writes imports");
+    assert_eq!(outcome.summary.publications, 2_000);
+    let found = searches(&app).await;
+    assert!(found.iter().any(|n| *n > 0), "what it imported is found");
+    let _ = std::fs::remove_file(path);
+    app.finish().await;
+}
