@@ -162,12 +162,13 @@ const READ_AHEAD: usize = 10_000;
 
 /// Reads `files` in order on a thread of its own, so that reading and parsing the next records
 /// overlaps the database writing the last ones; `parse` says whether to parse each line there
-/// (bulk runs) or to hand over its text. Stops at the first unreadable file or line, or when
-/// the receiver is gone.
+/// (bulk runs) or to hand over its text. Sends `None` once every file is read; stops at the
+/// first unreadable file or line, or when the receiver is gone. A channel that closes without
+/// that `None` means the thread died: the run must not commit.
 fn read_ahead(
     files: &[PathBuf],
     parse: bool,
-) -> tokio::sync::mpsc::Receiver<anyhow::Result<ReadLine>> {
+) -> tokio::sync::mpsc::Receiver<anyhow::Result<Option<ReadLine>>> {
     use std::io::BufRead;
     let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
     let files = files.to_vec();
@@ -189,7 +190,7 @@ fn read_ahead(
                     Err(err) => Err(anyhow::Error::new(err)
                         .context(format!("{name}:{line_no}: cannot read the line"))),
                     Ok(line) if line.trim().is_empty() => continue,
-                    Ok(line) if parse => Ok(ReadLine {
+                    Ok(line) if parse => Ok(Some(ReadLine {
                         name: name.clone(),
                         line_no,
                         text: String::new(),
@@ -198,13 +199,13 @@ fn read_ahead(
                                 .map_err(|(field, reason)| UpsertError::Invalid { field, reason })
                                 .and_then(to_input),
                         ),
-                    }),
-                    Ok(text) => Ok(ReadLine {
+                    })),
+                    Ok(text) => Ok(Some(ReadLine {
                         name: name.clone(),
                         line_no,
                         text,
                         parsed: None,
-                    }),
+                    })),
                 };
                 let stop = item.is_err();
                 if sender.blocking_send(item).is_err() || stop {
@@ -212,6 +213,7 @@ fn read_ahead(
                 }
             }
         }
+        let _ = sender.blocking_send(Ok(None));
     });
     receiver
 }
@@ -229,8 +231,15 @@ pub async fn import_files(
         let mut batch = super::bulk::Batch::beside(&db.conn);
         batch.begin(&txn).await?;
         let mut lines = read_ahead(files, !options.skip_invalid);
-        while let Some(line) = lines.recv().await {
-            let line = line?;
+        loop {
+            let Some(line) = lines.recv().await else {
+                anyhow::bail!(
+                    "the import files' reader stopped before their end; nothing was written"
+                );
+            };
+            let Some(line) = line? else {
+                break;
+            };
             match line.parsed {
                 None => {
                     run.load_line(&txn, &line.name, line.line_no, &line.text)
