@@ -12,6 +12,25 @@ use tower::ServiceExt;
 
 pub const POSTGRES_ENV: &str = "STUDYGRAPH_TEST_POSTGRES_URL";
 
+/// The real justice.gov catalog (DCAT-US data.json) in the shared data, beside the repository.
+const REAL_CATALOG: &str =
+    "../shared/data/real/doj_datajson/justice_datajson_2025-02-01_reconstructed.json";
+
+/// The real justice.gov catalog's text, or `None` (skip) when it is missing outside CI.
+pub fn real_catalog() -> Option<String> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(REAL_CATALOG);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{}: {err} (required under CI=true)", path.display())
+        }
+        Err(err) => {
+            eprintln!("skipped: cannot read {} ({err})", path.display());
+            None
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -8,7 +8,7 @@ use studygraph::import::native::{ImportOptions, import_files, import_str};
 
 use sea_orm::ConnectionTrait;
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, real_catalog, spawn_app};
 use crate::on_both_backends_empty;
 
 on_both_backends_empty!(
@@ -242,21 +242,8 @@ async fn an_unreadable_file_stops_the_run_with_nothing_written(app: &TestApp) {
 /// The real justice.gov catalog's titles, descriptions and keywords, or nothing (skip) when it
 /// is missing outside CI.
 fn real_catalog_texts() -> Vec<String> {
-    const CATALOG: &str =
-        "../shared/data/real/doj_datajson/justice_datajson_2025-02-01_reconstructed.json";
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(CATALOG);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{}: {err} (required under CI=true)", path.display())
-        }
-        Err(err) => {
-            eprintln!(
-                "skipped the real catalog: cannot read {} ({err})",
-                path.display()
-            );
-            return Vec::new();
-        }
+    let Some(text) = real_catalog() else {
+        return Vec::new();
     };
     let catalog: serde_json::Value = serde_json::from_str(&text).expect("the catalog is JSON");
     let mut texts = Vec::new();

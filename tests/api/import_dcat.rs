@@ -2,7 +2,6 @@
 //! idempotent, catalog publishers landing on existing producers, all or nothing with line
 //! errors, and its text parsers (producer names, temporal coverage).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use sea_orm::{ConnectionTrait, Statement};
@@ -10,7 +9,7 @@ use serde_json::json;
 use studygraph::import::dcat::{self, import_str, parse_temporal, split_producer_name};
 use studygraph::import::native::ImportError;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, real_catalog};
 use crate::{on_both_backends, on_both_backends_empty};
 
 on_both_backends_empty!(
@@ -23,24 +22,6 @@ on_both_backends!(
     a_catalog_lands_on_existing_producers_and_datasets,
     a_bad_record_leaves_the_database_unchanged
 );
-
-const REAL_CATALOG: &str =
-    "../shared/data/real/doj_datajson/justice_datajson_2025-02-01_reconstructed.json";
-
-/// The real justice.gov catalog, or `None` (skip) when it is missing outside CI.
-fn real_catalog() -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(REAL_CATALOG);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{}: {err} (required under CI=true)", path.display())
-        }
-        Err(err) => {
-            eprintln!("skipped: cannot read {} ({err})", path.display());
-            None
-        }
-    }
-}
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let backend = app.db.conn.get_database_backend();
