@@ -394,6 +394,23 @@ impl ListSpec {
         .then_some(PUBLICATION_ID_COVER)
     }
 
+    /// SQLite: the columns a page reads its order from when it can pick its rows through the
+    /// narrow covering index ([`Self::narrow_index`]): sorted by publication date and/or
+    /// relevance, with conditions that index covers. Such a page takes the ids and sort keys
+    /// of its rows from the index and reads only those wide rows, where ordering the joined
+    /// rows would read every match's wide row.
+    pub fn narrow_page_columns(&self, backend: DatabaseBackend) -> Option<Vec<&'static str>> {
+        let mut columns = Vec::new();
+        for (key, _) in &self.order {
+            match key {
+                SortKey::PublishedOn => columns.push("published_key"),
+                SortKey::Relevance => {}
+                _ => return None,
+            }
+        }
+        self.narrow_index(backend, &columns).map(|_| columns)
+    }
+
     /// True when the link can be read for one parent at a time as `l.parent_id = <outer>`
     /// (the parents are not needed inside the link itself).
     pub fn link_takes_outer_parent(&self) -> bool {
