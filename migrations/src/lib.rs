@@ -13,6 +13,7 @@ mod m20261128_000005_date_title_cover;
 mod m20261206_000006_search_vectors_inline;
 mod m20261206_000007_newest_first;
 mod m20261206_000008_list_owner_value;
+mod m20261206_000009_graph_revision;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_search_vectors_inline::Migration),
             Box::new(m20261206_000007_newest_first::Migration),
             Box::new(m20261206_000008_list_owner_value::Migration),
+            Box::new(m20261206_000009_graph_revision::Migration),
         ]
     }
 }

@@ -39,6 +39,50 @@ impl Dimension {
         matches!(self, Self::Producer { .. })
     }
 
+    /// Whether a row can have several values (a list, credits, links): counting those in SQL
+    /// joins and sorts every match's values, so whole-table lists count them in memory where
+    /// they can ([`super::value_index`]).
+    pub fn is_multi_valued(self) -> bool {
+        matches!(
+            self,
+            Self::List(_) | Self::Producer { .. } | Self::RelationType
+        )
+    }
+
+    /// `SELECT t.id AS sg_owner, <key> AS sg_key` for every value of the rows of `spec`'s
+    /// table with `lo < id <= hi`, in id order (rows without a value have no row here).
+    pub(super) fn write_row_keys(self, sql: &mut Sql, spec: &ListSpec, lo: i64, hi: i64) {
+        let value = self.value(0);
+        let (key, _) = self.key_label(&value);
+        sql.push("SELECT t.id AS sg_owner, ")
+            .push(&key)
+            .push(" AS sg_key FROM ")
+            .push(spec.child_table().name())
+            .push(" t");
+        self.write_join(sql, 0, spec);
+        sql.push(" WHERE t.id > ")
+            .bind(lo)
+            .push(" AND t.id <= ")
+            .bind(hi)
+            .push(" AND ")
+            .push(&value)
+            .push(" IS NOT NULL ORDER BY t.id");
+    }
+
+    /// `SELECT sg_key, sg_label` for every value the rows of `spec`'s table have.
+    pub(super) fn write_labels(self, sql: &mut Sql, spec: &ListSpec) {
+        let (key, label) = self.key_label("g.sg_v");
+        sql.push(&format!(
+            "SELECT {key} AS sg_key, {label} AS sg_label FROM (SELECT DISTINCT "
+        ))
+        .push(&self.value(0))
+        .push(" AS sg_v FROM ")
+        .push(spec.child_table().name())
+        .push(" t");
+        self.write_join(sql, 0, spec);
+        sql.push(") g WHERE g.sg_v IS NOT NULL");
+    }
+
     /// Writes the joins this dimension needs (aliases `d{i}`, `r{i}`).
     fn write_join(self, sql: &mut Sql, i: usize, spec: &ListSpec) {
         let links_owner = match spec.child_table() {
@@ -177,12 +221,17 @@ pub async fn group_counts(
         }
     }
     for groups in out.values_mut() {
-        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.keys.cmp(&b.keys)));
-        if let Some(limit) = limit {
-            groups.truncate(limit);
-        }
+        rank(groups, limit);
     }
     Ok(out)
+}
+
+/// Puts groups in facet order, largest first (ties by key), and keeps at most `limit`.
+pub fn rank(groups: &mut Vec<Group>, limit: Option<usize>) {
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.keys.cmp(&b.keys)));
+    if let Some(limit) = limit {
+        groups.truncate(limit);
+    }
 }
 
 /// A list counted by several single-valued columns of its rows at once (one statement, one
@@ -215,7 +264,7 @@ impl JointCounts {
                 count,
             })
             .collect();
-        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.keys.cmp(&b.keys)));
+        rank(&mut groups, None);
         Some(groups)
     }
 }

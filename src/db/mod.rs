@@ -8,16 +8,23 @@ pub mod graph;
 pub mod list_spec;
 pub mod lookup;
 pub mod pages;
+pub mod revision;
 pub mod rows;
 pub mod search;
 pub mod sql;
+pub mod value_index;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{
+    AccessMode, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, IsolationLevel, TransactionTrait,
+};
+
+use value_index::ValueIndexes;
 
 /// PostgreSQL cancels any statement running longer than this.
 pub const STATEMENT_TIMEOUT: &str = "10s";
@@ -43,11 +50,13 @@ fn is_loopback_without_ssl_choice(url: &str) -> bool {
         )
 }
 
-/// A connected database plus a counter of the SQL statements it has run (for tests and metrics).
+/// A connected database plus a counter of the SQL statements it has run (for tests and
+/// metrics) and the facet value indexes kept for it.
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    value_indexes: Arc<ValueIndexes>,
 }
 
 impl Db {
@@ -98,7 +107,11 @@ impl Db {
             counter.fetch_add(1, Ordering::Relaxed);
             tracing::trace!(target: "studygraph::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
         });
-        Ok(Self { conn, statements })
+        Ok(Self {
+            conn,
+            statements,
+            value_indexes: Arc::default(),
+        })
     }
 
     /// Applies every pending migration.
@@ -108,6 +121,11 @@ impl Db {
 
     pub fn backend(&self) -> DatabaseBackend {
         self.conn.get_database_backend()
+    }
+
+    /// The in-memory indexes facets of whole-table lists count multi-valued dimensions with.
+    pub fn value_indexes(&self) -> &Arc<ValueIndexes> {
+        &self.value_indexes
     }
 
     /// How many SQL statements this connection pool has run so far.
@@ -130,6 +148,21 @@ impl Db {
     /// Checks that the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
+    }
+}
+
+/// One read transaction that sees the database as it was when it began.
+pub async fn snapshot(conn: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match conn.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            conn.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await
+        }
+        // SQLite (WAL): the first read of a deferred transaction fixes its snapshot.
+        _ => conn.begin().await,
     }
 }
 

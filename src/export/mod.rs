@@ -14,10 +14,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
 
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, FromQueryResult,
-    IsolationLevel, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use serde::Serialize;
 
 pub use native::{write_native, write_native_with};
@@ -154,22 +151,6 @@ pub async fn write(
     match format {
         ExportFormat::Native => write_native_with(db, options, out).await,
         ExportFormat::Scholix => write_scholix_with(db, options, out).await,
-    }
-}
-
-/// One transaction that sees the database as it was when the export started.
-async fn snapshot(db: &Db) -> Result<DatabaseTransaction, DbErr> {
-    match db.backend() {
-        DatabaseBackend::Postgres => {
-            db.conn
-                .begin_with_config(
-                    Some(IsolationLevel::RepeatableRead),
-                    Some(AccessMode::ReadOnly),
-                )
-                .await
-        }
-        // SQLite (WAL): the first read of a deferred transaction fixes its snapshot.
-        _ => db.conn.begin().await,
     }
 }
 

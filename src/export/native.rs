@@ -14,12 +14,12 @@ use serde::Serialize;
 
 use super::{
     ExportError, ExportOptions, ExportSummary, count_ambiguous_producers, page_after, partial_date,
-    producer_paths, producers_by_depth, snapshot, warn_about, write_line,
+    producer_paths, producers_by_depth, warn_about, write_line,
 };
-use crate::db::Db;
 use crate::db::entities::{CreditTable, ValueList, dataset, publication};
 use crate::db::rows;
 use crate::db::sql::Sql;
+use crate::db::{Db, snapshot};
 
 #[derive(Serialize)]
 struct ProducerLine<'a> {
@@ -159,7 +159,7 @@ pub async fn write_native_with(
     out: &mut impl Write,
 ) -> Result<ExportSummary, ExportError> {
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    let txn = snapshot(db).await?;
+    let txn = snapshot(&db.conn).await?;
     let mut summary = ExportSummary {
         ambiguous_producers: count_ambiguous_producers(&txn).await?,
         ..Default::default()

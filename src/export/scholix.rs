@@ -19,12 +19,10 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use super::native::{LinkRow, link_page};
-use super::{
-    ExportError, ExportOptions, ExportSummary, partial_date, snapshot, warn_about, write_line,
-};
-use crate::db::Db;
+use super::{ExportError, ExportOptions, ExportSummary, partial_date, warn_about, write_line};
 use crate::db::entities::{CreditTable, ValueList, dataset, producer, publication};
 use crate::db::rows;
+use crate::db::{Db, snapshot};
 use crate::graphql::types::common::RelationType;
 
 #[derive(Serialize)]
@@ -161,7 +159,7 @@ pub async fn write_scholix_with(
     out: &mut impl Write,
 ) -> Result<ExportSummary, ExportError> {
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    let txn = snapshot(db).await?;
+    let txn = snapshot(&db.conn).await?;
     let mut summary = ExportSummary::default();
     let mut after = (0, 0);
     loop {

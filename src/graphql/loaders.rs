@@ -17,7 +17,7 @@ use crate::db::carried::CarriedCredits;
 use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::facets::{self, Dimension, Group, JointCounts};
 pub use crate::db::pages::PageReads;
-use crate::db::pages::{self, CarriedByRow, ListSpec, PageRows, Table, Window};
+use crate::db::pages::{self, CarriedByRow, Link, ListSpec, PageRows, Table, Window};
 use crate::db::{lookup, rows};
 
 /// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
@@ -449,20 +449,57 @@ impl Loader<FacetOf> for Store {
     async fn load(&self, keys: &[FacetOf]) -> Result<HashMap<FacetOf, Vec<Group>>, LoadError> {
         self.stats.record("facet", keys.len());
         let conn = &self.db.conn;
-        side_by_side(
-            keys,
-            |k| ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent),
-            |(spec, dimensions, limit), parent| FacetOf {
-                spec: spec.clone(),
-                dimensions: dimensions.clone(),
-                limit: *limit,
-                parent,
+        // Whole-table lists by one multi-valued dimension: counted from the value indexes,
+        // every such facet of one list from one read of its matches; the rest in SQL.
+        let mut by_list: HashMap<&ListSpec, Vec<Dimension>> = HashMap::new();
+        for key in keys {
+            if let (Link::All(_), [dimension]) = (&key.spec.link, key.dimensions.as_slice())
+                && dimension.is_multi_valued()
+            {
+                by_list.entry(&key.spec).or_default().push(*dimension);
+            }
+        }
+        let indexes = self.db.value_indexes();
+        let indexed = futures::future::try_join_all(by_list.into_iter().map(
+            |(spec, dimensions)| async move {
+                let counts = indexes.counts(conn, spec, &dimensions).await?;
+                Ok::<_, DbErr>((spec, counts))
             },
-            |(spec, dimensions, limit), parents| async move {
-                facets::group_counts(conn, &spec, &parents, &dimensions, limit).await
-            },
-        )
-        .await
+        ))
+        .await?;
+        let mut out = HashMap::new();
+        let mut rest = Vec::new();
+        for key in keys {
+            let counted = indexed
+                .iter()
+                .find(|(spec, _)| **spec == key.spec)
+                .and_then(|(_, counts)| counts.get(key.dimensions.first()?));
+            match counted {
+                Some(groups) => {
+                    let mut groups = groups.clone();
+                    facets::rank(&mut groups, key.limit);
+                    out.insert(key.clone(), groups);
+                }
+                None => rest.push(key.clone()),
+            }
+        }
+        out.extend(
+            side_by_side(
+                &rest,
+                |k| ((k.spec.clone(), k.dimensions.clone(), k.limit), k.parent),
+                |(spec, dimensions, limit), parent| FacetOf {
+                    spec: spec.clone(),
+                    dimensions: dimensions.clone(),
+                    limit: *limit,
+                    parent,
+                },
+                |(spec, dimensions, limit), parents| async move {
+                    facets::group_counts(conn, &spec, &parents, &dimensions, limit).await
+                },
+            )
+            .await?,
+        );
+        Ok(out)
     }
 }
 

@@ -34,6 +34,7 @@ use super::upsert::{self, KeyInput, UpsertError, invalid};
 use super::{RecordError, Summary};
 use crate::db::Db;
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::db::revision;
 use crate::graphql::types::common::RelationType;
 
 /// Loads one sheet (named `name` in errors) in its own transaction.
@@ -61,7 +62,7 @@ pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary>
     for (name, rows) in sheets {
         load_into(&txn, &name, rows, &mut summary).await?;
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     Ok(summary)
 }
 

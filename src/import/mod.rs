@@ -96,7 +96,7 @@ pub async fn settle<T, E: From<sea_orm::DbErr>>(
 ) -> Result<T, E> {
     match result {
         Ok(value) => {
-            txn.commit().await?;
+            crate::db::revision::commit_write(txn).await?;
             Ok(value)
         }
         Err(err) => {

@@ -13,6 +13,7 @@ use super::{RecordError, Summary};
 use crate::dates::PartialDateValue;
 use crate::db::Db;
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::db::revision;
 use crate::graphql::types::common::{ProducerRole, RelationType};
 
 /// One line, by its `type`.
@@ -252,7 +253,7 @@ pub async fn import_files(
             }
         }
         batch.finish(&txn, &mut run.summary).await?;
-        txn.commit().await?;
+        revision::commit_write(txn).await?;
         run.finish();
         Ok(Outcome {
             summary: run.summary,

@@ -23,3 +23,4 @@ mod pagination;
 mod schema;
 mod statements;
 mod trusted;
+mod value_index;

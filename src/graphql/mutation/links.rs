@@ -7,6 +7,7 @@ use sea_orm::DatabaseTransaction;
 use super::records::{begin, find, rejected};
 use super::user_errors::{Code, UserError, UserErrors, clean};
 use crate::db::entities::{CreditTable, dataset, producer, publication};
+use crate::db::revision;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::types::common::{ProducerRole, RelationType};
 use crate::graphql::types::{Dataset, Producer, Publication};
@@ -114,7 +115,7 @@ pub async fn link(ctx: &Context<'_>, input: LinkDatasetInput) -> ApiResult<LinkP
         errors.refused(err)?;
         return rejected(txn, errors, link_payload).await;
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     Ok(LinkPayload {
         publication: Some(Publication(publication)),
         dataset: Some(Dataset(dataset)),
@@ -139,7 +140,7 @@ pub async fn unlink(ctx: &Context<'_>, input: UnlinkDatasetInput) -> ApiResult<L
         );
         return rejected(txn, errors, link_payload).await;
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     Ok(LinkPayload {
         publication: Some(Publication(publication)),
         dataset: Some(Dataset(dataset)),
@@ -212,7 +213,7 @@ pub async fn credit(
         );
         return rejected(txn, errors, refused).await;
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     payload.producer = Some(Producer(producer));
     Ok(payload)
 }

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::user_errors::{Code, UserError, UserErrors};
 use crate::db::Db;
 use crate::db::entities::Record;
+use crate::db::revision;
 use crate::db::rows;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::ids::global_id;
@@ -156,7 +157,7 @@ pub async fn save<K: Kind>(
         }
     };
     let saved = row::<K::Model>(&txn, id).await?;
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     Ok(K::payload(saved, Vec::new()))
 }
 
@@ -203,7 +204,7 @@ pub async fn delete<K: Kind>(
     if !errors.is_empty() {
         return rejected(txn, errors, refused).await;
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     Ok(DeletePayload {
         deleted_id: Some(global_id(K::Model::TABLE, row.id())),
         user_errors: Vec::new(),

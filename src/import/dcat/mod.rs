@@ -82,6 +82,7 @@ use super::native::ImportError;
 use super::upsert::{self, CreditInput, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
+use crate::db::revision;
 use crate::db::sql::Sql;
 use crate::graphql::types::common::ProducerRole;
 
@@ -137,7 +138,7 @@ pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary>
         total.datasets += report.summary.datasets;
         reports.push((name, report));
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     for (name, report) in &reports {
         log_report(name, report);
     }

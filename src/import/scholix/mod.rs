@@ -54,6 +54,7 @@ use super::native::ImportError;
 use super::upsert::{self, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
+use crate::db::revision;
 
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
@@ -80,7 +81,7 @@ pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary>
     for (name, links) in documents {
         load_into(&txn, &name, links, &mut summary).await?;
     }
-    txn.commit().await?;
+    revision::commit_write(txn).await?;
     Ok(summary)
 }
 

@@ -1,0 +1,43 @@
+//! The graph's revision: a counter every transaction that writes the graph raises just before
+//! it commits ([`commit_write`]). Whatever the server keeps in memory about the graph (the
+//! facet value indexes, [`super::value_index`]) records the revision it was read at, and a
+//! statement that reads the revision beside its matches tells whether that copy is current.
+//! A hand-made change in SQL should raise it too: `UPDATE graph_revision SET revision =
+//! revision + 1`.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement};
+
+/// The SQL expression of the current revision (a scalar subquery).
+pub const CURRENT: &str = "(SELECT revision FROM graph_revision WHERE id = 1)";
+
+/// Raises the revision and commits `txn`: the end of every transaction that writes the graph.
+pub async fn commit_write(txn: DatabaseTransaction) -> Result<(), DbErr> {
+    raise(&txn).await?;
+    txn.commit().await
+}
+
+/// Raises the revision inside a transaction that writes the graph (taken by every writer in
+/// turn, held only until its commit).
+pub async fn raise(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    conn.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE graph_revision SET revision = revision + 1 WHERE id = 1",
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The revision now (in a snapshot: the revision of what the snapshot reads).
+pub async fn current(conn: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT {CURRENT} AS revision"),
+        ))
+        .await?;
+    row.map(|row| row.try_get("", "revision"))
+        .transpose()?
+        .ok_or_else(|| DbErr::RecordNotFound("graph_revision".into()))
+}
