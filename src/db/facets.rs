@@ -49,14 +49,14 @@ impl Dimension {
         )
     }
 
-    /// `SELECT t.id AS sg_owner, <key> AS sg_key` for every value of the rows of `spec`'s
+    /// `SELECT t.id AS sg_owner, <key> AS sg_key0` for every value of the rows of `spec`'s
     /// table with `lo < id <= hi`, in id order (rows without a value have no row here).
     pub(super) fn write_row_keys(self, sql: &mut Sql, spec: &ListSpec, lo: i64, hi: i64) {
         let value = self.value(0);
         let (key, _) = self.key_label(&value);
         sql.push("SELECT t.id AS sg_owner, ")
             .push(&key)
-            .push(" AS sg_key FROM ")
+            .push(" AS sg_key0 FROM ")
             .push(spec.child_table().name())
             .push(" t");
         self.write_join(sql, 0, spec);
@@ -244,6 +244,11 @@ pub struct JointCounts {
 }
 
 impl JointCounts {
+    /// Counts by `columns` together: `groups` hold one key per column.
+    pub fn new(columns: Vec<&'static str>, groups: Vec<Group>) -> Self {
+        Self { columns, groups }
+    }
+
     /// How many distinct rows the list has (each falls in exactly one group); a link list
     /// that links a pair twice has more edges than that, so it keeps its own count.
     pub fn total(&self) -> i64 {

@@ -50,6 +50,17 @@ fn is_loopback_without_ssl_choice(url: &str) -> bool {
         )
 }
 
+tokio::task_local! {
+    /// Set while background work runs (facet index builds): its statements are not counted
+    /// with the requests' (see [`Db::statement_count`]).
+    static BACKGROUND: ();
+}
+
+/// Runs `work` as background work, whose statements [`Db::statement_count`] leaves out.
+pub async fn in_background<F: std::future::Future>(work: F) -> F::Output {
+    BACKGROUND.scope((), work).await
+}
+
 /// A connected database plus a counter of the SQL statements it has run (for tests and
 /// metrics) and the facet value indexes kept for it.
 #[derive(Clone)]
@@ -104,7 +115,9 @@ impl Db {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         conn.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
+            if BACKGROUND.try_with(|_| ()).is_err() {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
             tracing::trace!(target: "studygraph::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
         });
         Ok(Self {
@@ -128,7 +141,8 @@ impl Db {
         &self.value_indexes
     }
 
-    /// How many SQL statements this connection pool has run so far.
+    /// How many SQL statements this connection pool has run so far for requests and commands
+    /// (background work, [`in_background`], is left out).
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }

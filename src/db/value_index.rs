@@ -1,23 +1,25 @@
-//! Facet counts by multi-valued dimensions (subjects, coverage, data types, credited producers
-//! rolled up to a level, relation types) for whole-table lists, from in-memory indexes: each
-//! row's distinct values, read once from the database and used while the graph's revision
-//! ([`super::revision`]) stays the one they were read at.
+//! Facet counts of whole-table lists from in-memory indexes: for one table, each row's distinct
+//! values by a multi-valued dimension (subjects, coverage, data types, credited producers rolled
+//! up to a level, relation types), or each row's tuple of single-valued columns (year, type,
+//! language: the joint counts of column facets). An index is read in one snapshot together with
+//! the graph's revision ([`super::revision`]) and is used while the revision stays the same.
 //!
-//! A facet then costs one statement that reads the list's matching ids (with the revision
-//! beside them, so a write in between is noticed) and a count in memory, where counting in SQL
-//! joins every match to its values and sorts them (at 200,000 publications, the subjects of a
-//! search's 51,813 matches: 146 ms in SQLite, ~380 ms in PostgreSQL, for 183,725 values).
-//! Every facet of one list shares the one statement.
+//! A list's facets then cost one statement that reads its matching ids with the revision beside
+//! them ([`Matches`], once per request and list) and counts in memory, where counting in SQL
+//! matches the list again for every facet and joins and sorts every match's values (at 200,000
+//! publications, the subjects of a search's 51,813 matches: 146 ms in SQLite, ~380 ms in
+//! PostgreSQL, for 183,725 values).
 //!
-//! An index that is missing or out of date is built again in the background (one build per
-//! index at a time); until it is ready, facets are counted in SQL as before, so an answer is
-//! never older than the database.
+//! An index that is missing or of an older revision is built again in the background (one build
+//! per index at a time); until it is ready its facets are counted in SQL as before, so an answer
+//! never reflects a graph older than the one the request reads.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use tokio::sync::OnceCell;
 
 use super::facets::{Dimension, Group, UNKNOWN};
 use super::list_spec::{Link, ListSpec, Table};
@@ -27,7 +29,27 @@ use super::sql::Sql;
 /// Rows of the table an index build reads per statement (bounding its memory).
 const BUILD_WINDOW: i64 = 20_000;
 
-/// One table's rows by one dimension, as of one revision of the graph.
+/// What an index holds for each row of its table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Indexed {
+    /// The row's distinct values by a multi-valued dimension (none: the unknown bucket).
+    Values(Dimension),
+    /// The row's values of these single-valued columns, as one tuple (null: unknown).
+    Columns(Vec<&'static str>),
+}
+
+impl Indexed {
+    /// The group keys of a row without an entry in the index.
+    fn unknown(&self) -> Vec<(String, String)> {
+        let arity = match self {
+            Self::Values(_) => 1,
+            Self::Columns(columns) => columns.len(),
+        };
+        vec![(UNKNOWN.to_owned(), "Unknown".to_owned()); arity]
+    }
+}
+
+/// One table's rows by one [`Indexed`], as of one revision of the graph.
 #[derive(Debug)]
 pub struct ValueIndex {
     revision: i64,
@@ -36,13 +58,15 @@ pub struct ValueIndex {
     /// `values[starts[i]..starts[i + 1]]` are the distinct values of row `ids[i]`.
     starts: Vec<u32>,
     values: Vec<u32>,
-    /// Each value's key and label.
-    keys: Vec<(String, String)>,
+    /// Each value's group keys (key and label, one per dimension or column).
+    keys: Vec<Vec<(String, String)>>,
+    /// The group keys of rows without a value.
+    unknown: Vec<(String, String)>,
 }
 
 impl ValueIndex {
-    /// Counts the distinct rows `rows` by their values; rows without a value fall in the
-    /// unknown bucket (as in [`super::facets::group_counts`]). Unordered.
+    /// Counts the distinct rows `rows` by their values (unordered groups); rows without a value
+    /// fall in the unknown bucket, as in [`super::facets::group_counts`].
     pub fn count(&self, rows: &[i64]) -> Vec<Group> {
         let mut counts = vec![0_i64; self.keys.len()];
         let mut unknown = 0;
@@ -62,17 +86,37 @@ impl ValueIndex {
             .enumerate()
             .filter(|(_, count)| *count > 0)
             .map(|(value, count)| Group {
-                keys: vec![self.keys[value].clone()],
+                keys: self.keys[value].clone(),
                 count,
             })
             .collect();
         if unknown > 0 {
             groups.push(Group {
-                keys: vec![(UNKNOWN.to_owned(), "Unknown".to_owned())],
+                keys: self.unknown.clone(),
                 count: unknown,
             });
         }
         groups
+    }
+}
+
+/// The graph's revision and the ids of a whole-table list's rows, as one statement read them.
+type Matched = (i64, Arc<Vec<i64>>);
+
+/// The matching ids of the lists one request counts, each read at most once (its column facets
+/// beside the page and its other facets after share them).
+#[derive(Default)]
+pub struct Matches(Mutex<HashMap<ListSpec, Arc<OnceCell<Matched>>>>);
+
+impl Matches {
+    async fn of(&self, conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matched, DbErr> {
+        let cell = {
+            let mut cells = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            cells.entry(spec.clone()).or_default().clone()
+        };
+        cell.get_or_try_init(|| matching_ids(conn, spec))
+            .await
+            .cloned()
     }
 }
 
@@ -82,65 +126,67 @@ struct Slot {
     building: bool,
 }
 
-/// The server's value indexes, one per (table, dimension) that a facet asked for.
+/// The server's value indexes, one per (table, [`Indexed`]) that a facet asked for.
 #[derive(Default)]
 pub struct ValueIndexes {
-    slots: Mutex<HashMap<(Table, Dimension), Slot>>,
+    slots: Mutex<HashMap<(Table, Indexed), Slot>>,
 }
 
 impl ValueIndexes {
-    fn slots(&self) -> MutexGuard<'_, HashMap<(Table, Dimension), Slot>> {
+    fn slots(&self) -> MutexGuard<'_, HashMap<(Table, Indexed), Slot>> {
         self.slots
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Counts the whole-table list `spec` by each of `dimensions` that has a current index
-    /// (unordered groups), from one statement that reads the list's matching ids and the
-    /// graph's revision. Dimensions left out are the caller's to count in SQL; their indexes
-    /// are being built (or rebuilt, after a write) for later requests.
+    /// Counts the whole-table list `spec` by each of `wanted` that has an index of the
+    /// revision its matches are read at (unordered groups); the matches come from `matches`.
+    /// Those left out are the caller's to count in SQL; their indexes are being built (or
+    /// rebuilt, after a write) for later requests.
     pub async fn counts(
         self: &Arc<Self>,
         conn: &DatabaseConnection,
+        matches: &Matches,
         spec: &ListSpec,
-        dimensions: &[Dimension],
-    ) -> Result<HashMap<Dimension, Vec<Group>>, DbErr> {
+        wanted: &[Indexed],
+    ) -> Result<HashMap<Indexed, Vec<Group>>, DbErr> {
         let Link::All(table) = spec.link else {
             return Ok(HashMap::new());
         };
         let mut built = Vec::new();
-        for dimension in dimensions {
-            match self.index_of(table, *dimension) {
-                Some(index) => built.push((*dimension, index)),
-                None => self.rebuild(conn, table, *dimension),
+        for indexed in wanted {
+            match self.index_of(table, indexed) {
+                Some(index) => built.push((indexed, index)),
+                None => self.rebuild(conn, table, indexed),
             }
         }
         if built.is_empty() {
             return Ok(HashMap::new());
         }
-        let (revision, rows) = matching_ids(conn, spec).await?;
+        let (revision, rows) = matches.of(conn, spec).await?;
         let mut out = HashMap::new();
-        for (dimension, index) in built {
+        for (indexed, index) in built {
             if index.revision == revision {
-                out.insert(dimension, index.count(&rows));
+                out.insert(indexed.clone(), index.count(&rows));
             } else {
-                self.rebuild(conn, table, dimension);
+                self.rebuild(conn, table, indexed);
             }
         }
         Ok(out)
     }
 
-    /// The last index built of `dimension` over `table`, of whatever revision.
-    fn index_of(&self, table: Table, dimension: Dimension) -> Option<Arc<ValueIndex>> {
+    /// The last index built of `indexed` over `table`, of whatever revision.
+    fn index_of(&self, table: Table, indexed: &Indexed) -> Option<Arc<ValueIndex>> {
         self.slots()
-            .get(&(table, dimension))
+            .get(&(table, indexed.clone()))
             .and_then(|slot| slot.index.clone())
     }
 
-    /// Starts building the index of `dimension` over `table`, unless a build is running.
-    fn rebuild(self: &Arc<Self>, conn: &DatabaseConnection, table: Table, dimension: Dimension) {
+    /// Starts building the index of `indexed` over `table`, unless a build is running.
+    fn rebuild(self: &Arc<Self>, conn: &DatabaseConnection, table: Table, indexed: &Indexed) {
+        let key = (table, indexed.clone());
         let mut slots = self.slots();
-        let slot = slots.entry((table, dimension)).or_default();
+        let slot = slots.entry(key.clone()).or_default();
         if slot.building {
             return;
         }
@@ -148,18 +194,18 @@ impl ValueIndexes {
         let indexes = self.clone();
         let conn = conn.clone();
         tokio::spawn(async move {
-            let built = build(&conn, table, dimension).await;
+            let built = super::in_background(build(&conn, table, &key.1)).await;
             let mut slots = indexes.slots();
-            let slot = slots.entry((table, dimension)).or_default();
+            let slot = slots.entry(key).or_default();
             slot.building = false;
             match built {
                 Ok(index) => slot.index = Some(Arc::new(index)),
-                Err(err) => tracing::warn!(%err, ?dimension, "could not build a facet index"),
+                Err(err) => tracing::warn!(%err, "could not build a facet index"),
             }
         });
     }
 
-    /// Waits until no index build is running (for tests: the next facet then uses them).
+    /// Waits until no index build is running (for tests: the next facets then use them).
     pub async fn settled(&self) {
         while self.slots().values().any(|slot| slot.building) {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -169,10 +215,7 @@ impl ValueIndexes {
 
 /// The graph's revision and the ids of the rows of the whole-table list `spec`, read by one
 /// statement (so the ids are those of that revision).
-async fn matching_ids(
-    conn: &DatabaseConnection,
-    spec: &ListSpec,
-) -> Result<(i64, Vec<i64>), DbErr> {
+async fn matching_ids(conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matched, DbErr> {
     let backend = conn.get_database_backend();
     let ids = match backend {
         sea_orm::DatabaseBackend::Postgres => "string_agg(CAST(t.id AS TEXT), ',')",
@@ -202,27 +245,29 @@ async fn matching_ids(
                 .map_err(|_| DbErr::Type(format!("a matching row id is not a number: {id:?}")))?,
         );
     }
-    Ok((revision, rows))
+    Ok((revision, Arc::new(rows)))
 }
 
-/// Reads every row's values by `dimension` in one snapshot of the database.
+/// Reads every row's values of `indexed` in one snapshot of the database.
 async fn build(
     conn: &DatabaseConnection,
     table: Table,
-    dimension: Dimension,
+    indexed: &Indexed,
 ) -> Result<ValueIndex, DbErr> {
     let spec = ListSpec::plain(Link::All(table));
     let backend = conn.get_database_backend();
     let txn = super::snapshot(conn).await?;
     let revision = revision::current(&txn).await?;
-    let mut numbers: HashMap<String, u32> = HashMap::new();
+    let mut numbers: HashMap<Vec<Option<String>>, u32> = HashMap::new();
     let mut index = ValueIndex {
         revision,
         ids: Vec::new(),
         starts: vec![0],
         values: Vec::new(),
         keys: Vec::new(),
+        unknown: indexed.unknown(),
     };
+    let arity = index.unknown.len();
     let mut lo = i64::MIN;
     loop {
         // The window's last id: at most BUILD_WINDOW rows of the table after `lo`.
@@ -239,10 +284,16 @@ async fn build(
         };
         let Some(hi) = hi else { break };
         let mut sql = Sql::new(backend);
-        dimension.write_row_keys(&mut sql, &spec, lo, hi);
+        match indexed {
+            Indexed::Values(dimension) => dimension.write_row_keys(&mut sql, &spec, lo, hi),
+            Indexed::Columns(columns) => write_row_columns(&mut sql, table, columns, lo, hi),
+        }
         for row in txn.query_all_raw(sql.build()).await? {
             let owner: i64 = row.try_get("", "sg_owner")?;
-            let key: String = row.try_get("", "sg_key")?;
+            let mut key = Vec::with_capacity(arity);
+            for i in 0..arity {
+                key.push(row.try_get::<Option<String>>("", &format!("sg_key{i}"))?);
+            }
             let next = numbers.len() as u32;
             let value = *numbers.entry(key).or_insert(next);
             if index.ids.last() != Some(&owner) {
@@ -258,18 +309,44 @@ async fn build(
         lo = hi;
     }
     let mut labels: HashMap<String, String> = HashMap::new();
-    let mut sql = Sql::new(backend);
-    dimension.write_labels(&mut sql, &spec);
-    for row in txn.query_all_raw(sql.build()).await? {
-        let key: String = row.try_get("", "sg_key")?;
-        let label: Option<String> = row.try_get("", "sg_label")?;
-        labels.insert(key.clone(), label.unwrap_or(key));
+    if let Indexed::Values(dimension) = indexed {
+        let mut sql = Sql::new(backend);
+        dimension.write_labels(&mut sql, &spec);
+        for row in txn.query_all_raw(sql.build()).await? {
+            let key: String = row.try_get("", "sg_key")?;
+            let label: Option<String> = row.try_get("", "sg_label")?;
+            labels.insert(key.clone(), label.unwrap_or(key));
+        }
     }
     txn.rollback().await?;
-    index.keys = vec![(String::new(), String::new()); numbers.len()];
+    index.keys = vec![Vec::new(); numbers.len()];
     for (key, number) in numbers {
-        let label = labels.get(&key).cloned().unwrap_or_else(|| key.clone());
-        index.keys[number as usize] = (key, label);
+        index.keys[number as usize] = key
+            .into_iter()
+            .map(|value| match value {
+                Some(key) => {
+                    let label = labels.get(&key).cloned().unwrap_or_else(|| key.clone());
+                    (key, label)
+                }
+                None => (UNKNOWN.to_owned(), "Unknown".to_owned()),
+            })
+            .collect();
     }
     Ok(index)
+}
+
+/// `SELECT t.id AS sg_owner, <column i as text> AS sg_key{i}…` for the rows of `table` with
+/// `lo < id <= hi`, in id order.
+fn write_row_columns(sql: &mut Sql, table: Table, columns: &[&str], lo: i64, hi: i64) {
+    sql.push("SELECT t.id AS sg_owner");
+    for (i, column) in columns.iter().enumerate() {
+        sql.push(&format!(", CAST(t.{column} AS TEXT) AS sg_key{i}"));
+    }
+    sql.push(" FROM ")
+        .push(table.name())
+        .push(" t WHERE t.id > ")
+        .bind(lo)
+        .push(" AND t.id <= ")
+        .bind(hi)
+        .push(" ORDER BY t.id");
 }

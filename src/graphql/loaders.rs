@@ -18,6 +18,7 @@ use crate::db::entities::{CreditTable, Record, ValueList, producer};
 use crate::db::facets::{self, Dimension, Group, JointCounts};
 pub use crate::db::pages::PageReads;
 use crate::db::pages::{self, CarriedByRow, Link, ListSpec, PageRows, Table, Window};
+use crate::db::value_index::{Indexed, Matches};
 use crate::db::{lookup, rows};
 
 /// A database error shared by every key of a failed batch (`Loader::Error` must be `Clone`).
@@ -42,6 +43,7 @@ pub fn for_request(db: &Db, gate: &Gate, stats: &BatchStats) -> Loaders {
         stats: stats.clone(),
         parents: Default::default(),
         carried: Default::default(),
+        matches: Default::default(),
     };
     BatchLoader::new(store, gate)
 }
@@ -54,6 +56,8 @@ pub struct Store {
     /// Credits that pages and lookups of this request brought with their rows (see
     /// [`crate::db::carried`]), by table and owner.
     carried: std::sync::Mutex<HashMap<(CreditTable, i64), Carried>>,
+    /// The matching ids of whole-table lists this request counts from value indexes.
+    matches: Matches,
 }
 
 /// One record's credits: role and producer, by role, then name.
@@ -449,39 +453,19 @@ impl Loader<FacetOf> for Store {
     async fn load(&self, keys: &[FacetOf]) -> Result<HashMap<FacetOf, Vec<Group>>, LoadError> {
         self.stats.record("facet", keys.len());
         let conn = &self.db.conn;
-        // Whole-table lists by one multi-valued dimension: counted from the value indexes,
-        // every such facet of one list from one read of its matches; the rest in SQL.
-        let mut by_list: HashMap<&ListSpec, Vec<Dimension>> = HashMap::new();
-        for key in keys {
-            if let (Link::All(_), [dimension]) = (&key.spec.link, key.dimensions.as_slice())
-                && dimension.is_multi_valued()
-            {
-                by_list.entry(&key.spec).or_default().push(*dimension);
-            }
-        }
-        let indexes = self.db.value_indexes();
-        let indexed = futures::future::try_join_all(by_list.into_iter().map(
-            |(spec, dimensions)| async move {
-                let counts = indexes.counts(conn, spec, &dimensions).await?;
-                Ok::<_, DbErr>((spec, counts))
-            },
-        ))
-        .await?;
-        let mut out = HashMap::new();
-        let mut rest = Vec::new();
-        for key in keys {
-            let counted = indexed
-                .iter()
-                .find(|(spec, _)| **spec == key.spec)
-                .and_then(|(_, counts)| counts.get(key.dimensions.first()?));
-            match counted {
-                Some(groups) => {
-                    let mut groups = groups.clone();
-                    facets::rank(&mut groups, key.limit);
-                    out.insert(key.clone(), groups);
+        // Whole-table lists by one multi-valued dimension: from the value indexes.
+        let (mut out, rest) = self
+            .count_indexed(keys, |key| {
+                match (&key.spec.link, key.dimensions.as_slice()) {
+                    (Link::All(_), [dimension]) if dimension.is_multi_valued() => {
+                        Some((&key.spec, Indexed::Values(*dimension)))
+                    }
+                    _ => None,
                 }
-                None => rest.push(key.clone()),
-            }
+            })
+            .await?;
+        for (key, groups) in out.iter_mut() {
+            facets::rank(groups, key.limit);
         }
         out.extend(
             side_by_side(
@@ -522,20 +506,78 @@ impl Loader<JointOf> for Store {
     ) -> Result<HashMap<JointOf, Arc<JointCounts>>, LoadError> {
         self.stats.record("joint", keys.len());
         let conn = &self.db.conn;
-        let found = side_by_side(
-            keys,
-            |k| ((k.spec.clone(), k.columns.clone()), k.parent),
-            |(spec, columns), parent| JointOf {
-                spec: spec.clone(),
-                columns: columns.clone(),
-                parent,
-            },
-            |(spec, columns), parents| async move {
-                facets::joint_counts(conn, &spec, &parents, &columns).await
-            },
-        )
-        .await?;
+        // Whole-table lists: from the value index of the columns' tuples.
+        let (indexed, rest) = self
+            .count_indexed(keys, |key| {
+                matches!(key.spec.link, Link::All(_))
+                    .then(|| (&key.spec, Indexed::Columns(key.columns.clone())))
+            })
+            .await?;
+        let mut found: HashMap<JointOf, JointCounts> = indexed
+            .into_iter()
+            .map(|(key, groups)| {
+                let counts = JointCounts::new(key.columns.clone(), groups);
+                (key, counts)
+            })
+            .collect();
+        found.extend(
+            side_by_side(
+                &rest,
+                |k| ((k.spec.clone(), k.columns.clone()), k.parent),
+                |(spec, columns), parent| JointOf {
+                    spec: spec.clone(),
+                    columns: columns.clone(),
+                    parent,
+                },
+                |(spec, columns), parents| async move {
+                    facets::joint_counts(conn, &spec, &parents, &columns).await
+                },
+            )
+            .await?,
+        );
         Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
+impl Store {
+    /// Counts the keys a value index can count (`target` names the whole-table list and what
+    /// to count it by), every key of one list from one read of its matches; answers their
+    /// groups (unordered) and the keys left to count in SQL.
+    async fn count_indexed<K: Clone + Eq + Hash>(
+        &self,
+        keys: &[K],
+        target: impl Fn(&K) -> Option<(&ListSpec, Indexed)>,
+    ) -> Result<(HashMap<K, Vec<Group>>, Vec<K>), DbErr> {
+        let mut by_list: HashMap<&ListSpec, Vec<Indexed>> = HashMap::new();
+        for key in keys {
+            if let Some((spec, indexed)) = target(key) {
+                by_list.entry(spec).or_default().push(indexed);
+            }
+        }
+        let conn = &self.db.conn;
+        let indexes = self.db.value_indexes();
+        let matches = &self.matches;
+        let counted =
+            futures::future::try_join_all(by_list.into_iter().map(|(spec, wanted)| async move {
+                let counts = indexes.counts(conn, matches, spec, &wanted).await?;
+                Ok::<_, DbErr>((spec, counts))
+            }))
+            .await?;
+        let mut found = HashMap::new();
+        let mut rest = Vec::new();
+        for key in keys {
+            let groups = target(key).and_then(|(spec, indexed)| {
+                let (_, counts) = counted.iter().find(|(list, _)| *list == spec)?;
+                counts.get(&indexed).cloned()
+            });
+            match groups {
+                Some(groups) => {
+                    found.insert(key.clone(), groups);
+                }
+                None => rest.push(key.clone()),
+            }
+        }
+        Ok((found, rest))
     }
 }
 

@@ -157,7 +157,7 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
         }
     }
     write_batch_sizes(&mut out, &state.schema.batch_stats().snapshot());
-    out.push_str("# HELP studygraph_sql_statements_total SQL statements run.\n");
+    out.push_str("# HELP studygraph_sql_statements_total SQL statements run for requests (not background facet index builds).\n");
     out.push_str("# TYPE studygraph_sql_statements_total counter\n");
     let _ = writeln!(
         out,
