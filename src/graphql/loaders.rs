@@ -506,11 +506,15 @@ impl Loader<JointOf> for Store {
     ) -> Result<HashMap<JointOf, Arc<JointCounts>>, LoadError> {
         self.stats.record("joint", keys.len());
         let conn = &self.db.conn;
-        // Whole-table lists: from the value index of the columns' tuples.
+        // Searched whole-table lists: from the value index of the columns' tuples (with the
+        // matches the list's other facets use). A filtered list without a search is counted
+        // in SQL through the covering indexes of its filters, which PostgreSQL plans better
+        // than a read of its ids (22,049 of 200,000 publications: 46 against 62 ms).
         let (indexed, rest) = self
             .count_indexed(keys, |key| {
-                matches!(key.spec.link, Link::All(_))
-                    .then(|| (&key.spec, Indexed::Columns(key.columns.clone())))
+                let searched_table =
+                    matches!(key.spec.link, Link::All(_)) && key.spec.search.is_some();
+                searched_table.then(|| (&key.spec, Indexed::Columns(key.columns.clone())))
             })
             .await?;
         let mut found: HashMap<JointOf, JointCounts> = indexed

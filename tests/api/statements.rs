@@ -560,12 +560,17 @@ async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &Tes
         assert_eq!(only["facets"], list["facets"]);
     }
     // Facets of other kinds beside them: one more statement each, counted in SQL, until their
-    // value indexes are built; then one statement reads the list's matches for all of them.
+    // value indexes are built; then one statement reads the list's matches for all of them
+    // (and, when the list is searched, for its column facets too).
     let mixed = r#"{ publications(first: 2) { totalCount nodes { id } facets {
         years { key count } subjects(first: 3) { key count } producers(first: 3) { key count } } } }"#;
     assert_eq!(app.statements_for(mixed).await, 4, "{mixed}");
     app.db.value_indexes().settled().await;
-    assert_eq!(app.statements_for(mixed).await, 2, "{mixed}");
+    assert_eq!(app.statements_for(mixed).await, 3, "{mixed}");
+    let searched = mixed.replace("(first: 2)", r#"(search: "justice", first: 2)"#);
+    app.data(&searched).await;
+    app.db.value_indexes().settled().await;
+    assert_eq!(app.statements_for(&searched).await, 2, "{searched}");
     // Datasets: release years and the count.
     let datasets =
         "{ datasets(first: 2) { totalCount nodes { id } facets { releaseYears { key count } } } }";
