@@ -29,6 +29,11 @@ use super::sql::Sql;
 /// Rows of the table an index build reads per statement (bounding its memory).
 const BUILD_WINDOW: i64 = 20_000;
 
+/// Most indexes kept at once; past it the least recently used is dropped (clients choose what
+/// to count: producers at 17 levels, several column sets, both tables). At 200,000
+/// publications an index holds 3 MB (a column set) to 5 MB (subjects).
+const MOST_INDEXES: usize = 12;
+
 /// What an index holds for each row of its table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Indexed {
@@ -124,6 +129,8 @@ impl Matches {
 struct Slot {
     index: Option<Arc<ValueIndex>>,
     building: bool,
+    /// When a facet last asked for this index (for dropping the least recently used).
+    used: Option<std::time::Instant>,
 }
 
 /// The server's value indexes, one per (table, [`Indexed`]) that a facet asked for.
@@ -177,9 +184,10 @@ impl ValueIndexes {
 
     /// The last index built of `indexed` over `table`, of whatever revision.
     fn index_of(&self, table: Table, indexed: &Indexed) -> Option<Arc<ValueIndex>> {
-        self.slots()
-            .get(&(table, indexed.clone()))
-            .and_then(|slot| slot.index.clone())
+        let mut slots = self.slots();
+        let slot = slots.get_mut(&(table, indexed.clone()))?;
+        slot.used = Some(std::time::Instant::now());
+        slot.index.clone()
     }
 
     /// Starts building the index of `indexed` over `table`, unless a build is running.
@@ -194,14 +202,22 @@ impl ValueIndexes {
         let indexes = self.clone();
         let conn = conn.clone();
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let built = super::in_background(build(&conn, table, &key.1)).await;
             let mut slots = indexes.slots();
-            let slot = slots.entry(key).or_default();
+            let slot = slots.entry(key.clone()).or_default();
             slot.building = false;
+            slot.used = Some(std::time::Instant::now());
             match built {
-                Ok(index) => slot.index = Some(Arc::new(index)),
+                Ok(index) => {
+                    tracing::debug!(table = table.name(), of = ?key.1, rows = index.ids.len(),
+                        values = index.values.len(), revision = index.revision,
+                        elapsed = ?started.elapsed(), "facet index built");
+                    slot.index = Some(Arc::new(index));
+                }
                 Err(err) => tracing::warn!(%err, "could not build a facet index"),
             }
+            drop_least_used(&mut slots);
         });
     }
 
@@ -209,6 +225,24 @@ impl ValueIndexes {
     pub async fn settled(&self) {
         while self.slots().values().any(|slot| slot.building) {
             tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// Drops the indexes least recently asked for beyond [`MOST_INDEXES`].
+fn drop_least_used(slots: &mut HashMap<(Table, Indexed), Slot>) {
+    let mut held: Vec<_> = slots
+        .iter()
+        .filter(|(_, slot)| slot.index.is_some())
+        .map(|(key, slot)| (slot.used, key.clone()))
+        .collect();
+    if held.len() <= MOST_INDEXES {
+        return;
+    }
+    held.sort_by_key(|(used, _)| *used);
+    for (_, key) in &held[..held.len() - MOST_INDEXES] {
+        if let Some(slot) = slots.get_mut(key) {
+            slot.index = None;
         }
     }
 }
@@ -349,4 +383,52 @@ fn write_row_columns(sql: &mut Sql, table: Table, columns: &[&str], lo: i64, hi:
         .push(" AND t.id <= ")
         .bind(hi)
         .push(" ORDER BY t.id");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn empty_index() -> Arc<ValueIndex> {
+        Arc::new(ValueIndex {
+            revision: 0,
+            ids: Vec::new(),
+            starts: vec![0],
+            values: Vec::new(),
+            keys: Vec::new(),
+            unknown: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn only_the_most_recently_used_indexes_are_kept() {
+        let start = Instant::now();
+        let mut slots = HashMap::new();
+        let held = MOST_INDEXES + 3;
+        for level in 0..held {
+            let dimension = Dimension::Producer {
+                credits: crate::db::entities::CreditTable::Publication,
+                level: Some(level as u8),
+            };
+            let slot = Slot {
+                index: Some(empty_index()),
+                building: false,
+                used: Some(start + Duration::from_secs(level as u64)),
+            };
+            slots.insert((Table::Publication, Indexed::Values(dimension)), slot);
+        }
+        drop_least_used(&mut slots);
+        let kept: Vec<u8> = slots
+            .iter()
+            .filter(|(_, slot)| slot.index.is_some())
+            .map(|((_, indexed), _)| match indexed {
+                Indexed::Values(Dimension::Producer { level, .. }) => level.unwrap(),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(kept.len(), MOST_INDEXES);
+        assert!(kept.iter().all(|level| *level >= 3), "the three oldest go");
+    }
 }
