@@ -514,17 +514,21 @@ async fn sort_orders_with_nulls_last(app: &TestApp) {
     assert_eq!(code, "BAD_USER_INPUT", "relevance needs a search");
 }
 
-async fn sorted_pages_walk_both_ways(app: &TestApp) {
-    let query = "query($first: Int, $after: String, $last: Int, $before: String) {
-        publications(orderBy: [{ field: PUBLISHED_ON, direction: DESC }, { field: TITLE, direction: ASC }],
-                     first: $first, after: $after, last: $last, before: $before) {
-          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id } } }";
-    let everything = ids(&app.data_with(query, json!({ "first": 100 })).await["publications"]);
+/// Walks `list`'s pages forward (7 at a time) and backward (6 at a time) and checks both give
+/// the whole list in order. `list` is a `publications(...)` argument list without paging.
+async fn walk_both_ways(app: &TestApp, list: &str) {
+    let query = format!(
+        "query($first: Int, $after: String, $last: Int, $before: String) {{
+        publications({list}first: $first, after: $after, last: $last, before: $before) {{
+          pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} nodes {{ id }} }} }}"
+    );
+    let everything = ids(&app.data_with(&query, json!({ "first": 100 })).await["publications"]);
+    assert!(everything.len() > 7, "{list}: several pages");
     let mut walked = Vec::new();
     let mut after = Value::Null;
     loop {
         let page = app
-            .data_with(query, json!({ "first": 7, "after": after }))
+            .data_with(&query, json!({ "first": 7, "after": after }))
             .await;
         walked.extend(ids(&page["publications"]));
         if page["publications"]["pageInfo"]["hasNextPage"] == false {
@@ -532,12 +536,12 @@ async fn sorted_pages_walk_both_ways(app: &TestApp) {
         }
         after = page["publications"]["pageInfo"]["endCursor"].clone();
     }
-    assert_eq!(walked, everything, "forward pages");
+    assert_eq!(walked, everything, "forward pages of {list}");
     let mut backward: Vec<String> = Vec::new();
     let mut before = Value::Null;
     loop {
         let page = app
-            .data_with(query, json!({ "last": 6, "before": before }))
+            .data_with(&query, json!({ "last": 6, "before": before }))
             .await;
         backward.splice(0..0, ids(&page["publications"]));
         if page["publications"]["pageInfo"]["hasPreviousPage"] == false {
@@ -545,7 +549,28 @@ async fn sorted_pages_walk_both_ways(app: &TestApp) {
         }
         before = page["publications"]["pageInfo"]["startCursor"].clone();
     }
-    assert_eq!(backward, everything, "backward pages");
+    assert_eq!(backward, everything, "backward pages of {list}");
+}
+
+async fn sorted_pages_walk_both_ways(app: &TestApp) {
+    walk_both_ways(
+        app,
+        "orderBy: [{ field: PUBLISHED_ON, direction: DESC }, { field: TITLE, direction: ASC }], ",
+    )
+    .await;
+    // Searched and filtered, by date and by relevance (SQLite picks these pages' rows through
+    // its covering index first).
+    let searched = r#"search: "justice OR crime OR survey", filter: { publishedFrom: "1900", languages: ["English"] }, "#;
+    walk_both_ways(
+        app,
+        &format!("{searched}orderBy: [{{ field: PUBLISHED_ON, direction: DESC }}], "),
+    )
+    .await;
+    walk_both_ways(
+        app,
+        &format!("{searched}orderBy: [{{ field: RELEVANCE, direction: DESC }}], "),
+    )
+    .await;
     // A searched list walks by relevance too.
     let searched = "query($after: String) { publications(search: \"survey\", first: 3, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
     let mut seen = Vec::new();
