@@ -395,7 +395,7 @@ impl ListSpec {
     }
 
     /// SQLite: the columns a page reads its order from when it can pick its rows through the
-    /// narrow covering index ([`Self::narrow_index`]): sorted by publication date and/or
+    /// narrow covering index (see `narrow_index`): sorted by publication date and/or
     /// relevance, with conditions that index covers. Such a page takes the ids and sort keys
     /// of its rows from the index and reads only those wide rows, where ordering the joined
     /// rows would read every match's wide row.

@@ -87,9 +87,9 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
     )
 }
 
-/// Commits the run's transaction when `result` is a success, else rolls it back before
-/// returning, so a failed run releases SQLite's write lock at once rather than whenever its
-/// pooled connection is next used.
+/// Commits the run's transaction (raising the graph's revision, [`crate::db::revision`]) when
+/// `result` is a success, else rolls it back before returning, so a failed run releases
+/// SQLite's write lock at once rather than whenever its pooled connection is next used.
 pub async fn settle<T, E: From<sea_orm::DbErr>>(
     txn: sea_orm::DatabaseTransaction,
     result: Result<T, E>,
