@@ -10,22 +10,16 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement};
 /// The SQL expression of the current revision (a scalar subquery).
 pub const CURRENT: &str = "(SELECT revision FROM graph_revision WHERE id = 1)";
 
-/// Raises the revision and commits `txn`: the end of every transaction that writes the graph.
+/// Raises the revision and commits `txn`: the end of every transaction that writes the graph
+/// (the row is taken by every writer in turn, held only until its commit).
 pub async fn commit_write(txn: DatabaseTransaction) -> Result<(), DbErr> {
-    raise(&txn).await?;
-    txn.commit().await
-}
-
-/// Raises the revision inside a transaction that writes the graph (taken by every writer in
-/// turn, held only until its commit).
-pub async fn raise(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let backend = conn.get_database_backend();
-    conn.execute_raw(Statement::from_string(
+    let backend = txn.get_database_backend();
+    txn.execute_raw(Statement::from_string(
         backend,
         "UPDATE graph_revision SET revision = revision + 1 WHERE id = 1",
     ))
     .await?;
-    Ok(())
+    txn.commit().await
 }
 
 /// The revision now (in a snapshot: the revision of what the snapshot reads).

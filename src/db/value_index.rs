@@ -301,7 +301,9 @@ async fn build(
         keys: Vec::new(),
         unknown: indexed.unknown(),
     };
-    let arity = index.unknown.len();
+    let key_columns: Vec<String> = (0..index.unknown.len())
+        .map(|i| format!("sg_key{i}"))
+        .collect();
     let mut lo = i64::MIN;
     loop {
         // The window's last id: at most BUILD_WINDOW rows of the table after `lo`.
@@ -324,9 +326,9 @@ async fn build(
         }
         for row in txn.query_all_raw(sql.build()).await? {
             let owner: i64 = row.try_get("", "sg_owner")?;
-            let mut key = Vec::with_capacity(arity);
-            for i in 0..arity {
-                key.push(row.try_get::<Option<String>>("", &format!("sg_key{i}"))?);
+            let mut key = Vec::with_capacity(key_columns.len());
+            for column in &key_columns {
+                key.push(row.try_get::<Option<String>>("", column)?);
             }
             let next = numbers.len() as u32;
             let value = *numbers.entry(key).or_insert(next);
