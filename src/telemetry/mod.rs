@@ -3,7 +3,7 @@
 //!
 //! Built with the `otlp` feature and given `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), the spans `RUST_LOG` lets through are also exported
-//! by OTLP/HTTP (see [`otlp`]). Without either, nothing else runs.
+//! by OTLP/HTTP (see the `otlp` module). Without either, nothing else runs.
 
 #[cfg(feature = "otlp")]
 pub mod otlp;

@@ -25,7 +25,7 @@ pub struct Path {
 
 /// The first `first` shortest paths from `from` to `to` of at most `max_hops` hops, in node
 /// order. Each side's frontier is capped at [`MAX_FRONTIER`] nodes and each node's neighbors at
-/// [`NEIGHBORS_PER_NODE`], so through very busy nodes a path may be missed or a longer one
+/// `NEIGHBORS_PER_NODE`, so through very busy nodes a path may be missed or a longer one
 /// found; the search stays bounded.
 pub async fn paths(
     conn: &impl ConnectionTrait,

@@ -69,7 +69,7 @@ pub async fn producer(txn: &DatabaseTransaction, input: ProducerInput) -> Result
     producer_under(txn, input, parent, Target::ByKey(None)).await
 }
 
-/// [`producer`] under the parent with id `parent` (`input.parent` is not read), written to
+/// [`producer()`] under the parent with id `parent` (`input.parent` is not read), written to
 /// `target`.
 pub async fn producer_under(
     txn: &DatabaseTransaction,

@@ -19,7 +19,7 @@ pub async fn publication(
     publication_to(txn, input, Target::ByKey(None)).await
 }
 
-/// [`publication`] written to `target`.
+/// [`publication()`] written to `target`.
 pub async fn publication_to(
     txn: &DatabaseTransaction,
     input: PublicationInput,
@@ -91,7 +91,7 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
     dataset_or(txn, input, None).await
 }
 
-/// [`dataset`] for importers with their own rule for records that have no natural key (see
+/// [`dataset()`] for importers with their own rule for records that have no natural key (see
 /// `dcat`): when neither key matches, the dataset `fallback` (found by that rule) is updated
 /// instead of a new one inserted.
 pub async fn dataset_or(
@@ -102,7 +102,7 @@ pub async fn dataset_or(
     dataset_to(txn, input, Target::ByKey(fallback)).await
 }
 
-/// [`dataset`] written to `target`.
+/// [`dataset()`] written to `target`.
 pub async fn dataset_to(
     txn: &DatabaseTransaction,
     input: DatasetInput,
