@@ -1,6 +1,11 @@
 //! Full-text search: one user syntax on both backends — words, "quoted phrases", `OR` between
 //! alternatives, `-excluded` words — parsed once and rendered for SQLite FTS5 or for PostgreSQL
-//! `to_tsquery`. Words match by stem and as prefixes ("traffic" finds "trafficking").
+//! `to_tsquery`. Words match by stem and as prefixes ("traffic" finds "trafficking"). Common
+//! words ("the", "of") are left out of the search on both backends, as PostgreSQL leaves them
+//! out of its index.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
@@ -22,6 +27,32 @@ pub struct SearchQuery {
     excluded: Vec<Term>,
 }
 
+/// Whether a search leaves `token` (lowercase) out: NLTK's English stop words, which hold every
+/// word PostgreSQL's `english` configuration leaves out of its vectors. Ignoring them on SQLite
+/// too gives both backends the same answers: FTS5 indexes them, and "the" would otherwise find
+/// nearly every record there (and, as a prefix, "theft" and "theory") and nothing on PostgreSQL.
+pub fn is_stop_word(token: &str) -> bool {
+    static WORDS: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| stop_words::get("en").iter().copied().collect());
+    WORDS.contains(token)
+}
+
+impl Term {
+    /// The term without its stop words ([`is_stop_word`]); `None` when nothing is left. A
+    /// phrase loses those at its ends and keeps those inside it: PostgreSQL counts them as gaps
+    /// ("police and courts" finds "police, the courts" there), SQLite as the words themselves.
+    fn without_stop_words(self) -> Option<Self> {
+        match self {
+            Term::Word(word) => (!is_stop_word(&word)).then_some(Term::Word(word)),
+            Term::Phrase(words) => {
+                let first = words.iter().position(|w| !is_stop_word(w))?;
+                let last = words.iter().rposition(|w| !is_stop_word(w))?;
+                Some(Term::Phrase(words[first..=last].to_vec()))
+            }
+        }
+    }
+}
+
 fn tokens(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
@@ -34,6 +65,7 @@ impl SearchQuery {
     pub fn parse(input: &str) -> Result<Self, String> {
         let mut groups: Vec<Vec<Term>> = Vec::new();
         let mut excluded = Vec::new();
+        let mut ignored: Vec<String> = Vec::new();
         let mut pending_or = false;
         let mut chars = input.chars().peekable();
         while let Some(&c) = chars.peek() {
@@ -70,6 +102,14 @@ impl SearchQuery {
                 1 if !quoted => Term::Word(words.into_iter().next().unwrap_or_default()),
                 _ => Term::Phrase(words),
             };
+            let Some(term) = term.without_stop_words() else {
+                // "police OR the courts" finds police and courts.
+                pending_or = false;
+                if !negated {
+                    ignored.push(raw);
+                }
+                continue;
+            };
             if negated {
                 excluded.push(term);
             } else if pending_or {
@@ -80,7 +120,13 @@ impl SearchQuery {
             }
         }
         if groups.is_empty() {
-            return Err(if excluded.is_empty() {
+            return Err(if !ignored.is_empty() {
+                format!(
+                    "the search has only common words ({}), which are not indexed; add a more \
+                     specific word",
+                    ignored.join(", ")
+                )
+            } else if excluded.is_empty() {
                 "the search has no words to find".to_owned()
             } else {
                 "the search only excludes words; add at least one word to find".to_owned()
@@ -555,6 +601,45 @@ mod tests {
         });
         assert_eq!(title, "A title");
         assert_eq!(body, " An abstract courts police  123");
+    }
+
+    #[test]
+    fn common_words_are_left_out() {
+        let both = |q: &SearchQuery| {
+            (
+                q.render(DatabaseBackend::Sqlite),
+                q.render(DatabaseBackend::Postgres),
+            )
+        };
+        let plain = SearchQuery::parse(r#"police "law and order" -juvenile"#).unwrap();
+        for noisy in [
+            r#"the police "the law and order of" -juvenile -the"#,
+            r#"police OR the "law and order" -juvenile"#,
+            r#"The police OF "law and order" -juvenile"#,
+        ] {
+            let q = SearchQuery::parse(noisy).unwrap();
+            assert_eq!(both(&q), both(&plain), "{noisy}");
+        }
+        // A phrase keeps the common words between its words.
+        assert_eq!(
+            plain.render(DatabaseBackend::Sqlite),
+            r#"("police"* AND "law and order") NOT "juvenile"*"#
+        );
+        // A dropped word does not join the next word to an OR.
+        let q = SearchQuery::parse("police OR the courts").unwrap();
+        assert_eq!(
+            q.render(DatabaseBackend::Sqlite),
+            r#""police"* AND "courts"*"#
+        );
+        // "U.S." is a phrase of "u" and "s", and "s" a stop word: the exact word "u" is left.
+        let q = SearchQuery::parse("U.S. courts").unwrap();
+        assert_eq!(q.render(DatabaseBackend::Sqlite), r#""u" AND "courts"*"#);
+        let err = SearchQuery::parse(r#"the OR "of the" don't"#).unwrap_err();
+        assert!(
+            err.contains("only common words (the, of the, don't)"),
+            "{err}"
+        );
+        assert!(!is_stop_word("research") && !is_stop_word("crime") && is_stop_word("between"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::on_both_backends;
 on_both_backends!(
     search_finds_the_report_first,
     search_syntax_and_ranking,
+    common_words_are_ignored_alike,
     publication_filters,
     half_open_dates_and_title_substrings,
     dataset_and_producer_filters,
@@ -151,6 +152,51 @@ async fn search_syntax_and_ranking(app: &TestApp) {
                 "{bad}"
             );
         }
+    }
+}
+
+/// Common words ("the", "of") are not in PostgreSQL's index: both backends leave them out of a
+/// search, so the same search finds the same records on either.
+async fn common_words_are_ignored_alike(app: &TestApp) {
+    let total_of = |search: &'static str| async move {
+        let data = app
+            .data_with(
+                "query($s: String) { publications(search: $s) { totalCount } }",
+                json!({ "s": search }),
+            )
+            .await;
+        total(&data["publications"])
+    };
+    let police = total_of("police").await;
+    assert!(police > 0);
+    for same in [
+        "the police",
+        "police -the",
+        "police OR the",
+        "\"the police\"",
+        "police of",
+    ] {
+        assert_eq!(total_of(same).await, police, "{same}");
+    }
+    let phrase = total_of("\"contacts between police and the public\"").await;
+    assert!(phrase > 0 && phrase < police, "{phrase}");
+    for (query, field) in [
+        (
+            "query { publications(search: \"the\") { totalCount } }",
+            "publications",
+        ),
+        (
+            "query { search(query: \"of OR the\") { totalCount } }",
+            "search",
+        ),
+    ] {
+        let answer = app.post(query, json!({})).await.json();
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{answer}"
+        );
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("only common words"), "{field}: {message}");
     }
 }
 
