@@ -201,7 +201,9 @@ impl QueryRoot {
     }
 
     /// Publications, filtered, searched (ranked by relevance unless `orderBy` says otherwise)
-    /// and ordered; without `orderBy` or `search`, in id order.
+    /// and ordered; without `orderBy` or `search`, in id order. A `search` holds words (matched
+    /// by stem and as prefixes: "traffic" finds "trafficking"), "quoted phrases", `OR` between
+    /// alternatives and `-excluded` words; common words such as "the" are ignored.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn publications(
@@ -279,7 +281,8 @@ impl QueryRoot {
         connection::load(ctx, spec, PageArgs::new(first, after, last, before), 0).await
     }
 
-    /// Ranked full-text search across all three kinds (or `types`), best first.
+    /// Ranked full-text search across all three kinds (or `types`), best first; `query` in
+    /// the syntax of `publications(search:)`.
     #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn search(
         &self,
