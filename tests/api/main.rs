@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod backends_agree;
 mod deploy;
 mod explore;
 mod explore_page;

@@ -1,0 +1,142 @@
+//! The same questions get the same answers from both databases: one app on SQLite and one on
+//! PostgreSQL, loaded alike (the demo data plus awkward titles), asked the same queries, and
+//! their JSON answers compared whole — sort orders and their cursors, facets, stats, filters,
+//! nested traversals and errors. Searches are compared as sets: SQLite ranks with bm25 and
+//! PostgreSQL with `ts_rank`, so only their orders may differ.
+
+use serde_json::{Value, json};
+use studygraph::import::native::import_str;
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+/// Titles whose order, case folding and substrings differ most easily between the backends.
+const AWKWARD: &str = r#"{"type":"publication","ncjNumber":"X-1","title":"Éclair studies of ÉTÉ policing","language":"French"}
+{"type":"publication","ncjNumber":"X-2","title":"éclair: a lowercase start","language":"French"}
+{"type":"publication","ncjNumber":"X-3","title":"Ångström and the ÖSTERREICH courts","language":"German"}
+{"type":"publication","ncjNumber":"X-4","title":"apple report","publishedOn":"2006"}
+{"type":"publication","ncjNumber":"X-5","title":"Apple Report","publishedOn":"2006-10"}
+{"type":"publication","ncjNumber":"X-6","title":"_underscored 100% title","publishedOn":"2006-10-31"}
+{"type":"publication","ncjNumber":"X-7","title":"Straße und Gerichte"}"#;
+
+/// Queries whose whole answers must be equal (and free of errors).
+const EXACT: &[&str] = &[
+    "{ publications(first: 100, orderBy: [{field: TITLE, direction: ASC}]) { totalCount pageInfo { endCursor } nodes { id title } } }",
+    "{ publications(first: 100, orderBy: [{field: TITLE, direction: DESC}]) { nodes { id } } }",
+    "{ publications(first: 100, orderBy: [{field: PUBLISHED_ON, direction: ASC}]) { pageInfo { endCursor } nodes { id publishedOn { iso text } } } }",
+    "{ publications(first: 100, orderBy: [{field: PUBLISHED_ON, direction: DESC}, {field: TITLE, direction: ASC}]) { nodes { id } } }",
+    "{ publications(first: 100, orderBy: [{field: RELATED_DATASET_COUNT, direction: DESC}]) { nodes { id } } }",
+    "{ publications(last: 7, orderBy: [{field: PUBLISHED_ON, direction: ASC}]) { pageInfo { hasPreviousPage startCursor } nodes { id } } }",
+    "{ datasets(first: 100, orderBy: [{field: STUDY_NUMBER, direction: ASC}]) { nodes { id studyNumber } } }",
+    "{ datasets(first: 100, orderBy: [{field: RELEASED_ON, direction: DESC}]) { nodes { id } } }",
+    "{ datasets(first: 100, orderBy: [{field: TITLE, direction: ASC}]) { nodes { id title } } }",
+    "{ datasets(first: 100, orderBy: [{field: RELATED_PUBLICATION_COUNT, direction: DESC}]) { nodes { id } } }",
+    "{ producers(first: 100, orderBy: [{field: NAME, direction: ASC}]) { nodes { id name fullName ancestors { name } } } }",
+    "{ producers(first: 100, orderBy: [{field: PUBLICATION_COUNT, direction: DESC}]) { nodes { id } } }",
+    "{ producers(first: 100, orderBy: [{field: DATASET_COUNT, direction: DESC}]) { nodes { id } } }",
+    "{ publications(first: 0) { totalCount facets { years { key label count } publicationTypes { key label count } languages { key count } subjects(first: 100) { key count } producers(first: 100) { key label count } } } }",
+    "{ publications(first: 0) { facets { producers(first: 100, level: 0) { key label count } } } }",
+    "{ publications(first: 0) { facets { producers(first: 100, level: 1) { key label count } } } }",
+    "{ datasets(first: 0) { totalCount facets { subjects(first: 100) { key count } producers(first: 100) { key label count } } } }",
+    "{ publicationStats(groupBy: [PRODUCER, YEAR]) { keys { dimension key label } count } }",
+    "{ publicationStats(groupBy: [SUBJECT, LANGUAGE]) { keys { dimension key label } count } }",
+    "{ publicationStats(groupBy: [RELATION_TYPE, PUBLICATION_TYPE]) { keys { dimension key label } count } }",
+    "{ datasetStats(groupBy: [PRODUCER, SUBJECT]) { keys { dimension key label } count } }",
+    "{ publications(filter: { publishedFrom: \"2006\", publishedTo: \"2006-10\" }, first: 100) { totalCount nodes { id } } }",
+    "{ publications(filter: { hasRelatedDatasets: false }, first: 100) { totalCount nodes { id } } }",
+    "{ publications(filter: { titleContains: \"ÉCLAIR\" }, first: 100) { totalCount nodes { id } } }",
+    "{ publications(filter: { titleContains: \"österreich\" }, first: 100) { totalCount nodes { id } } }",
+    "{ publications(filter: { titleContains: \"100%\" }, first: 100) { totalCount nodes { id } } }",
+    "{ publications(filter: { titleContains: \"_under\" }, first: 100) { totalCount nodes { id } } }",
+    "{ datasets(filter: { hasRelatedPublications: true }, first: 100) { totalCount nodes { id } } }",
+    "{ producers(filter: { rootsOnly: true }, first: 100) { totalCount nodes { id name } } }",
+    "{ publication(ncjNumber: \"216547\") { relatedPublications(first: 50) { totalCount edges { sharedDatasets node { id } } } relatedDatasets(first: 10) { edges { relationType source node { id producers { role producer { name publications(first: 50) { totalCount nodes { id } } } } } } } } }",
+];
+
+/// Queries that must fail alike (same message, same code).
+const ERRORS: &[&str] = &[
+    "{ publications(first: 3, after: \"not a cursor\") { totalCount } }",
+    "{ publications(filter: { publishedFrom: \"2006-13\" }) { totalCount } }",
+    "{ publications(search: \"the\") { totalCount } }",
+    "{ datasets(filter: { producerIds: [\"UHJvZHVjZXI6OTk5OQ\"] }) { totalCount } }",
+    "{ publications(first: 101) { totalCount } }",
+];
+
+/// Searches whose counts and sets of hits must be equal (their orders may differ).
+const SEARCHES: &[&str] = &[
+    "{ publications(search: \"police\", first: 100) { totalCount nodes { id } } }",
+    "{ publications(search: \"trafficking -victims\", first: 100) { totalCount nodes { id } } }",
+    "{ publications(search: \"\\\"law enforcement\\\" OR recidivism\", first: 100) { totalCount nodes { id } } }",
+    "{ publications(search: \"the police of\", first: 100) { totalCount nodes { id } } }",
+    "{ datasets(search: \"victimization survey\", first: 100) { totalCount nodes { id } } }",
+    "{ producers(search: \"justice\", first: 100) { totalCount nodes { id } } }",
+    "{ search(query: \"police\", first: 100) { totalCount edges { node { ... on Publication { id } ... on Dataset { id } ... on Producer { id } } } } }",
+];
+
+/// An answer without what may differ by backend and run (cost, timing).
+fn comparable(mut answer: Value) -> Value {
+    if let Some(object) = answer.as_object_mut() {
+        object.remove("extensions");
+    }
+    answer
+}
+
+/// The ids of a searched list's hits, sorted, and its count.
+fn hit_set(answer: &Value) -> (Value, Vec<String>) {
+    let list = answer["data"]
+        .as_object()
+        .and_then(|data| data.values().next())
+        .unwrap_or_else(|| panic!("no list in {answer}"));
+    let items = list["nodes"]
+        .as_array()
+        .or_else(|| list["edges"].as_array())
+        .expect("nodes or edges");
+    let mut ids: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let node = if item["node"].is_null() {
+                item
+            } else {
+                &item["node"]
+            };
+            node["id"].as_str().expect("an id").to_owned()
+        })
+        .collect();
+    ids.sort();
+    (list["totalCount"].clone(), ids)
+}
+
+async fn both_apps() -> Option<(TestApp, TestApp)> {
+    let sqlite = spawn_app(Backend::Sqlite, true).await?;
+    let Some(postgres) = spawn_app(Backend::Postgres, true).await else {
+        sqlite.finish().await;
+        return None;
+    };
+    for app in [&sqlite, &postgres] {
+        import_str(&app.db, "awkward.jsonl", AWKWARD).await.unwrap();
+    }
+    Some((sqlite, postgres))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_databases_answer_alike() {
+    let Some((sqlite, postgres)) = both_apps().await else {
+        return;
+    };
+    for (queries, fail) in [(EXACT, false), (ERRORS, true)] {
+        for query in queries {
+            let on_sqlite = comparable(sqlite.post(query, json!({})).await.json());
+            assert_eq!(on_sqlite["errors"].is_array(), fail, "{query}: {on_sqlite}");
+            let on_postgres = comparable(postgres.post(query, json!({})).await.json());
+            assert_eq!(on_sqlite, on_postgres, "{query}");
+        }
+    }
+    for query in SEARCHES {
+        let on_sqlite = sqlite.post(query, json!({})).await.json();
+        let on_postgres = postgres.post(query, json!({})).await.json();
+        let (count, hits) = hit_set(&on_sqlite);
+        assert!(!hits.is_empty(), "{query} finds something: {on_sqlite}");
+        assert_eq!((count, hits), hit_set(&on_postgres), "{query}");
+    }
+    sqlite.finish().await;
+    postgres.finish().await;
+}
