@@ -122,7 +122,22 @@ async fn both_databases_answer_alike() {
     let Some((sqlite, postgres)) = both_apps().await else {
         return;
     };
-    for (queries, fail) in [(EXACT, false), (ERRORS, true)] {
+    // The graph around the report, by its id (the same on both: loaded in the same order).
+    let report = sqlite.id_of("publication(ncjNumber: \"216547\")").await;
+    let nij = sqlite.id_of("producer(name: \"NIJ\")").await;
+    let around = [
+        format!(
+            "{{ neighborhood(id: \"{report}\", depth: 3) {{ truncated nodes {{ id }} edges {{ from to kind relationType role }} hasMore {{ id hiddenNeighbors }} }} }}"
+        ),
+        format!(
+            "{{ paths(from: \"{report}\", to: \"{nij}\", maxHops: 4, first: 5) {{ nodes {{ id }} edges {{ from to kind }} }} }}"
+        ),
+        format!(
+            "{{ nodes(ids: [\"{report}\", \"{nij}\"]) {{ id }} node(id: \"{nij}\") {{ ... on Producer {{ publications(includeSubunits: true, first: 100) {{ totalCount nodes {{ id }} }} datasets(includeSubunits: true, first: 100) {{ totalCount nodes {{ id }} }} }} }} }}"
+        ),
+    ];
+    let around: Vec<&str> = around.iter().map(String::as_str).collect();
+    for (queries, fail) in [(EXACT, false), (&around[..], false), (ERRORS, true)] {
         for query in queries {
             let on_sqlite = comparable(sqlite.post(query, json!({})).await.json());
             assert_eq!(on_sqlite["errors"].is_array(), fail, "{query}: {on_sqlite}");
