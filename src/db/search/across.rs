@@ -1,0 +1,200 @@
+//! The root search: matches of one query in several tables ranked together, each with a score
+//! and a snippet, paged by their position in the ranking, and counted.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
+
+use super::SearchQuery;
+use crate::db::pages::Table;
+use crate::db::sql::Sql;
+
+/// One match of a search across tables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub table: Table,
+    pub id: i64,
+    pub score: f64,
+    pub snippet: Option<String>,
+}
+
+/// Where a hit sits in the ranking: score (higher first), then table, then id.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HitPosition {
+    pub score: f64,
+    pub kind: i64,
+    pub id: i64,
+}
+
+const TABLES: [Table; 3] = [Table::Publication, Table::Dataset, Table::Producer];
+
+fn kind_of(table: Table) -> i64 {
+    TABLES.iter().position(|t| *t == table).unwrap_or(0) as i64
+}
+
+/// The column a snippet is cut from on PostgreSQL (SQLite uses the indexed text).
+fn snippet_source(table: Table) -> &'static str {
+    match table {
+        Table::Publication => "coalesce(r.abstract, r.title)",
+        Table::Dataset => "coalesce(r.summary, r.title)",
+        Table::Producer => "r.name",
+    }
+}
+
+/// Whether [`search_all`] can count the matches in its own statement: on PostgreSQL, which
+/// ranks every match anyway (SQLite computes snippets in the same select, which must not be
+/// kept for every match; its FTS count is cheap on its own).
+pub fn counts_with_page(backend: DatabaseBackend) -> bool {
+    backend == DatabaseBackend::Postgres
+}
+
+/// Matches of `query` in `tables`, best first, `limit` of them after `after`; with `count`
+/// (where [`counts_with_page`]), also how many rows match in all, when the page has a row.
+pub async fn search_all(
+    conn: &impl ConnectionTrait,
+    query: &SearchQuery,
+    tables: &[Table],
+    after: Option<HitPosition>,
+    limit: u64,
+    count: bool,
+) -> Result<(Vec<Hit>, Option<i64>), DbErr> {
+    let backend = conn.get_database_backend();
+    let text = query.render(backend);
+    let mut sql = Sql::new(backend);
+    let postgres = backend == DatabaseBackend::Postgres;
+    let count = count && counts_with_page(backend);
+    if count {
+        // The ranked matches once: the page reads its rows from them and counts them all.
+        sql.push("WITH hits AS (");
+        write_hits(&mut sql, query, &text, tables, postgres);
+        sql.push(") ");
+    }
+    sql.push("SELECT page.kind, page.id, page.score");
+    if count {
+        sql.push(", (SELECT COUNT(*) FROM hits) AS sg_total");
+    }
+    if postgres {
+        sql.push(", CASE page.kind");
+        for table in tables {
+            sql.push(&format!(
+                " WHEN {} THEN (SELECT ts_headline('english', {}, {}, \
+                 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
+                kind_of(*table),
+                snippet_source(*table),
+                query.tsquery_literal(),
+                table.name()
+            ));
+        }
+        sql.push(" END AS snippet");
+    } else {
+        sql.push(", page.snippet");
+    }
+    sql.push(" FROM (SELECT * FROM ");
+    if count {
+        sql.push("hits");
+    } else {
+        sql.push("(");
+        write_hits(&mut sql, query, &text, tables, postgres);
+        sql.push(") hits");
+    }
+    if let Some(after) = after {
+        sql.push(" WHERE score < ")
+            .bind(after.score)
+            .push(" OR (score = ")
+            .bind(after.score)
+            .push(" AND (kind > ")
+            .bind(after.kind)
+            .push(" OR (kind = ")
+            .bind(after.kind)
+            .push(" AND id > ")
+            .bind(after.id)
+            .push(")))");
+    }
+    sql.push(" ORDER BY score DESC, kind, id LIMIT ")
+        .bind(limit as i64)
+        .push(") page ORDER BY page.score DESC, page.kind, page.id");
+    let mut hits = Vec::new();
+    let mut total = None;
+    for row in conn.query_all_raw(sql.build()).await? {
+        let kind: i64 = row.try_get("", "kind")?;
+        hits.push(Hit {
+            table: TABLES[kind as usize],
+            id: row.try_get("", "id")?,
+            score: row.try_get("", "score")?,
+            snippet: row.try_get("", "snippet")?,
+        });
+        if count {
+            total = Some(row.try_get("", "sg_total")?);
+        }
+    }
+    Ok((hits, total))
+}
+
+/// The matches of every table, `(kind, id, score)` (and SQLite's snippet), one `UNION ALL`;
+/// `text` is the query rendered for SQLite's `MATCH`.
+fn write_hits(sql: &mut Sql, query: &SearchQuery, text: &str, tables: &[Table], postgres: bool) {
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        let name = table.name();
+        let kind = kind_of(*table);
+        if postgres {
+            let q = query.tsquery_literal();
+            sql.push(&format!(
+                "SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, {q}) \
+                 AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ {q}"
+            ));
+        } else {
+            sql.push(&format!(
+                "SELECT CAST({kind} AS BIGINT) AS kind, rowid AS id, -bm25({name}_fts, 10.0, 1.0) AS score, \
+                 snippet({name}_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet FROM {name}_fts WHERE {name}_fts MATCH "
+            ))
+            .bind(text.to_owned());
+        }
+    }
+}
+
+/// How many rows of `tables` match `query`.
+pub async fn count_all(
+    conn: &impl ConnectionTrait,
+    query: &SearchQuery,
+    tables: &[Table],
+) -> Result<i64, DbErr> {
+    let backend = conn.get_database_backend();
+    let text = query.render(backend);
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT ");
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            sql.push(" + ");
+        }
+        let name = table.name();
+        match backend {
+            DatabaseBackend::Postgres => sql.push(&format!(
+                "(SELECT COUNT(*) FROM {name} WHERE search_vector @@ {})",
+                query.tsquery_literal()
+            )),
+            _ => sql
+                .push(&format!(
+                    "(SELECT COUNT(*) FROM {name}_fts WHERE {name}_fts MATCH "
+                ))
+                .bind(text.clone())
+                .push(")"),
+        };
+    }
+    sql.push(" AS n");
+    let row = conn.query_one_raw(sql.build()).await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+impl Hit {
+    pub fn position(&self) -> HitPosition {
+        HitPosition {
+            score: self.score,
+            kind: kind_of(self.table),
+            id: self.id,
+        }
+    }
+}

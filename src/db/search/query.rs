@@ -1,0 +1,289 @@
+//! The search syntax: words, "quoted phrases", `OR` between alternatives, `-excluded` words,
+//! parsed once and rendered for SQLite FTS5 `MATCH` or PostgreSQL `to_tsquery`. Words match by
+//! stem and as prefixes; common words are left out on both backends.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use sea_orm::DatabaseBackend;
+
+/// One thing to find: a word or a phrase, as lowercase alphanumeric tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Term {
+    Word(String),
+    Phrase(Vec<String>),
+}
+
+/// A parsed search: every group must match (a group matches when any of its terms does), and
+/// no excluded term may.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SearchQuery {
+    groups: Vec<Vec<Term>>,
+    excluded: Vec<Term>,
+}
+
+/// Whether a search leaves `token` (lowercase) out: NLTK's English stop words, which hold every
+/// word PostgreSQL's `english` configuration leaves out of its vectors. Ignoring them on SQLite
+/// too gives both backends the same answers: FTS5 indexes them, and "the" would otherwise find
+/// nearly every record there (and, as a prefix, "theft" and "theory") and nothing on PostgreSQL.
+pub fn is_stop_word(token: &str) -> bool {
+    static WORDS: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| stop_words::get("en").iter().copied().collect());
+    WORDS.contains(token)
+}
+
+impl Term {
+    /// The term without its stop words ([`is_stop_word`]); `None` when nothing is left. A
+    /// phrase loses those at its ends and keeps those inside it: PostgreSQL counts them as gaps
+    /// ("police and courts" finds "police, the courts" there), SQLite as the words themselves.
+    fn without_stop_words(self) -> Option<Self> {
+        match self {
+            Term::Word(word) => (!is_stop_word(&word)).then_some(Term::Word(word)),
+            Term::Phrase(words) => {
+                let first = words.iter().position(|w| !is_stop_word(w))?;
+                let last = words.iter().rposition(|w| !is_stop_word(w))?;
+                Some(Term::Phrase(words[first..=last].to_vec()))
+            }
+        }
+    }
+}
+
+fn tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+impl SearchQuery {
+    /// Parses the user syntax; the error says why nothing could be searched.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let mut groups: Vec<Vec<Term>> = Vec::new();
+        let mut excluded = Vec::new();
+        let mut ignored: Vec<String> = Vec::new();
+        let mut pending_or = false;
+        let mut chars = input.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+                continue;
+            }
+            let negated = c == '-';
+            if negated {
+                chars.next();
+            }
+            let (raw, quoted) = if chars.peek() == Some(&'"') {
+                chars.next();
+                let text: String = chars.by_ref().take_while(|&c| c != '"').collect();
+                (text, true)
+            } else {
+                let mut text = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    text.push(c);
+                    chars.next();
+                }
+                (text, false)
+            };
+            if !quoted && !negated && raw == "OR" {
+                pending_or = !groups.is_empty();
+                continue;
+            }
+            let words = tokens(&raw);
+            let term = match words.len() {
+                0 => continue,
+                1 if !quoted => Term::Word(words.into_iter().next().unwrap_or_default()),
+                _ => Term::Phrase(words),
+            };
+            let Some(term) = term.without_stop_words() else {
+                // "police OR the courts" finds police and courts.
+                pending_or = false;
+                if !negated {
+                    ignored.push(raw);
+                }
+                continue;
+            };
+            if negated {
+                excluded.push(term);
+            } else if pending_or {
+                groups.last_mut().expect("OR follows a term").push(term);
+                pending_or = false;
+            } else {
+                groups.push(vec![term]);
+            }
+        }
+        if groups.is_empty() {
+            return Err(if !ignored.is_empty() {
+                format!(
+                    "the search has only common words ({}), which are not indexed; add a more \
+                     specific word",
+                    ignored.join(", ")
+                )
+            } else if excluded.is_empty() {
+                "the search has no words to find".to_owned()
+            } else {
+                "the search only excludes words; add at least one word to find".to_owned()
+            });
+        }
+        Ok(Self { groups, excluded })
+    }
+
+    /// The query text for the backend: an FTS5 `MATCH` expression, or `to_tsquery` input.
+    pub fn render(&self, backend: DatabaseBackend) -> String {
+        match backend {
+            DatabaseBackend::Postgres => self.render_tsquery(),
+            _ => self.render_fts5(),
+        }
+    }
+
+    /// PostgreSQL: the `to_tsquery` call for this search with its text written as a literal,
+    /// so every statement is planned for its own words (a generic plan cannot tell a rare word
+    /// from a common one, and picks the same walk of a sort order's index for both).
+    pub fn tsquery_literal(&self) -> String {
+        format!(
+            "to_tsquery('english', '{}')",
+            self.render_tsquery().replace('\'', "''")
+        )
+    }
+
+    fn render_fts5(&self) -> String {
+        let term = |t: &Term| match t {
+            Term::Word(w) => format!("\"{w}\"*"),
+            Term::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+        };
+        let group = |g: &Vec<Term>| {
+            let parts: Vec<String> = g.iter().map(term).collect();
+            if parts.len() == 1 {
+                parts[0].clone()
+            } else {
+                format!("({})", parts.join(" OR "))
+            }
+        };
+        let mut text = self
+            .groups
+            .iter()
+            .map(group)
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        for t in &self.excluded {
+            text = format!("({text}) NOT {}", term(t));
+        }
+        text
+    }
+
+    fn render_tsquery(&self) -> String {
+        let term = |t: &Term| match t {
+            Term::Word(w) => format!("{w}:*"),
+            Term::Phrase(ws) => format!("({})", ws.join(" <-> ")),
+        };
+        let group =
+            |g: &Vec<Term>| format!("({})", g.iter().map(term).collect::<Vec<_>>().join(" | "));
+        let mut parts: Vec<String> = self.groups.iter().map(group).collect();
+        parts.extend(self.excluded.iter().map(|t| format!("!{}", term(t))));
+        parts.join(" & ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_phrases_or_and_exclusions() {
+        let q = SearchQuery::parse(r#"human "law enforcement" victims OR survivors -juvenile"#)
+            .unwrap();
+        assert_eq!(
+            q.render(DatabaseBackend::Sqlite),
+            r#"("human"* AND "law enforcement" AND ("victims"* OR "survivors"*)) NOT "juvenile"*"#
+        );
+        assert_eq!(
+            q.render(DatabaseBackend::Postgres),
+            "(human:*) & ((law <-> enforcement)) & (victims:* | survivors:*) & !juvenile:*"
+        );
+    }
+
+    #[test]
+    fn punctuation_cannot_inject_syntax() {
+        let q = SearchQuery::parse(r#"NEAR(a b) "x" OR* ) : ' ; --"#).unwrap();
+        let fts = q.render(DatabaseBackend::Sqlite);
+        assert!(
+            !fts.contains(':') && !fts.contains(';') && !fts.contains('\''),
+            "{fts}"
+        );
+        assert!(!q.render(DatabaseBackend::Postgres).contains('\''));
+    }
+
+    #[test]
+    fn common_words_are_left_out() {
+        let both = |q: &SearchQuery| {
+            (
+                q.render(DatabaseBackend::Sqlite),
+                q.render(DatabaseBackend::Postgres),
+            )
+        };
+        let plain = SearchQuery::parse(r#"police "law and order" -juvenile"#).unwrap();
+        for noisy in [
+            r#"the police "the law and order of" -juvenile -the"#,
+            r#"police OR the "law and order" -juvenile"#,
+            r#"The police OF "law and order" -juvenile"#,
+        ] {
+            let q = SearchQuery::parse(noisy).unwrap();
+            assert_eq!(both(&q), both(&plain), "{noisy}");
+        }
+        // A phrase keeps the common words between its words.
+        assert_eq!(
+            plain.render(DatabaseBackend::Sqlite),
+            r#"("police"* AND "law and order") NOT "juvenile"*"#
+        );
+        // A dropped word does not join the next word to an OR.
+        let q = SearchQuery::parse("police OR the courts").unwrap();
+        assert_eq!(
+            q.render(DatabaseBackend::Sqlite),
+            r#""police"* AND "courts"*"#
+        );
+        // "U.S." is a phrase of "u" and "s", and "s" a stop word: the exact word "u" is left.
+        let q = SearchQuery::parse("U.S. courts").unwrap();
+        assert_eq!(q.render(DatabaseBackend::Sqlite), r#""u" AND "courts"*"#);
+        let err = SearchQuery::parse(r#"the OR "of the" don't"#).unwrap_err();
+        assert!(
+            err.contains("only common words (the, of the, don't)"),
+            "{err}"
+        );
+        assert!(!is_stop_word("research") && !is_stop_word("crime") && is_stop_word("between"));
+    }
+
+    #[test]
+    fn nothing_to_find_is_an_error() {
+        assert!(SearchQuery::parse("").is_err());
+        assert!(SearchQuery::parse("  --- ").is_err());
+        assert!(
+            SearchQuery::parse("-only -excluded")
+                .unwrap_err()
+                .contains("only excludes")
+        );
+        assert!(SearchQuery::parse("OR").is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever a user types, the rendered query holds no quote or operator it did not mean.
+        #[test]
+        fn arbitrary_searches_render_safely(text in ".{0,120}") {
+            if let Ok(query) = SearchQuery::parse(&text) {
+                let fts = query.render(DatabaseBackend::Sqlite);
+                prop_assert!(!fts.contains('\''), "{fts}");
+                prop_assert_eq!(fts.matches('"').count() % 2, 0, "balanced quotes: {}", fts);
+                let ts = query.render(DatabaseBackend::Postgres);
+                prop_assert!(!ts.contains('\'') && !ts.replace(":*", "").contains(':'), "{ts}");
+            }
+        }
+    }
+}
