@@ -1,0 +1,336 @@
+//! One line of the native format: the records a line may hold, parsed with the path of any
+//! field that fails, then checked and normalised into what the upsert path writes.
+
+use serde::Deserialize;
+
+use super::Input;
+use crate::dates::PartialDateValue;
+use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::graphql::types::common::{ProducerRole, RelationType};
+use crate::import::upsert::{self, CreditInput, KeyInput, UpsertError, invalid};
+
+/// One line, by its `type`.
+pub(super) enum Record {
+    Producer(ProducerRecord),
+    Publication(PublicationRecord),
+    Dataset(DatasetRecord),
+    Link(LinkRecord),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct ProducerRecord {
+    name: String,
+    abbreviation: Option<String>,
+    aliases: Option<Vec<String>>,
+    kind: Option<String>,
+    location: Option<String>,
+    url: Option<String>,
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditRecord {
+    producer: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct PublicationRecord {
+    ncj_number: Option<String>,
+    doi: Option<String>,
+    title: String,
+    subtitle: Option<String>,
+    publication_type: Option<String>,
+    published_on: Option<String>,
+    #[serde(rename = "abstract")]
+    abstract_text: Option<String>,
+    physical_description: Option<String>,
+    place_of_production: Option<String>,
+    language: Option<String>,
+    url: Option<String>,
+    authors: Option<Vec<String>>,
+    subjects: Option<Vec<String>>,
+    producers: Option<Vec<CreditRecord>>,
+    synthetic: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearRangeRecord {
+    start: Option<i32>,
+    end: Option<i32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct DatasetRecord {
+    study_number: Option<String>,
+    doi: Option<String>,
+    title: String,
+    summary: Option<String>,
+    time_period: Option<YearRangeRecord>,
+    geographic_coverage: Option<Vec<String>>,
+    released_on: Option<String>,
+    version: Option<String>,
+    series: Option<String>,
+    data_types: Option<Vec<String>>,
+    subjects: Option<Vec<String>>,
+    url: Option<String>,
+    producers: Option<Vec<CreditRecord>>,
+    synthetic: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PublicationKey {
+    ncj_number: Option<String>,
+    doi: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DatasetKey {
+    study_number: Option<String>,
+    doi: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct LinkRecord {
+    publication: PublicationKey,
+    dataset: DatasetKey,
+    relation_type: String,
+    source: Option<String>,
+    linked_on: Option<String>,
+}
+
+/// Parses one line; the error is `(field path, reason)`.
+pub(super) fn parse_line(line: &str) -> Result<Record, (String, String)> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|err| ("record".to_owned(), without_position(&err)))?;
+    let kind = match value.get("type") {
+        Some(serde_json::Value::String(kind)) => kind.clone(),
+        Some(_) => return Err(("type".into(), "must be a string".into())),
+        None => {
+            return Err((
+                "type".into(),
+                "missing: one of producer, publication, dataset, link".into(),
+            ));
+        }
+    };
+    let mut fields = value;
+    if let Some(object) = fields.as_object_mut() {
+        object.remove("type");
+    }
+    match kind.as_str() {
+        "producer" => typed(fields).map(Record::Producer),
+        "publication" => typed(fields).map(Record::Publication),
+        "dataset" => typed(fields).map(Record::Dataset),
+        "link" => typed(fields).map(Record::Link),
+        other => Err((
+            "type".into(),
+            format!("unknown record type \"{other}\": one of producer, publication, dataset, link"),
+        )),
+    }
+}
+
+/// Deserializes one record's fields, naming the field that failed.
+fn typed<T: serde::de::DeserializeOwned>(fields: serde_json::Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(fields).map_err(|err| {
+        let path = err.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let reason = without_position(err.inner());
+        // Some errors (an unknown field at the top) come without a path: name the field.
+        let unknown = reason
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.is_empty(), unknown) {
+            (false, _) => path,
+            (true, Some(name)) => name.to_owned(),
+            (true, None) => "record".to_owned(),
+        };
+        (field, reason)
+    })
+}
+
+/// serde_json appends " at line 1 column N", which only repeats the line we name.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    text.split(" at line ").next().unwrap_or(&text).to_owned()
+}
+
+/// Checks and normalises one parsed record.
+pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
+    Ok(match record {
+        Record::Producer(r) => {
+            let name = required("name", r.name)?;
+            let input = upsert::ProducerInput {
+                name,
+                abbreviation: clean(r.abbreviation),
+                aliases: r.aliases.unwrap_or_default(),
+                kind: clean(r.kind),
+                location: clean(r.location),
+                url: clean(r.url),
+                parent: clean(r.parent),
+            };
+            Input::Producer(input)
+        }
+        Record::Publication(r) => {
+            let input = upsert::PublicationInput {
+                ncj_number: clean(r.ncj_number).map(|n| normalize_ncj(&n)),
+                doi: clean(r.doi).map(|d| normalize_doi(&d)),
+                title: required("title", r.title)?,
+                subtitle: clean(r.subtitle),
+                publication_type: clean(r.publication_type),
+                published_on: partial_date("publishedOn", r.published_on)?,
+                abstract_text: clean(r.abstract_text),
+                physical_description: clean(r.physical_description),
+                place_of_production: clean(r.place_of_production),
+                language: clean(r.language),
+                url: clean(r.url),
+                authors: r.authors.unwrap_or_default(),
+                subjects: r.subjects.unwrap_or_default(),
+                producers: credits(r.producers)?,
+                synthetic: r.synthetic.unwrap_or(false),
+            };
+            Input::Publication(input)
+        }
+        Record::Dataset(r) => {
+            let period = r.time_period.map_or((None, None), |p| (p.start, p.end));
+            let input = upsert::DatasetInput {
+                study_number: clean(r.study_number).map(|n| normalize_study_number(&n)),
+                doi: clean(r.doi).map(|d| normalize_doi(&d)),
+                title: required("title", r.title)?,
+                summary: clean(r.summary),
+                time_period: period,
+                geographic_coverage: r.geographic_coverage.unwrap_or_default(),
+                released_on: partial_date("releasedOn", r.released_on)?,
+                version: clean(r.version),
+                series: clean(r.series),
+                data_types: r.data_types.unwrap_or_default(),
+                subjects: r.subjects.unwrap_or_default(),
+                url: clean(r.url),
+                producers: credits(r.producers)?,
+                synthetic: r.synthetic.unwrap_or(false),
+            };
+            Input::Dataset(input)
+        }
+        Record::Link(r) => {
+            let publication = match (clean(r.publication.ncj_number), clean(r.publication.doi)) {
+                (Some(ncj), _) => KeyInput {
+                    field: "ncjNumber",
+                    column: "ncj_number",
+                    value: normalize_ncj(&ncj),
+                },
+                (None, Some(doi)) => KeyInput {
+                    field: "doi",
+                    column: "doi",
+                    value: normalize_doi(&doi),
+                },
+                (None, None) => return Err(invalid("publication", "needs ncjNumber or doi")),
+            };
+            let dataset = match (clean(r.dataset.study_number), clean(r.dataset.doi)) {
+                (Some(n), _) => KeyInput {
+                    field: "studyNumber",
+                    column: "study_number",
+                    value: normalize_study_number(&n),
+                },
+                (None, Some(doi)) => KeyInput {
+                    field: "doi",
+                    column: "doi",
+                    value: normalize_doi(&doi),
+                },
+                (None, None) => return Err(invalid("dataset", "needs studyNumber or doi")),
+            };
+            let relation_type = RelationType::parse_name(&r.relation_type).ok_or_else(|| {
+                invalid(
+                    "relationType",
+                    format!("unknown relation type \"{}\"", r.relation_type),
+                )
+            })?;
+            let linked_on = match clean(r.linked_on) {
+                Some(text) => Some(
+                    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+                        invalid("linkedOn", format!("\"{text}\" is not a YYYY-MM-DD date"))
+                    })?,
+                ),
+                None => None,
+            };
+            let input = upsert::LinkInput {
+                publication,
+                dataset,
+                relation_type: relation_type.as_db().to_owned(),
+                source: clean(r.source),
+                linked_on,
+            };
+            Input::Link(input)
+        }
+    })
+}
+
+/// Trims; empty becomes `None`.
+fn clean(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn required(field: &str, value: String) -> Result<String, UpsertError> {
+    clean(Some(value)).ok_or_else(|| invalid(field, "must not be empty"))
+}
+
+fn partial_date(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<PartialDateValue>, UpsertError> {
+    clean(value)
+        .map(|text| PartialDateValue::parse(&text).map_err(|reason| invalid(field, reason)))
+        .transpose()
+}
+
+fn credits(records: Option<Vec<CreditRecord>>) -> Result<Vec<CreditInput>, UpsertError> {
+    records
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, credit)| {
+            let role = ProducerRole::parse_name(&credit.role).ok_or_else(|| {
+                invalid(
+                    format!("producers[{i}].role"),
+                    format!("unknown role \"{}\"", credit.role),
+                )
+            })?;
+            Ok(CreditInput {
+                producer: credit.producer,
+                role: role.as_db().to_owned(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any line is a record or a located error with a field and a reason — never a panic.
+        #[test]
+        fn arbitrary_lines_never_panic(line in ".{0,300}") {
+            if let Err((field, reason)) = parse_line(&line) {
+                prop_assert!(!field.is_empty() && !reason.is_empty());
+            }
+        }
+
+        /// JSON objects of the right type with arbitrary fields are refused field by field.
+        #[test]
+        fn arbitrary_fields_are_named(kind in "(producer|publication|dataset|link)", key in "[a-zA-Z]{1,12}", value in any::<i64>()) {
+            let line = serde_json::json!({ "type": kind, key.clone(): value }).to_string();
+            if let Err((field, reason)) = parse_line(&line) {
+                prop_assert!(!field.is_empty() && !reason.is_empty(), "{line}");
+            }
+        }
+    }
+}
