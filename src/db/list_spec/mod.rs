@@ -3,9 +3,16 @@
 //! Pages, counts, facets and stats all write their SQL from one [`ListSpec`], so a filter or
 //! order added here works for every list.
 
+mod condition;
+mod order;
+
+pub use condition::Condition;
+use condition::write_condition;
+pub use order::{Direction, KeyType, SortKey, fts_relevance};
+
 use sea_orm::DatabaseBackend;
 
-use super::entities::{CreditTable, ValueList};
+use super::entities::CreditTable;
 use super::search::SearchQuery;
 use super::sql::Sql;
 
@@ -174,127 +181,6 @@ impl Link {
 /// The covering index `(id, published_year, publication_type, language, published_key)`
 /// (migration `m20261128_000004`).
 pub const PUBLICATION_ID_COVER: &str = "publication_id_cover_idx";
-
-/// A condition on the list's rows `t` (all of a list's conditions must hold).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Condition {
-    /// `column` between `min` and `max` (inclusive; either open).
-    Between {
-        column: &'static str,
-        min: Option<i64>,
-        max: Option<i64>,
-    },
-    /// `column` is one of `values`.
-    OneOf {
-        column: &'static str,
-        values: Vec<String>,
-    },
-    /// The row's list holds at least one of `values`.
-    ListHasAny {
-        list: ValueList,
-        values: Vec<String>,
-    },
-    /// The row is credited to one of `producers` (or a unit below one, with subunits).
-    CreditedTo {
-        table: CreditTable,
-        producers: Vec<i64>,
-        include_subunits: bool,
-    },
-    /// The row has (or has no) publication↔dataset links.
-    HasLinks(bool),
-    /// The row is linked to one of these records of the other side.
-    LinkedTo(Vec<i64>),
-    /// The dataset's time period overlaps `[start, end]` (either open).
-    PeriodOverlaps {
-        start: Option<i32>,
-        end: Option<i32>,
-    },
-    /// The producer's parent is this one (`None`: it is a root).
-    ParentIs(Option<i64>),
-    /// The lowercased title contains this lowercased text.
-    TitleContains(String),
-}
-
-/// How a list is ordered; the row id always breaks ties.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SortKey {
-    PublishedOn,
-    ReleasedOn,
-    Title,
-    Name,
-    StudyNumber,
-    /// Search relevance (higher first when descending).
-    Relevance,
-    /// Publications: their datasets; datasets: their publications.
-    RelatedCount,
-    PublicationCount,
-    DatasetCount,
-    /// Co-use: datasets shared with the parent publication.
-    SharedDatasets,
-}
-
-/// The SQL type of a sort key's value, to read it back for cursors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyType {
-    Int,
-    Float,
-    Text,
-}
-
-impl SortKey {
-    /// The key's SQL expressions (one or more) and their types.
-    pub fn exprs(self, table: Table, backend: DatabaseBackend) -> Vec<(String, KeyType)> {
-        let collate = |column: &str| match backend {
-            DatabaseBackend::Postgres => format!("{column} COLLATE \"C\""),
-            _ => column.to_owned(),
-        };
-        let count = |links: &str, owner: &str| {
-            format!("(SELECT COUNT(*) FROM {links} x WHERE x.{owner} = t.id)")
-        };
-        match self {
-            Self::PublishedOn => vec![("t.published_key".into(), KeyType::Int)],
-            Self::ReleasedOn => vec![("t.released_key".into(), KeyType::Int)],
-            Self::Title => vec![(collate("t.title_key"), KeyType::Text)],
-            Self::Name => vec![(collate("t.name_key"), KeyType::Text)],
-            // Numeric study numbers in numeric order: by length, then by text.
-            Self::StudyNumber => vec![
-                ("length(t.study_number)".into(), KeyType::Int),
-                (collate("t.study_number"), KeyType::Text),
-            ],
-            Self::Relevance => vec![(relevance_expr(table, backend), KeyType::Float)],
-            Self::RelatedCount => match table {
-                Table::Dataset => vec![(count("publication_dataset", "dataset_id"), KeyType::Int)],
-                _ => vec![(count("publication_dataset", "publication_id"), KeyType::Int)],
-            },
-            Self::PublicationCount => {
-                vec![(count("publication_producer", "producer_id"), KeyType::Int)]
-            }
-            Self::DatasetCount => vec![(count("dataset_producer", "producer_id"), KeyType::Int)],
-            Self::SharedDatasets => vec![("l.shared".into(), KeyType::Int)],
-        }
-    }
-}
-
-/// The relevance of row `t` for the list's search (higher is better); on PostgreSQL the
-/// search's query is `sg_q.q` (see [`SearchQuery::tsquery_literal`]).
-fn relevance_expr(table: Table, backend: DatabaseBackend) -> String {
-    match backend {
-        DatabaseBackend::Postgres => "ts_rank(t.search_vector, sg_q.q)".to_owned(),
-        _ => format!("({})", fts_relevance(table)),
-    }
-}
-
-/// SQLite: the relevance of a row of the table's FTS5 index in a `MATCH` over that index alone
-/// (the same value [`SortKey::Relevance`] orders by).
-pub fn fts_relevance(table: Table) -> String {
-    format!("-bm25({}_fts, 10.0, 1.0)", table.name())
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    Asc,
-    Desc,
-}
 
 /// Whose children a statement reads: listed ids, or the one parent of an enclosing lateral join.
 #[derive(Clone, Copy)]
@@ -537,116 +423,4 @@ impl ListSpec {
             write_condition(sql, condition, table);
         }
     }
-}
-
-fn write_condition(sql: &mut Sql, condition: &Condition, table: Table) {
-    let (links_owner, links_other) = match table {
-        Table::Dataset => ("dataset_id", "publication_id"),
-        _ => ("publication_id", "dataset_id"),
-    };
-    match condition {
-        Condition::Between { column, min, max } => {
-            sql.push("(t.").push(column).push(" IS NOT NULL");
-            if let Some(min) = min {
-                sql.push(" AND t.").push(column).push(" >= ").bind(*min);
-            }
-            if let Some(max) = max {
-                sql.push(" AND t.").push(column).push(" <= ").bind(*max);
-            }
-            sql.push(")");
-        }
-        Condition::TitleContains(text) => {
-            sql.push("t.title_key LIKE ")
-                .bind(like_pattern(text))
-                .push(" ESCAPE '\\'");
-        }
-        Condition::OneOf { column, values } => {
-            sql.push("t.")
-                .push(column)
-                .push(" IN ")
-                .bind_list(values.iter().cloned());
-        }
-        Condition::ListHasAny { list, values } => {
-            let (list_table, owner) = list.table();
-            sql.push("t.id IN (SELECT ")
-                .push(owner)
-                .push(" FROM ")
-                .push(list_table)
-                .push(" WHERE value IN ")
-                .bind_list(values.iter().cloned())
-                .push(")");
-        }
-        Condition::CreditedTo {
-            table: credits,
-            producers,
-            include_subunits,
-        } => {
-            let (credit_table, owner, _) = credits.table();
-            sql.push("t.id IN (");
-            if *include_subunits {
-                sql.push("WITH RECURSIVE sub(id) AS (SELECT id FROM producer WHERE id IN ")
-                    .bind_list(producers.iter().copied())
-                    .push(" UNION ALL SELECT p.id FROM sub JOIN producer p ON p.parent_id = sub.id) SELECT c.")
-                    .push(owner)
-                    .push(" FROM ")
-                    .push(credit_table)
-                    .push(" c JOIN sub ON sub.id = c.producer_id");
-            } else {
-                sql.push("SELECT ")
-                    .push(owner)
-                    .push(" FROM ")
-                    .push(credit_table)
-                    .push(" WHERE producer_id IN ")
-                    .bind_list(producers.iter().copied());
-            }
-            sql.push(")");
-        }
-        Condition::HasLinks(present) => {
-            sql.push(if *present { "EXISTS" } else { "NOT EXISTS" })
-                .push(" (SELECT 1 FROM publication_dataset x WHERE x.")
-                .push(links_owner)
-                .push(" = t.id)");
-        }
-        Condition::LinkedTo(ids) => {
-            sql.push("t.id IN (SELECT ")
-                .push(links_owner)
-                .push(" FROM publication_dataset WHERE ")
-                .push(links_other)
-                .push(" IN ")
-                .bind_list(ids.iter().copied())
-                .push(")");
-        }
-        Condition::PeriodOverlaps { start, end } => {
-            sql.push("(COALESCE(t.time_period_start, t.time_period_end) IS NOT NULL");
-            if let Some(start) = start {
-                sql.push(" AND COALESCE(t.time_period_end, t.time_period_start) >= ")
-                    .bind(*start);
-            }
-            if let Some(end) = end {
-                sql.push(" AND COALESCE(t.time_period_start, t.time_period_end) <= ")
-                    .bind(*end);
-            }
-            sql.push(")");
-        }
-        Condition::ParentIs(Some(parent)) => {
-            sql.push("t.parent_id = ").bind(*parent);
-        }
-        Condition::ParentIs(None) => {
-            sql.push("t.parent_id IS NULL");
-        }
-    }
-}
-
-/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
