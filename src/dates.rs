@@ -1,5 +1,25 @@
 //! Partial dates as sources give them ("2006", "2006-10", "2006-10-15"), kept at their
-//! precision: a month-precise date is never stored as the first of the month.
+//! precision: a month-precise date is never stored as the first of the month; and whole days
+//! (a link's date) as every input writes them.
+
+/// A whole day written exactly `YYYY-MM-DD` ("2006-1-5" and "2006-02-30" are refused): the
+/// `Date` scalar, a link's `linkedOn` in mutations, native records and link sheets, and the day
+/// of a Scholix `LinkPublicationDate`.
+pub fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(at, byte)| match at {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    shaped
+        .then(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// Why `text` is not a day ([`parse_day`]).
+pub fn not_a_day(text: &str) -> String {
+    format!("\"{text}\" is not a YYYY-MM-DD date")
+}
 
 /// A date known to the year, month or day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +83,22 @@ impl PartialDateValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_written_in_full() {
+        let day = parse_day("2006-10-31").unwrap();
+        assert_eq!(day.to_string(), "2006-10-31");
+        for bad in [
+            "2006-1-5",
+            "2006-02-30",
+            "2006-10-31T00:00",
+            "2006-10",
+            " 2006-10-3",
+            "",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn parses_every_precision_and_rejects_the_rest() {

@@ -123,12 +123,8 @@ async fn apply(txn: &DatabaseTransaction, row: LinkRow) -> Result<bool, UpsertEr
     })?;
     let linked_on = match row.linked_on {
         Some(text) => Some(
-            chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .ok()
-                .filter(|_| text.len() == 10)
-                .ok_or_else(|| {
-                    invalid(LINKED_ON, format!("\"{text}\" is not a YYYY-MM-DD date"))
-                })?,
+            crate::dates::parse_day(&text)
+                .ok_or_else(|| invalid(LINKED_ON, crate::dates::not_a_day(&text)))?,
         ),
         None => None,
     };

@@ -267,6 +267,14 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
             "\n  got: {message}\n want: {expected}…"
         );
     }
+    let native = r#"{"type":"link","publication":{"ncjNumber":"216547"},"dataset":{"studyNumber":"20423"},"relationType":"REFERENCES","linkedOn":"2024-1-15"}"#;
+    let err = studygraph::import::native::import_str(&app.db, "l.jsonl", native)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "l.jsonl:1: linkedOn: \"2024-1-15\" is not a YYYY-MM-DD date"
+    );
     assert_eq!(snapshot(app).await, before);
 }
 
@@ -353,6 +361,11 @@ async fn a_bad_csv_row_names_its_line(app: &TestApp) {
         (
             "publication,dataset,relation_type,linked_on\n216547,20423,REFERENCES,15/01/2024\n",
             "s.csv:2: linked_on: \"15/01/2024\" is not a YYYY-MM-DD date",
+        ),
+        (
+            // A day is written in full, as in mutations and native records.
+            "publication,dataset,relation_type,linked_on\n216547,20423,REFERENCES,2024-1-15\n",
+            "s.csv:2: linked_on: \"2024-1-15\" is not a YYYY-MM-DD date",
         ),
         (
             "publication,dataset,relation_type\n216547,20423,REFERENCES,NIJ, 2024\n",

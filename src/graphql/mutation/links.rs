@@ -85,17 +85,13 @@ pub async fn link(ctx: &Context<'_>, input: LinkDatasetInput) -> ApiResult<LinkP
     let found = ends(&txn, &mut errors, &input.publication_id, &input.dataset_id).await?;
     let linked_on = match clean(input.linked_on) {
         None => None,
-        Some(text) => match chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-            Ok(date) => Some(date),
-            Err(_) => {
-                errors.add(
-                    "linkedOn",
-                    Code::Invalid,
-                    format!("\"{text}\" is not a YYYY-MM-DD date"),
-                );
-                None
+        Some(text) => {
+            let date = crate::dates::parse_day(&text);
+            if date.is_none() {
+                errors.add("linkedOn", Code::Invalid, crate::dates::not_a_day(&text));
             }
-        },
+            date
+        }
     };
     let Some((publication, dataset)) = found.filter(|_| errors.is_empty()) else {
         return rejected(txn, errors, link_payload).await;

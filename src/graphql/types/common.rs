@@ -12,11 +12,9 @@ pub struct Date(pub chrono::NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            Value::String(text) => crate::dates::parse_day(text)
                 .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!("\"{text}\" is not a YYYY-MM-DD date"))
-                }),
+                .ok_or_else(|| InputValueError::custom(crate::dates::not_a_day(text))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::Input;
-use crate::dates::PartialDateValue;
+use crate::dates::{PartialDateValue, not_a_day, parse_day};
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
 use crate::graphql::types::common::{ProducerRole, RelationType};
 use crate::import::upsert::{self, CreditInput, KeyInput, UpsertError, invalid};
@@ -252,11 +252,9 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
                 )
             })?;
             let linked_on = match clean(r.linked_on) {
-                Some(text) => Some(
-                    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                        invalid("linkedOn", format!("\"{text}\" is not a YYYY-MM-DD date"))
-                    })?,
-                ),
+                Some(text) => {
+                    Some(parse_day(&text).ok_or_else(|| invalid("linkedOn", not_a_day(&text)))?)
+                }
                 None => None,
             };
             let input = upsert::LinkInput {

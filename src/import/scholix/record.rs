@@ -78,17 +78,12 @@ pub(super) fn read_link(record: &Value) -> Result<Link, FieldError> {
     let linked_on = match text_field(record, "LinkPublicationDate")? {
         Some(text) => {
             let day = date_part(&text);
-            Some(
-                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-                    .ok()
-                    .filter(|_| day.len() == 10)
-                    .ok_or_else(|| {
-                        (
-                            "LinkPublicationDate".to_owned(),
-                            format!("\"{text}\" is not a date like 2017-01-15"),
-                        )
-                    })?,
-            )
+            Some(crate::dates::parse_day(day).ok_or_else(|| {
+                (
+                    "LinkPublicationDate".to_owned(),
+                    format!("\"{text}\" is not a date like 2017-01-15"),
+                )
+            })?)
         }
         None => None,
     };

@@ -77,6 +77,12 @@ async fn user_errors_write_nothing(app: &TestApp) {
             vec!["datasetId:NOT_FOUND", "linkedOn:INVALID"],
         ),
         (
+            // A day is written in full, as by every importer.
+            "linkDataset",
+            json!({ "publicationId": publication, "datasetId": dataset, "linkedOn": "2024-5-1" }),
+            vec!["linkedOn:INVALID"],
+        ),
+        (
             "creditProducer",
             json!({ "publicationId": publication, "datasetId": dataset, "producerId": doj, "role": "FUNDER" }),
             vec![":INVALID"],
