@@ -210,12 +210,7 @@ impl Run {
             return Ok(());
         }
         self.progress.tick();
-        let at = |field: String, reason: String| RecordError {
-            file: name.to_owned(),
-            line: line_no,
-            field,
-            reason,
-        };
+        let at = locator(name, line_no);
         let outcome = match parse_line(line) {
             Err((field, reason)) => Err(at(field, reason)),
             Ok(record) if self.options.skip_invalid => {
@@ -265,12 +260,7 @@ impl Run {
         parsed: Result<Input, UpsertError>,
     ) -> Result<(), ImportError> {
         self.progress.tick();
-        let at = |field: String, reason: String| RecordError {
-            file: name.to_owned(),
-            line: line_no,
-            field,
-            reason,
-        };
+        let at = locator(name, line_no);
         let input = match parsed {
             Ok(input) => Ok(input),
             Err(err) => Err(into_record_error(err, at)?),
@@ -298,6 +288,16 @@ impl Run {
 
     fn finish(&self) {
         self.progress.finish();
+    }
+}
+
+/// Names a record's problem by its place: line `line_no` of file `name`.
+fn locator(name: &str, line_no: usize) -> impl Fn(String, String) -> RecordError + Copy + '_ {
+    move |field, reason| RecordError {
+        file: name.to_owned(),
+        line: line_no,
+        field,
+        reason,
     }
 }
 
