@@ -2,9 +2,10 @@
 //! PostgreSQL, loaded alike (the demo data plus awkward titles), asked the same queries, and
 //! their JSON answers compared whole — sort orders and their cursors, facets, stats, filters,
 //! nested traversals and errors. Searches are compared as sets: SQLite ranks with bm25 and
-//! PostgreSQL with `ts_rank`, so only their orders may differ.
+//! PostgreSQL with `ts_rank`, so only their orders may differ. Their exports are the same bytes.
 
 use serde_json::{Value, json};
+use studygraph::export::{write_native, write_scholix};
 use studygraph::import::native::import_str;
 
 use crate::helpers::{Backend, TestApp, spawn_app};
@@ -152,6 +153,23 @@ async fn both_databases_answer_alike() {
         assert!(!hits.is_empty(), "{query} finds something: {on_sqlite}");
         assert_eq!((count, hits), hit_set(&on_postgres), "{query}");
     }
+    // What each stored: both exports, byte for byte.
+    let mut exports = Vec::new();
+    for app in [&sqlite, &postgres] {
+        let (mut native, mut scholix) = (Vec::new(), Vec::new());
+        write_native(&app.db, &mut native)
+            .await
+            .expect("native export");
+        write_scholix(&app.db, &mut scholix)
+            .await
+            .expect("Scholix export");
+        exports.push((
+            String::from_utf8(native).unwrap(),
+            String::from_utf8(scholix).unwrap(),
+        ));
+    }
+    assert!(exports[0].0.contains("X-3") && exports[0].1.contains("216547"));
+    assert!(exports[0] == exports[1], "the exports differ");
     sqlite.finish().await;
     postgres.finish().await;
 }
