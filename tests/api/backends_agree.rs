@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use studygraph::export::{write_native, write_scholix};
 use studygraph::import::native::import_str;
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, real_catalog, spawn_app};
 
 /// Titles whose order, case folding and substrings differ most easily between the backends.
 const AWKWARD: &str = r#"{"type":"publication","ncjNumber":"X-1","title":"Éclair studies of ÉTÉ policing","language":"French"}
@@ -106,16 +106,34 @@ fn hit_set(answer: &Value) -> (Value, Vec<String>) {
     (list["totalCount"].clone(), ids)
 }
 
+/// One app per database, both with the demo data (`None` when PostgreSQL is not configured
+/// outside CI).
 async fn both_apps() -> Option<(TestApp, TestApp)> {
     let sqlite = spawn_app(Backend::Sqlite, true).await?;
     let Some(postgres) = spawn_app(Backend::Postgres, true).await else {
         sqlite.finish().await;
         return None;
     };
-    for app in [&sqlite, &postgres] {
-        import_str(&app.db, "awkward.jsonl", AWKWARD).await.unwrap();
-    }
     Some((sqlite, postgres))
+}
+
+/// Both databases' native and Scholix exports.
+async fn exports(apps: [&TestApp; 2]) -> Vec<(String, String)> {
+    let mut exports = Vec::new();
+    for app in apps {
+        let (mut native, mut scholix) = (Vec::new(), Vec::new());
+        write_native(&app.db, &mut native)
+            .await
+            .expect("native export");
+        write_scholix(&app.db, &mut scholix)
+            .await
+            .expect("Scholix export");
+        exports.push((
+            String::from_utf8(native).unwrap(),
+            String::from_utf8(scholix).unwrap(),
+        ));
+    }
+    exports
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,6 +141,9 @@ async fn both_databases_answer_alike() {
     let Some((sqlite, postgres)) = both_apps().await else {
         return;
     };
+    for app in [&sqlite, &postgres] {
+        import_str(&app.db, "awkward.jsonl", AWKWARD).await.unwrap();
+    }
     // The graph around the report, by its id (the same on both: loaded in the same order).
     let report = sqlite.id_of("publication(ncjNumber: \"216547\")").await;
     let nij = sqlite.id_of("producer(name: \"NIJ\")").await;
@@ -154,22 +175,42 @@ async fn both_databases_answer_alike() {
         assert_eq!((count, hits), hit_set(&on_postgres), "{query}");
     }
     // What each stored: both exports, byte for byte.
-    let mut exports = Vec::new();
-    for app in [&sqlite, &postgres] {
-        let (mut native, mut scholix) = (Vec::new(), Vec::new());
-        write_native(&app.db, &mut native)
-            .await
-            .expect("native export");
-        write_scholix(&app.db, &mut scholix)
-            .await
-            .expect("Scholix export");
-        exports.push((
-            String::from_utf8(native).unwrap(),
-            String::from_utf8(scholix).unwrap(),
-        ));
-    }
+    let exports = exports([&sqlite, &postgres]).await;
     assert!(exports[0].0.contains("X-3") && exports[0].1.contains("216547"));
     assert!(exports[0] == exports[1], "the exports differ");
+    sqlite.finish().await;
+    postgres.finish().await;
+}
+
+/// The real justice.gov catalog imported into both: the same graph stored (the same exports),
+/// the same facets and stats over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_catalog_is_stored_alike() {
+    let Some(text) = real_catalog() else { return };
+    let Some((sqlite, postgres)) = both_apps().await else {
+        return;
+    };
+    for app in [&sqlite, &postgres] {
+        studygraph::import::dcat::import_str(&app.db, "justice.json", &text)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+    }
+    let exports = exports([&sqlite, &postgres]).await;
+    assert!(exports[0].0.lines().count() > 3287);
+    assert!(exports[0] == exports[1], "the exports differ");
+    for query in [
+        "{ datasets(first: 100, orderBy: [{field: RELEASED_ON, direction: DESC}]) { totalCount nodes { id studyNumber releasedOn { iso } } facets { subjects(first: 50) { key count } producers(first: 50, level: 1) { key label count } } } }",
+        "{ datasetStats(groupBy: [RELEASE_YEAR, PRODUCER], limit: 500) { keys { key label } count } }",
+        "{ producers(first: 100, orderBy: [{field: DATASET_COUNT, direction: DESC}]) { nodes { id name fullName } } }",
+    ] {
+        let on_sqlite = comparable(sqlite.post(query, json!({})).await.json());
+        assert!(on_sqlite["errors"].is_null(), "{query}: {on_sqlite}");
+        assert_eq!(
+            on_sqlite,
+            comparable(postgres.post(query, json!({})).await.json()),
+            "{query}"
+        );
+    }
     sqlite.finish().await;
     postgres.finish().await;
 }
