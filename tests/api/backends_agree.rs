@@ -4,6 +4,7 @@
 //! nested traversals and errors. Searches are compared as sets: SQLite ranks with bm25 and
 //! PostgreSQL with `ts_rank`, so only their orders may differ. Their exports are the same bytes.
 
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use studygraph::export::{write_native, write_scholix};
 use studygraph::import::native::import_str;
@@ -212,5 +213,42 @@ async fn the_real_catalog_is_stored_alike() {
         );
     }
     sqlite.finish().await;
+    postgres.finish().await;
+}
+
+/// Every word of the demo data's titles and abstracts that PostgreSQL leaves out of a search
+/// is one the query parser leaves out on both backends (see `db::search::is_stop_word`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_words_postgres_ignores_are_ignored_on_both() {
+    let Some(postgres) = spawn_app(Backend::Postgres, true).await else {
+        return;
+    };
+    let rows = postgres
+        .db
+        .conn
+        .query_all_raw(Statement::from_string(
+            postgres.db.backend(),
+            "SELECT DISTINCT w FROM (SELECT regexp_split_to_table(lower(title || ' ' || \
+             coalesce(abstract, '')), '[^[:alnum:]]+') AS w FROM publication) words \
+             WHERE w <> '' AND numnode(plainto_tsquery('english', w)) = 0",
+        ))
+        .await
+        .unwrap();
+    let ignored: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get("", "w").unwrap())
+        .collect();
+    assert!(
+        ignored.len() > 20 && ignored.iter().any(|w| w == "the"),
+        "{ignored:?}"
+    );
+    let kept: Vec<&String> = ignored
+        .iter()
+        .filter(|w| !studygraph::db::search::is_stop_word(w))
+        .collect();
+    assert!(
+        kept.is_empty(),
+        "PostgreSQL ignores these, the parser does not: {kept:?}"
+    );
     postgres.finish().await;
 }
