@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
 use super::carried::{CarriedCredits, Credit};
 use super::entities::{Record, producer};
+use super::producer_names::split_producer_name;
 use super::sql::{MAX_IN_LIST, Sql};
 
 /// `"NCJ 216547"`, `"ncj216547"` and `"216547"` all name NCJ 216547.
@@ -129,6 +130,35 @@ pub async fn producers_named(
     name: &str,
     parent: Option<Option<i64>>,
 ) -> Result<Vec<producer::Model>, DbErr> {
+    let mut sql = named_sql(conn, name);
+    if let Some(parent) = parent {
+        sql.push(" AND parent_key = ").bind(parent.unwrap_or(0));
+    }
+    read_producers(conn, sql).await
+}
+
+/// Producers called `name` (as [`producers_named`]) anywhere below `ancestor` (its subunits,
+/// theirs, and so on), oldest first: a name that skips a level ("United States Department of
+/// Justice, National Institute of Justice", where NIJ sits under the Office of Justice
+/// Programs) still finds its producer.
+pub async fn producers_named_below(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    ancestor: i64,
+) -> Result<Vec<producer::Model>, DbErr> {
+    let mut sql = named_sql(conn, name);
+    sql.push(" AND id IN (WITH RECURSIVE below(id) AS (SELECT id FROM producer WHERE parent_id = ")
+        .bind(ancestor)
+        .push(
+            " UNION SELECT p.id FROM producer p JOIN below b ON p.parent_id = b.id) \
+         SELECT id FROM below)",
+        );
+    read_producers(conn, sql).await
+}
+
+/// `SELECT` of the producers whose name, abbreviation or an alias is `name` (ignoring case),
+/// open for more conditions.
+fn named_sql(conn: &impl ConnectionTrait, name: &str) -> Sql {
     let name = name.trim().to_lowercase();
     let mut sql = Sql::new(conn.get_database_backend());
     sql.push("SELECT ")
@@ -140,14 +170,31 @@ pub async fn producers_named(
         .push(" OR id IN (SELECT producer_id FROM producer_alias WHERE lower(value) = ")
         .bind(name)
         .push("))");
-    if let Some(parent) = parent {
-        sql.push(" AND parent_key = ").bind(parent.unwrap_or(0));
-    }
+    sql
+}
+
+async fn read_producers(
+    conn: &impl ConnectionTrait,
+    mut sql: Sql,
+) -> Result<Vec<producer::Model>, DbErr> {
     sql.push(" ORDER BY id");
     let rows = conn.query_all_raw(sql.build()).await?;
     rows.iter()
         .map(|row| producer::Model::from_query_result(row, ""))
         .collect()
+}
+
+/// The one candidate of several whose own name (not an alias) is `name`, when there is one.
+fn prefer_own_name(matches: Vec<producer::Model>, name: &str) -> Vec<producer::Model> {
+    if matches.len() < 2 {
+        return matches;
+    }
+    let own: Vec<_> = matches
+        .iter()
+        .filter(|p| p.name.eq_ignore_ascii_case(name.trim()))
+        .cloned()
+        .collect();
+    if own.is_empty() { matches } else { own }
 }
 
 /// Why a producer name or path did not name exactly one producer.
@@ -164,51 +211,91 @@ impl From<DbErr> for ProducerLookupError {
     }
 }
 
-/// Resolves `"A > B > C"` (each step a name, abbreviation or alias under the previous one) or a
-/// single name anywhere in the hierarchy.
+/// Resolves `"A > B > C"` (each step a name, abbreviation or alias under the previous one), a
+/// single name anywhere in the hierarchy, or a name written as one string the way catalogs do
+/// ("United States Department of Justice. Office of Justice Programs. National Institute of
+/// Justice", "United States Department of Justice, National Institute of Justice": see
+/// [`split_producer_name`]), whose levels may skip one.
 pub async fn producer_by_path(
     conn: &impl ConnectionTrait,
     path: &str,
 ) -> Result<producer::Model, ProducerLookupError> {
-    let steps: Vec<&str> = path.split(" > ").map(str::trim).collect();
-    let mut parent: Option<i64> = None;
-    let mut found = None;
+    let steps: Vec<String> = if path.contains(" > ") {
+        path.split(" > ").map(|s| s.trim().to_owned()).collect()
+    } else {
+        match one_named(conn, path, None).await {
+            Err(ProducerLookupError::NotFound(_)) => {}
+            found => return found,
+        }
+        let parts = split_producer_name(path);
+        if parts.len() < 2 {
+            return Err(ProducerLookupError::NotFound(path.trim().to_owned()));
+        }
+        return one_per_level(conn, &parts, path).await;
+    };
+    let mut parent: Option<producer::Model> = None;
     for (depth, step) in steps.iter().enumerate() {
-        let scope = if steps.len() == 1 {
-            None
-        } else if depth == 0 {
-            Some(None)
-        } else {
-            Some(parent)
-        };
-        let mut matches = producers_named(conn, step, scope).await?;
-        if matches.len() > 1 && steps.len() == 1 {
-            // A bare name: prefer the producer whose own name (not an alias) matches.
-            let exact: Vec<_> = matches
-                .iter()
-                .filter(|p| p.name.eq_ignore_ascii_case(step))
-                .cloned()
-                .collect();
-            if !exact.is_empty() {
-                matches = exact;
+        let scope = Some(parent.as_ref().map(|p| p.id));
+        let found = one_named(conn, step, scope).await;
+        parent = Some(found.map_err(|err| match err {
+            ProducerLookupError::NotFound(_) => {
+                ProducerLookupError::NotFound(steps[..=depth].join(" > "))
             }
-        }
-        match matches.len() {
-            0 => return Err(ProducerLookupError::NotFound(steps[..=depth].join(" > "))),
-            1 => {
-                let producer = matches.remove(0);
-                parent = Some(producer.id);
-                found = Some(producer);
-            }
-            n => {
-                return Err(ProducerLookupError::Ambiguous {
-                    name: step.to_string(),
-                    candidates: n,
-                });
-            }
-        }
+            other => other,
+        })?);
     }
-    found.ok_or_else(|| ProducerLookupError::NotFound(path.to_owned()))
+    parent.ok_or_else(|| ProducerLookupError::NotFound(path.to_owned()))
+}
+
+/// The one producer called `name` in `scope` (see [`producers_named`]), preferring its own
+/// name over an alias when several are.
+async fn one_named(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    scope: Option<Option<i64>>,
+) -> Result<producer::Model, ProducerLookupError> {
+    let matches = prefer_own_name(producers_named(conn, name, scope).await?, name);
+    exactly_one(matches, name)
+}
+
+fn exactly_one(
+    mut matches: Vec<producer::Model>,
+    name: &str,
+) -> Result<producer::Model, ProducerLookupError> {
+    match matches.len() {
+        0 => Err(ProducerLookupError::NotFound(name.trim().to_owned())),
+        1 => Ok(matches.remove(0)),
+        n => Err(ProducerLookupError::Ambiguous {
+            name: name.trim().to_owned(),
+            candidates: n,
+        }),
+    }
+}
+
+/// The levels of a one-string name: the first anywhere, each next one under the previous,
+/// else anywhere below it (a level the string skips).
+async fn one_per_level(
+    conn: &impl ConnectionTrait,
+    parts: &[String],
+    text: &str,
+) -> Result<producer::Model, ProducerLookupError> {
+    let mut found = one_named(conn, &parts[0], None).await?;
+    for part in &parts[1..] {
+        found = match one_named(conn, part, Some(Some(found.id))).await {
+            Err(ProducerLookupError::NotFound(_)) => exactly_one(
+                prefer_own_name(producers_named_below(conn, part, found.id).await?, part),
+                part,
+            )
+            .map_err(|err| match err {
+                ProducerLookupError::NotFound(_) => {
+                    ProducerLookupError::NotFound(text.trim().to_owned())
+                }
+                other => other,
+            })?,
+            other => other?,
+        };
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

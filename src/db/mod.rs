@@ -8,6 +8,7 @@ pub mod graph;
 pub mod list_spec;
 pub mod lookup;
 pub mod pages;
+pub mod producer_names;
 pub mod revision;
 pub mod rows;
 pub mod search;

@@ -172,7 +172,10 @@ impl QueryRoot {
     }
 
     /// A producer by global id, or by name: its name, abbreviation or any alias ("NIJ",
-    /// "Department of Justice"), or a path from the root ("DOJ > OJP > NIJ").
+    /// "Department of Justice"), a path from the root ("DOJ > OJP > NIJ"), or its full name
+    /// as catalogs write it ("United States Department of Justice. Office of Justice Programs.
+    /// National Institute of Justice", or "United States Department of Justice, National
+    /// Institute of Justice", which skips a level).
     async fn producer(
         &self,
         ctx: &Context<'_>,

@@ -20,6 +20,7 @@ on_both_backends_empty!(
 on_both_backends!(
     the_justice_catalog_merges_into_the_demo,
     a_catalog_lands_on_existing_producers_and_datasets,
+    one_string_publishers_land_on_existing_producers,
     a_bad_record_leaves_the_database_unchanged
 );
 
@@ -460,6 +461,54 @@ async fn keyless_records_and_unreadable_values(app: &TestApp) {
         "keyless records matched by title and publisher"
     );
     assert_eq!(again.updated, 4);
+}
+
+/// Publishers written as one string, ICPSR's way and NCJRS's (which leaves out the Office of
+/// Justice Programs between the department and NIJ), land on the demo's producers.
+async fn one_string_publishers_land_on_existing_producers(app: &TestApp) {
+    let record = |id: &str, publisher: &str| {
+        json!({ "title": format!("Fixture study {id}"), "identifier": id, "description": "A fixture.",
+                "keyword": ["fixtures"], "modified": "2020-01-01", "publisher": publisher,
+                "accessLevel": "public" })
+    };
+    let catalog = json!({ "dataset": [
+        record("fx-ncjrs", "United States Department of Justice, National Institute of Justice"),
+        record("fx-icpsr", "United States Department of Justice. Office of Justice Programs. Bureau of Justice Statistics"),
+    ] })
+    .to_string();
+    let producers = r#"{ producers(first: 0) { totalCount } }"#;
+    let before = app.data(producers).await;
+    let report = dcat::import_report(&app.db, "one-string.json", &catalog)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(report.summary.datasets, 2);
+    assert_eq!(
+        report.summary.producers, 0,
+        "no second NIJ or BJS: {report:?}"
+    );
+    assert_eq!(app.data(producers).await, before);
+    let data = app
+        .data(
+            r#"{ nij: producer(name: "DOJ > OJP > NIJ") { datasets(role: PUBLISHER) { nodes { title } } }
+                 bjs: producer(name: "DOJ > OJP > BJS") { datasets(role: PUBLISHER) { nodes { title } } } }"#,
+        )
+        .await;
+    let titles = |who: &str| -> Vec<String> {
+        data[who]["datasets"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(
+        titles("nij").contains(&"Fixture study fx-ncjrs".to_owned()),
+        "{data}"
+    );
+    assert!(
+        titles("bjs").contains(&"Fixture study fx-icpsr".to_owned()),
+        "{data}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use crate::on_both_backends;
 on_both_backends!(
     natural_keys,
     producer_names_and_aliases,
+    names_written_as_one_string,
     node_round_trips,
     not_found_is_null,
     bad_keys_are_user_errors
@@ -65,6 +66,48 @@ async fn producer_names_and_aliases(app: &TestApp) {
     assert_eq!(data["d"]["name"], "National Institute of Justice");
     assert_eq!(data["e"]["id"], data["d"]["id"]);
     assert_eq!(data["f"]["id"], data["d"]["id"]);
+}
+
+/// A producer's name as catalogs write it in one string: ICPSR with periods, NCJRS with commas
+/// (and often without the Office of Justice Programs between the department and NIJ).
+async fn names_written_as_one_string(app: &TestApp) {
+    let data = app
+        .data(
+            r#"{ nij: producer(name: "NIJ") { id } bjs: producer(name: "BJS") { id }
+                bop: producer(name: "United States Department of Justice > Federal Bureau of Prisons") { id }
+                a: producer(name: "United States Department of Justice. Office of Justice Programs. National Institute of Justice") { id }
+                b: producer(name: "United States Department of Justice, National Institute of Justice") { id }
+                c: producer(name: "United States Department of Justice, Office of Justice Programs, National Institute of Justice") { id }
+                d: producer(name: "U.S. Department of Justice. Office of Justice Programs. Bureau of Justice Statistics.") { id }
+                e: producer(name: "Department of Justice, Federal Bureau of Prisons") { id }
+                none1: producer(name: "United States Department of Justice, Office of Nothing") { id }
+                none2: producer(name: "Ministry of Nowhere. Office of Justice Programs") { id } }"#,
+        )
+        .await;
+    assert!(data["nij"]["id"].is_string() && data["bop"]["id"].is_string());
+    for (key, expected) in [
+        ("a", "nij"),
+        ("b", "nij"),
+        ("c", "nij"),
+        ("d", "bjs"),
+        ("e", "bop"),
+    ] {
+        assert_eq!(data[key], data[expected], "{key}");
+    }
+    assert_eq!(data["none1"], json!(null));
+    assert_eq!(data["none2"], json!(null));
+    // An import's credit by such a name lands on the same producer.
+    let record = r#"{"type":"publication","ncjNumber":"T-1","title":"Fixture report","producers":[{"producer":"United States Department of Justice, National Institute of Justice","role":"PRODUCER"}]}"#;
+    studygraph::import::native::import_str(&app.db, "one-string.jsonl", record)
+        .await
+        .unwrap();
+    let credited = app
+        .data(r#"{ publication(ncjNumber: "T-1") { producers { producer { id } } } }"#)
+        .await;
+    assert_eq!(
+        credited["publication"]["producers"][0]["producer"],
+        data["nij"]
+    );
 }
 
 async fn node_round_trips(app: &TestApp) {

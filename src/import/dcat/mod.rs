@@ -66,7 +66,6 @@
 mod catalog;
 mod identifiers;
 mod lines;
-mod names;
 mod producers;
 mod temporal;
 
@@ -86,9 +85,9 @@ use crate::db::revision;
 use crate::db::sql::Sql;
 use crate::graphql::types::common::ProducerRole;
 
-pub use self::names::split_producer_name;
 pub use self::producers::{DATA_ARCHIVE, GOVERNMENT_AGENCY};
 pub use self::temporal::parse_temporal;
+pub use crate::db::producer_names::split_producer_name;
 
 /// What a run did: the [`Summary`] (records created) plus what was updated, matched without a
 /// key, or read with a warning.

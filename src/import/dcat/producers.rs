@@ -7,9 +7,9 @@ use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::Value;
 
 use super::catalog::{collapse_whitespace, json_type};
-use super::names::split_producer_name;
 use crate::db::entities::producer;
 use crate::db::lookup;
+use crate::db::producer_names::split_producer_name;
 use crate::import::Summary;
 use crate::import::upsert::{self, UpsertError, invalid};
 
@@ -151,6 +151,18 @@ pub(super) async fn resolve_chain(
                 .collect();
             if anywhere.len() == 1 {
                 let model = anywhere.remove(0);
+                path = Some(path_of(txn, &model).await?);
+                found = Some(model);
+            }
+        }
+        if found.is_none()
+            && let Some(above) = &parent
+        {
+            // A level the name skips ("United States Department of Justice, National Institute
+            // of Justice", NIJ being under OJP): the one producer so called below the parent.
+            let mut below = lookup::producers_named_below(txn, &org.name, above.id).await?;
+            if below.len() == 1 {
+                let model = below.remove(0);
                 path = Some(path_of(txn, &model).await?);
                 found = Some(model);
             }

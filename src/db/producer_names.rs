@@ -1,6 +1,5 @@
-//! Producer names written as one string, split into their hierarchy.
-
-use super::catalog::collapse_whitespace;
+//! Producer names written as one string, split into their hierarchy (catalogs write them so:
+//! ICPSR with periods, NCJRS with commas); read by the lookup of a producer by name.
 
 /// Words that end with a period without ending a name ("U.S." is caught by its inner period,
 /// initials by their single letter).
@@ -81,7 +80,7 @@ const PLACE_WORDS: &[&str] = &["park", "station", "heights", "city"];
 /// "College Park"), so "University of California, San Francisco", "Bureau of Alcohol, Tobacco,
 /// Firearms and Explosives" and "Westat, Inc." stay whole.
 pub fn split_producer_name(text: &str) -> Vec<String> {
-    let text = collapse_whitespace(text);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     split_on_periods(&text)
         .iter()
         .flat_map(|segment| split_on_commas(segment))
