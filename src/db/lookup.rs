@@ -156,19 +156,53 @@ pub async fn producers_named_below(
     read_producers(conn, sql).await
 }
 
-/// `SELECT` of the producers whose name, abbreviation or an alias is `name` (ignoring case),
-/// open for more conditions.
+/// How catalogs write the country before a United States federal body, or leave it out.
+const COUNTRY_FORMS: [&str; 3] = ["united states ", "u.s. ", "u. s. "];
+
+/// The lowercase forms of a producer's name that name the same body: the name as given and,
+/// with or without the country in front, its other forms ("United States Department of
+/// Justice", "U.S. Department of Justice" and "Department of Justice": ICPSR writes the first,
+/// justice.gov's catalog the last).
+pub fn name_forms(name: &str) -> Vec<String> {
+    let name = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let bare = COUNTRY_FORMS
+        .iter()
+        .find_map(|country| name.strip_prefix(country))
+        .filter(|rest| rest.contains(' '))
+        .unwrap_or(&name)
+        .to_owned();
+    let mut forms = vec![name.clone()];
+    // Only names of several words: "U.S. Army" and "Army" are one body, "U.S." alone is not.
+    if bare.contains(' ') {
+        forms.push(bare.clone());
+        forms.extend(
+            COUNTRY_FORMS
+                .iter()
+                .map(|country| format!("{country}{bare}")),
+        );
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// `SELECT` of the producers whose name, abbreviation or an alias is one of `name`'s forms
+/// ([`name_forms`], ignoring case), open for more conditions.
 fn named_sql(conn: &impl ConnectionTrait, name: &str) -> Sql {
-    let name = name.trim().to_lowercase();
+    let forms = name_forms(name);
     let mut sql = Sql::new(conn.get_database_backend());
     sql.push("SELECT ")
         .push(&producer::Model::select_list("producer"))
-        .push(" FROM producer WHERE (lower(name) = ")
-        .bind(name.clone())
-        .push(" OR lower(abbreviation) = ")
-        .bind(name.clone())
-        .push(" OR id IN (SELECT producer_id FROM producer_alias WHERE lower(value) = ")
-        .bind(name)
+        .push(" FROM producer WHERE (lower(name) IN ")
+        .bind_list(forms.iter().cloned())
+        .push(" OR lower(abbreviation) IN ")
+        .bind_list(forms.iter().cloned())
+        .push(" OR id IN (SELECT producer_id FROM producer_alias WHERE lower(value) IN ")
+        .bind_list(forms)
         .push("))");
     sql
 }
@@ -301,6 +335,22 @@ async fn one_per_level(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_federal_body_is_named_with_or_without_its_country() {
+        let forms = name_forms("United States  Department of Justice");
+        for form in [
+            "united states department of justice",
+            "u.s. department of justice",
+            "department of justice",
+        ] {
+            assert!(forms.contains(&form.to_owned()), "{forms:?}");
+        }
+        assert_eq!(name_forms("Department of Justice"), forms);
+        assert_eq!(name_forms("NIJ"), vec!["nij"]);
+        assert_eq!(name_forms("U.S."), vec!["u.s."]);
+        assert!(!name_forms("United States Army").contains(&"states army".to_owned()));
+    }
 
     #[test]
     fn natural_keys_lose_their_prefixes() {

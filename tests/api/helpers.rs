@@ -16,9 +16,22 @@ pub const POSTGRES_ENV: &str = "STUDYGRAPH_TEST_POSTGRES_URL";
 const REAL_CATALOG: &str =
     "../shared/data/real/doj_datajson/justice_datajson_2025-02-01_reconstructed.json";
 
+/// ICPSR's organization thesaurus (the names ICPSR gives producers), in the shared data.
+const REAL_ORG_THESAURUS: &str = "../shared/data/real/icpsr_thesauri/icpsr_org_thesaurus.xml";
+
 /// The real justice.gov catalog's text, or `None` (skip) when it is missing outside CI.
 pub fn real_catalog() -> Option<String> {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(REAL_CATALOG);
+    real_data(REAL_CATALOG)
+}
+
+/// ICPSR's organization thesaurus's text, or `None` (skip) when it is missing outside CI.
+pub fn real_org_thesaurus() -> Option<String> {
+    real_data(REAL_ORG_THESAURUS)
+}
+
+/// A shared real data file's text, or `None` (skip) when it is missing outside CI.
+fn real_data(relative: &str) -> Option<String> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {

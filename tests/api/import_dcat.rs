@@ -9,11 +9,12 @@ use serde_json::json;
 use studygraph::import::dcat::{self, import_str, parse_temporal, split_producer_name};
 use studygraph::import::native::ImportError;
 
-use crate::helpers::{TestApp, real_catalog};
+use crate::helpers::{TestApp, real_catalog, real_org_thesaurus};
 use crate::{on_both_backends, on_both_backends_empty};
 
 on_both_backends_empty!(
     the_justice_catalog_imports_whole,
+    icpsr_names_land_on_the_justice_catalogs_producers,
     structural_errors_name_line_and_field,
     keyless_records_and_unreadable_values
 );
@@ -509,6 +510,74 @@ async fn one_string_publishers_land_on_existing_producers(app: &TestApp) {
         titles("bjs").contains(&"Fixture study fx-icpsr".to_owned()),
         "{data}"
     );
+}
+
+/// ICPSR names the Department of Justice's components "United States Department of Justice.
+/// Office of Justice Programs. …"; the justice.gov catalog calls the root "Department of
+/// Justice". After importing that catalog, ICPSR's own names (from its organization
+/// thesaurus) find its producers, and a catalog written with them adds none.
+async fn icpsr_names_land_on_the_justice_catalogs_producers(app: &TestApp) {
+    let (Some(catalog), Some(thesaurus)) = (real_catalog(), real_org_thesaurus()) else {
+        return;
+    };
+    dcat::import_str(&app.db, "justice.json", &catalog)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let names: Vec<&str> = thesaurus
+        .split("<DESCRIPTOR>")
+        .skip(1)
+        .filter_map(|rest| rest.split("</DESCRIPTOR>").next())
+        .filter(|name| name.starts_with("United States Department of Justice."))
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    let mut found = Vec::new();
+    for name in &names {
+        let data = app
+            .data_with(
+                "query($n: String) { producer(name: $n) { name fullName } }",
+                json!({ "n": name }),
+            )
+            .await;
+        if let Some(full_name) = data["producer"]["fullName"].as_str() {
+            // The producer found is the one the name ends with, below the catalog's root.
+            let leaf = name.rsplit(". ").next().unwrap();
+            assert_eq!(data["producer"]["name"], leaf, "{name}");
+            assert!(
+                full_name.starts_with("Department of Justice, "),
+                "{full_name}"
+            );
+            found.push(leaf);
+        }
+    }
+    for component in [
+        "Office of Justice Programs",
+        "Bureau of Justice Statistics",
+        "National Institute of Justice",
+        "Office of Juvenile Justice and Delinquency Prevention",
+        "Federal Bureau of Investigation",
+    ] {
+        assert!(found.contains(&component), "{component}: found {found:?}");
+    }
+    // A catalog whose publishers are written ICPSR's way lands on the same producers.
+    let records: Vec<serde_json::Value> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| found.iter().any(|leaf| name.ends_with(leaf)))
+        .map(|(i, name)| {
+            json!({ "title": format!("Fixture study {i}"), "identifier": format!("fx-{i}"),
+                    "description": "A fixture.", "keyword": ["fixtures"], "publisher": name,
+                    "accessLevel": "public" })
+        })
+        .collect();
+    let report = dcat::import_report(
+        &app.db,
+        "icpsr-names.json",
+        &json!({ "dataset": records }).to_string(),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(report.summary.datasets, found.len());
+    assert_eq!(report.summary.producers, 0, "{report:?}");
 }
 
 #[test]
