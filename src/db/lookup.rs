@@ -254,19 +254,10 @@ pub async fn producer_by_path(
     conn: &impl ConnectionTrait,
     path: &str,
 ) -> Result<producer::Model, ProducerLookupError> {
-    let steps: Vec<String> = if path.contains(" > ") {
-        path.split(" > ").map(|s| s.trim().to_owned()).collect()
-    } else {
-        match one_named(conn, path, None).await {
-            Err(ProducerLookupError::NotFound(_)) => {}
-            found => return found,
-        }
-        let parts = split_producer_name(path);
-        if parts.len() < 2 {
-            return Err(ProducerLookupError::NotFound(path.trim().to_owned()));
-        }
-        return one_per_level(conn, &parts, path).await;
-    };
+    if !path.contains(" > ") {
+        return named_or_written_out(conn, path).await;
+    }
+    let steps: Vec<&str> = path.split(" > ").map(str::trim).collect();
     let mut parent: Option<producer::Model> = None;
     for (depth, step) in steps.iter().enumerate() {
         let scope = Some(parent.as_ref().map(|p| p.id));
@@ -279,6 +270,23 @@ pub async fn producer_by_path(
         })?);
     }
     parent.ok_or_else(|| ProducerLookupError::NotFound(path.to_owned()))
+}
+
+/// A name anywhere in the hierarchy, else the same text read as a name written out with its
+/// levels ([`split_producer_name`]).
+async fn named_or_written_out(
+    conn: &impl ConnectionTrait,
+    text: &str,
+) -> Result<producer::Model, ProducerLookupError> {
+    match one_named(conn, text, None).await {
+        Err(ProducerLookupError::NotFound(_)) => {}
+        found => return found,
+    }
+    let levels = split_producer_name(text);
+    if levels.len() < 2 {
+        return Err(ProducerLookupError::NotFound(text.trim().to_owned()));
+    }
+    one_per_level(conn, &levels, text).await
 }
 
 /// The one producer called `name` in `scope` (see [`producers_named`]), preferring its own
