@@ -141,7 +141,7 @@ pub async fn producers_named(
 /// theirs, and so on), oldest first: a name that skips a level ("United States Department of
 /// Justice, National Institute of Justice", where NIJ sits under the Office of Justice
 /// Programs) still finds its producer.
-pub async fn producers_named_below(
+async fn producers_named_below(
     conn: &impl ConnectionTrait,
     name: &str,
     ancestor: i64,
@@ -300,6 +300,17 @@ async fn one_named(
     exactly_one(matches, name)
 }
 
+/// The one producer called `name` (by name, abbreviation or alias) anywhere below `ancestor`,
+/// preferring its own name over an alias when several are: a level a written-out name skips.
+pub async fn one_named_below(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    ancestor: i64,
+) -> Result<producer::Model, ProducerLookupError> {
+    let matches = prefer_own_name(producers_named_below(conn, name, ancestor).await?, name);
+    exactly_one(matches, name)
+}
+
 fn exactly_one(
     mut matches: Vec<producer::Model>,
     name: &str,
@@ -324,18 +335,15 @@ async fn one_per_level(
     let mut found = one_named(conn, &parts[0], None).await?;
     for part in &parts[1..] {
         found = match one_named(conn, part, Some(Some(found.id))).await {
-            Err(ProducerLookupError::NotFound(_)) => exactly_one(
-                prefer_own_name(producers_named_below(conn, part, found.id).await?, part),
-                part,
-            )
-            .map_err(|err| match err {
-                ProducerLookupError::NotFound(_) => {
-                    ProducerLookupError::NotFound(text.trim().to_owned())
-                }
-                other => other,
-            })?,
-            other => other?,
-        };
+            Err(ProducerLookupError::NotFound(_)) => one_named_below(conn, part, found.id).await,
+            other => other,
+        }
+        .map_err(|err| match err {
+            ProducerLookupError::NotFound(_) => {
+                ProducerLookupError::NotFound(text.trim().to_owned())
+            }
+            other => other,
+        })?;
     }
     Ok(found)
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::catalog::{collapse_whitespace, json_type};
 use crate::db::entities::producer;
-use crate::db::lookup;
+use crate::db::lookup::{self, ProducerLookupError};
 use crate::db::producer_names::split_producer_name;
 use crate::import::Summary;
 use crate::import::upsert::{self, UpsertError, invalid};
@@ -160,11 +160,13 @@ pub(super) async fn resolve_chain(
         {
             // A level the name skips ("United States Department of Justice, National Institute
             // of Justice", NIJ being under OJP): the one producer so called below the parent.
-            let mut below = lookup::producers_named_below(txn, &org.name, above.id).await?;
-            if below.len() == 1 {
-                let model = below.remove(0);
-                path = Some(path_of(txn, &model).await?);
-                found = Some(model);
+            match lookup::one_named_below(txn, &org.name, above.id).await {
+                Ok(model) => {
+                    path = Some(path_of(txn, &model).await?);
+                    found = Some(model);
+                }
+                Err(ProducerLookupError::Db(err)) => return Err(err.into()),
+                Err(ProducerLookupError::NotFound(_) | ProducerLookupError::Ambiguous { .. }) => {}
             }
         }
         let resolved = match found {
