@@ -89,17 +89,20 @@ async fn search_finds_the_report_first(app: &TestApp) {
     );
 }
 
+/// The publications `search` finds: their count and NCJ numbers, best first.
+async fn searched(app: &TestApp, search: &str) -> Value {
+    let data = app
+        .data_with(
+            "query($s: String) { publications(search: $s) { totalCount nodes { ncjNumber } } }",
+            json!({ "s": search }),
+        )
+        .await;
+    data["publications"].clone()
+}
+
 async fn search_syntax_and_ranking(app: &TestApp) {
     add_dated_records(app).await;
-    let count = |search: &'static str| async move {
-        let data = app
-            .data_with(
-                "query($s: String) { publications(search: $s) { totalCount nodes { ncjNumber } } }",
-                json!({ "s": search }),
-            )
-            .await;
-        data["publications"].clone()
-    };
+    let count = |search: &'static str| searched(app, search);
     // Stems and prefixes: "traffic" finds "trafficking", "trafficked".
     assert!(total(&count("traffic").await) >= total(&count("trafficking").await));
     assert!(total(&count("trafficking").await) > 0);
@@ -158,15 +161,7 @@ async fn search_syntax_and_ranking(app: &TestApp) {
 /// Common words ("the", "of") are not in PostgreSQL's index: both backends leave them out of a
 /// search, so the same search finds the same records on either.
 async fn common_words_are_ignored_alike(app: &TestApp) {
-    let total_of = |search: &'static str| async move {
-        let data = app
-            .data_with(
-                "query($s: String) { publications(search: $s) { totalCount } }",
-                json!({ "s": search }),
-            )
-            .await;
-        total(&data["publications"])
-    };
+    let total_of = |search: &'static str| async move { total(&searched(app, search).await) };
     let police = total_of("police").await;
     assert!(police > 0);
     for same in [
