@@ -141,17 +141,23 @@ async fn existing_ids<R: Record>(
         .map(|id| decode_id_of(id, R::TABLE))
         .collect::<ApiResult<Vec<_>>>()?;
     let found = rows::by_ids::<R>(&ctx.data_unchecked::<Db>().conn, &numbers).await?;
-    if let Some((id, _)) = ids
+    let mut unknown: Vec<String> = ids
         .iter()
         .zip(&numbers)
-        .find(|(_, n)| !found.contains_key(n))
-    {
-        return Err(ApiError::bad_input(format!(
-            "`{field}`: no record has the id \"{}\"",
-            id.as_str()
-        )));
+        .filter(|(_, n)| !found.contains_key(n))
+        .map(|(id, _)| format!("\"{}\"", id.as_str()))
+        .collect();
+    unknown.dedup();
+    match unknown.as_slice() {
+        [] => Ok(numbers),
+        [id] => Err(ApiError::bad_input(format!(
+            "`{field}`: no record has the id {id}"
+        ))),
+        _ => Err(ApiError::bad_input(format!(
+            "`{field}`: no records have the ids {}",
+            unknown.join(", ")
+        ))),
     }
-    Ok(numbers)
 }
 
 /// Which end of a date range a filter field gives.

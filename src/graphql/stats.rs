@@ -90,6 +90,16 @@ pub async fn group_by(
             "`groupBy` needs at least one dimension",
         ));
     }
+    for (i, (name, dimension)) in dimensions.iter().enumerate() {
+        if dimensions[..i]
+            .iter()
+            .any(|(_, earlier)| earlier == dimension)
+        {
+            return Err(ApiError::bad_input(format!(
+                "`groupBy` names {name} twice; name each dimension once"
+            )));
+        }
+    }
     if !(1..=MAX_STAT_ROWS).contains(&limit) {
         return Err(ApiError::bad_input(format!(
             "`limit` must be between 1 and {MAX_STAT_ROWS} (got {limit})"

@@ -229,6 +229,17 @@ impl ListSpec {
         out
     }
 
+    /// The types of the sort keys before the id tiebreaker (what a cursor's position holds;
+    /// the same on both backends).
+    pub fn key_types(&self) -> Vec<KeyType> {
+        let table = self.child_table();
+        self.order
+            .iter()
+            .flat_map(|(key, _)| key.exprs(table, DatabaseBackend::Sqlite))
+            .map(|(_, key_type)| key_type)
+            .collect()
+    }
+
     /// `FROM` and `WHERE` for these parents: the link, the search and every condition.
     pub fn write_from_where(&self, sql: &mut Sql, parents: &[i64]) {
         self.write_from_joins_where(sql, parents, &|_| {});
@@ -390,8 +401,9 @@ impl ListSpec {
             match backend {
                 DatabaseBackend::Postgres => {
                     sql.push(&format!(
-                        " CROSS JOIN (SELECT {} AS q) sg_q",
-                        search.tsquery_literal()
+                        " CROSS JOIN (SELECT {} AS q, {} AS r) sg_q",
+                        search.tsquery_literal(),
+                        search.rank_tsquery_literal()
                     ));
                 }
                 _ => {

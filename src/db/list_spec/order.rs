@@ -65,10 +65,11 @@ impl SortKey {
 }
 
 /// The relevance of row `t` for the list's search (higher is better); on PostgreSQL the
-/// search's query is `sg_q.q` (see [`SearchQuery::tsquery_literal`]).
+/// search's words without its exclusions are `sg_q.r` (see
+/// [`SearchQuery::rank_tsquery_literal`]).
 fn relevance_expr(table: Table, backend: DatabaseBackend) -> String {
     match backend {
-        DatabaseBackend::Postgres => "ts_rank(t.search_vector, sg_q.q)".to_owned(),
+        DatabaseBackend::Postgres => "ts_rank(t.search_vector, sg_q.r)".to_owned(),
         _ => format!("({})", fts_relevance(table)),
     }
 }

@@ -32,6 +32,24 @@ pub struct Position {
     pub id: i64,
 }
 
+impl Position {
+    /// Whether the position has a key of the right type (or null) for each sort key of a list
+    /// sorted by `types` (its sort keys before the id): a position read from a cursor of
+    /// another shape would make a wrong keyset condition.
+    pub fn fits(&self, types: &[KeyType]) -> bool {
+        self.keys.len() == types.len()
+            && self.keys.iter().zip(types).all(|(key, key_type)| {
+                matches!(
+                    (key, key_type),
+                    (KeyValue::Null, _)
+                        | (KeyValue::Int(_), KeyType::Int)
+                        | (KeyValue::Text(_), KeyType::Text)
+                        | (KeyValue::Float { .. }, KeyType::Float)
+                )
+            })
+    }
+}
+
 /// Which slice of a list to read: `limit` rows after/before positions, forward or backward.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Window {

@@ -16,12 +16,28 @@ pub struct Hit {
     pub snippet: Option<String>,
 }
 
-/// Where a hit sits in the ranking: score (higher first), then table, then id.
+/// Where a hit sits in the ranking: score (higher first), then table, then id. The score is
+/// written by its bits: a decimal read back can differ in the last bit, and the next page then
+/// starts at the same hit again or past its ties.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HitPosition {
+    #[serde(with = "score_bits")]
     pub score: f64,
     pub kind: i64,
     pub id: i64,
+}
+
+mod score_bits {
+    //! An `f64` as its IEEE 754 bits (a `u64`), which round-trips exactly through JSON.
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(score: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(score.to_bits())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        u64::deserialize(deserializer).map(f64::from_bits)
+    }
 }
 
 const TABLES: [Table; 3] = [Table::Publication, Table::Dataset, Table::Producer];
@@ -30,11 +46,12 @@ fn kind_of(table: Table) -> i64 {
     TABLES.iter().position(|t| *t == table).unwrap_or(0) as i64
 }
 
-/// The column a snippet is cut from on PostgreSQL (SQLite uses the indexed text).
+/// The text a snippet is cut from on PostgreSQL (SQLite uses the indexed text): the title and
+/// the abstract or summary, so that a match in either is marked.
 fn snippet_source(table: Table) -> &'static str {
     match table {
-        Table::Publication => "coalesce(r.abstract, r.title)",
-        Table::Dataset => "coalesce(r.summary, r.title)",
+        Table::Publication => "concat_ws(' — ', r.title, r.abstract)",
+        Table::Dataset => "concat_ws(' — ', r.title, r.summary)",
         Table::Producer => "r.name",
     }
 }
@@ -79,7 +96,7 @@ pub async fn search_all(
                  'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
                 kind_of(*table),
                 snippet_source(*table),
-                query.tsquery_literal(),
+                query.rank_tsquery_literal(),
                 table.name()
             ));
         }
@@ -138,9 +155,9 @@ fn write_hits(sql: &mut Sql, query: &SearchQuery, text: &str, tables: &[Table], 
         let name = table.name();
         let kind = kind_of(*table);
         if postgres {
-            let q = query.tsquery_literal();
+            let (q, rank) = (query.tsquery_literal(), query.rank_tsquery_literal());
             sql.push(&format!(
-                "SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, {q}) \
+                "SELECT CAST({kind} AS BIGINT) AS kind, r.id AS id, CAST(ts_rank(r.search_vector, {rank}) \
                  AS DOUBLE PRECISION) AS score FROM {name} r WHERE r.search_vector @@ {q}"
             ));
         } else {

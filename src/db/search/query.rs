@@ -55,9 +55,33 @@ fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The longest search accepted, in characters.
+pub const MAX_SEARCH_CHARS: usize = 1_000;
+
+/// Most words and phrases one search may hold (excluded ones included): SQLite's query
+/// parser refuses a few more than 90 exclusions, and no search needs that many.
+pub const MAX_SEARCH_TERMS: usize = 32;
+
 impl SearchQuery {
     /// Parses the user syntax; the error says why nothing could be searched.
     pub fn parse(input: &str) -> Result<Self, String> {
+        let chars = input.chars().count();
+        if chars > MAX_SEARCH_CHARS {
+            return Err(format!(
+                "the search is {chars} characters long; at most {MAX_SEARCH_CHARS} are allowed"
+            ));
+        }
+        let parsed = Self::parse_terms(input)?;
+        let terms = parsed.excluded.len() + parsed.groups.iter().map(Vec::len).sum::<usize>();
+        if terms > MAX_SEARCH_TERMS {
+            return Err(format!(
+                "the search has {terms} words and phrases; at most {MAX_SEARCH_TERMS} are allowed"
+            ));
+        }
+        Ok(parsed)
+    }
+
+    fn parse_terms(input: &str) -> Result<Self, String> {
         let mut groups: Vec<Vec<Term>> = Vec::new();
         let mut excluded = Vec::new();
         let mut ignored: Vec<String> = Vec::new();
@@ -142,10 +166,18 @@ impl SearchQuery {
     /// so every statement is planned for its own words (a generic plan cannot tell a rare word
     /// from a common one, and picks the same walk of a sort order's index for both).
     pub fn tsquery_literal(&self) -> String {
-        format!(
-            "to_tsquery('english', '{}')",
-            self.render_tsquery().replace('\'', "''")
-        )
+        Self::literal(&self.render_tsquery())
+    }
+
+    /// PostgreSQL: the `to_tsquery` call that ranks this search's matches: its words without
+    /// the excluded ones. `ts_rank` scores a match by the query's operands, and gives every
+    /// match of a query with a `!` term next to nothing (1e-20), which ranked them in id order.
+    pub fn rank_tsquery_literal(&self) -> String {
+        Self::literal(&self.render_tsquery_groups().join(" & "))
+    }
+
+    fn literal(tsquery: &str) -> String {
+        format!("to_tsquery('english', '{}')", tsquery.replace('\'', "''"))
     }
 
     fn render_fts5(&self) -> String {
@@ -174,15 +206,29 @@ impl SearchQuery {
     }
 
     fn render_tsquery(&self) -> String {
-        let term = |t: &Term| match t {
-            Term::Word(w) => format!("{w}:*"),
-            Term::Phrase(ws) => format!("({})", ws.join(" <-> ")),
-        };
-        let group =
-            |g: &Vec<Term>| format!("({})", g.iter().map(term).collect::<Vec<_>>().join(" | "));
-        let mut parts: Vec<String> = self.groups.iter().map(group).collect();
-        parts.extend(self.excluded.iter().map(|t| format!("!{}", term(t))));
+        let mut parts = self.render_tsquery_groups();
+        parts.extend(
+            self.excluded
+                .iter()
+                .map(|t| format!("!{}", tsquery_term(t))),
+        );
         parts.join(" & ")
+    }
+
+    /// The groups of words to find, each as a `to_tsquery` alternative.
+    fn render_tsquery_groups(&self) -> Vec<String> {
+        let group = |g: &Vec<Term>| {
+            let terms: Vec<String> = g.iter().map(tsquery_term).collect();
+            format!("({})", terms.join(" | "))
+        };
+        self.groups.iter().map(group).collect()
+    }
+}
+
+fn tsquery_term(term: &Term) -> String {
+    match term {
+        Term::Word(w) => format!("{w}:*"),
+        Term::Phrase(ws) => format!("({})", ws.join(" <-> ")),
     }
 }
 
@@ -213,6 +259,34 @@ mod tests {
             "{fts}"
         );
         assert!(!q.render(DatabaseBackend::Postgres).contains('\''));
+    }
+
+    #[test]
+    fn overlong_searches_are_refused() {
+        let words = |n: usize| {
+            (0..n)
+                .map(|i| format!("-w{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert!(SearchQuery::parse(&format!("police {}", words(31))).is_ok());
+        let many = SearchQuery::parse(&format!("police {}", words(97))).unwrap_err();
+        assert!(many.contains("98 words and phrases; at most 32"), "{many}");
+        let long = SearchQuery::parse(&"police ".repeat(200)).unwrap_err();
+        assert!(
+            long.contains("1400 characters long; at most 1000"),
+            "{long}"
+        );
+    }
+
+    #[test]
+    fn exclusions_do_not_rank() {
+        let q = SearchQuery::parse("police OR courts -force").unwrap();
+        assert_eq!(
+            q.rank_tsquery_literal(),
+            "to_tsquery('english', '(police:* | courts:*)')"
+        );
+        assert!(q.tsquery_literal().contains("!force:*"));
     }
 
     #[test]
