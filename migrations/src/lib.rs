@@ -14,6 +14,7 @@ mod m20261206_000006_search_vectors_inline;
 mod m20261206_000007_newest_first;
 mod m20261206_000008_list_owner_value;
 mod m20261206_000009_graph_revision;
+mod m20261206_000010_doi_ascii_case;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000007_newest_first::Migration),
             Box::new(m20261206_000008_list_owner_value::Migration),
             Box::new(m20261206_000009_graph_revision::Migration),
+            Box::new(m20261206_000010_doi_ascii_case::Migration),
         ]
     }
 }

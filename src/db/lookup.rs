@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, FromQueryResult};
 
 use super::carried::{CarriedCredits, Credit};
 use super::entities::{Record, producer};
@@ -32,6 +32,22 @@ pub fn normalize_doi(input: &str) -> String {
         doi = strip_prefix_ci(doi, prefix);
     }
     doi.trim().to_owned()
+}
+
+/// The key a DOI is compared by: DOIs are the same without regard to ASCII case only ("Case
+/// insensitivity for DOI names applies only to ASCII characters", the DOI Handbook), so
+/// "10.1234/Ü" and "10.1234/ü" are two DOIs, on both backends.
+pub fn doi_key(doi: &str) -> String {
+    doi.to_ascii_lowercase()
+}
+
+/// [`doi_key`] of `column` in SQL, as the unique DOI indexes are built: SQLite's `lower()`
+/// folds ASCII letters only, PostgreSQL's folds every letter unless the collation is "C".
+pub fn doi_key_sql(backend: DatabaseBackend, column: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("lower({column} COLLATE \"C\")"),
+        _ => format!("lower({column})"),
+    }
 }
 
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> &'a str {
@@ -71,8 +87,11 @@ pub async fn one_carrying<R: Record>(
             .push(&credits.select_expr(backend, &format!("{table}.id")));
     }
     sql.push(" FROM ").push(table);
-    if column == "doi" {
-        sql.push(" WHERE lower(doi) = lower(").bind(value).push(")");
+    if let (true, sea_orm::Value::String(Some(doi))) = (column == "doi", &value) {
+        sql.push(" WHERE ")
+            .push(&doi_key_sql(backend, "doi"))
+            .push(" = ")
+            .bind(doi_key(doi));
     } else {
         sql.push(" WHERE ").push(column).push(" = ").bind(value);
     }
@@ -96,7 +115,7 @@ pub async fn by_keys<R: Record>(
 ) -> Result<HashMap<String, R>, DbErr> {
     let mut out = HashMap::with_capacity(values.len());
     let key = if column == "doi" {
-        "lower(t.doi)".to_owned()
+        doi_key_sql(conn.get_database_backend(), "t.doi")
     } else {
         format!("t.{column}")
     };
@@ -112,7 +131,7 @@ pub async fn by_keys<R: Record>(
             .push(&key)
             .push(" IN ");
         if column == "doi" {
-            sql.bind_list(chunk.iter().map(|v| v.to_lowercase()));
+            sql.bind_list(chunk.iter().map(|v| doi_key(v)));
         } else {
             sql.bind_list(chunk.iter().cloned());
         }

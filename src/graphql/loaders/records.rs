@@ -65,7 +65,7 @@ impl<R> ByKey<R> {
     /// The value as the batch's map is keyed (DOIs lowercased).
     fn lookup_value(&self) -> String {
         if self.0 == "doi" {
-            self.1.to_lowercase()
+            lookup::doi_key(&self.1)
         } else {
             self.1.clone()
         }

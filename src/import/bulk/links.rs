@@ -8,8 +8,9 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use super::super::Summary;
 use super::super::native::{ImportError, Input};
 use super::super::upsert::{self, invalid};
+use super::Entry;
 use super::statements::{by_key_or_doi, insert_columns, push_in};
-use super::{Entry, one};
+use crate::db::lookup::{doi_key, doi_key_sql};
 use crate::db::sql::Sql;
 
 /// A link's resolved works and values.
@@ -33,7 +34,8 @@ async fn ids_for(
         return Ok(found);
     }
     let mut sql = Sql::new(txn.get_database_backend());
-    let select = format!("SELECT id, {column} AS k, lower(doi) AS d FROM {table}");
+    let doi = doi_key_sql(txn.get_database_backend(), "doi");
+    let select = format!("SELECT id, {column} AS k, {doi} AS d FROM {table}");
     let firsts = keys.iter().filter(|k| k.0).map(|k| k.1.clone()).collect();
     let dois = keys.iter().filter(|k| !k.0).map(|k| k.1.clone()).collect();
     by_key_or_doi(&mut sql, &select, column, firsts, dois);
@@ -51,7 +53,7 @@ async fn ids_for(
 
 fn link_key(key: &upsert::KeyInput) -> (bool, String) {
     if key.column == "doi" {
-        (false, key.value.to_lowercase())
+        (false, doi_key(&key.value))
     } else {
         (true, key.value.clone())
     }
@@ -70,16 +72,6 @@ pub(super) async fn write(
             _ => unreachable!("a batch holds one record type"),
         })
         .collect();
-    // A DOI outside ASCII: leave the matching to the database, record by record.
-    if inputs.iter().any(|l| {
-        (l.publication.column == "doi" && !l.publication.value.is_ascii())
-            || (l.dataset.column == "doi" && !l.dataset.value.is_ascii())
-    }) {
-        for entry in entries {
-            one(txn, entry, summary).await?;
-        }
-        return Ok(());
-    }
     let publication_keys: Vec<_> = inputs.iter().map(|l| link_key(&l.publication)).collect();
     let dataset_keys: Vec<_> = inputs.iter().map(|l| link_key(&l.dataset)).collect();
     let publications = ids_for(txn, "publication", "ncj_number", &publication_keys).await?;

@@ -12,6 +12,7 @@ use super::super::upsert::{self, UpsertError, invalid};
 use super::search_vectors::SearchVectors;
 use super::statements::{by_key_or_doi, insert_triples};
 use super::{Entry, one};
+use crate::db::lookup::{doi_key, doi_key_sql};
 use crate::db::pages::Table;
 use crate::db::search;
 use crate::db::sql::{Sql, insert_rows};
@@ -105,14 +106,8 @@ pub(super) struct NewRow {
 /// The natural keys of a publication or dataset entry: (first key, lowercased DOI).
 fn keys(input: &Input) -> (Option<String>, Option<String>) {
     match input {
-        Input::Publication(p) => (
-            p.ncj_number.clone(),
-            p.doi.as_ref().map(|d| d.to_lowercase()),
-        ),
-        Input::Dataset(d) => (
-            d.study_number.clone(),
-            d.doi.as_ref().map(|d| d.to_lowercase()),
-        ),
+        Input::Publication(p) => (p.ncj_number.clone(), p.doi.as_deref().map(doi_key)),
+        Input::Dataset(d) => (d.study_number.clone(), d.doi.as_deref().map(doi_key)),
         _ => (None, None),
     }
 }
@@ -130,7 +125,8 @@ async fn existing_keys(
         return Ok(found);
     }
     let mut sql = Sql::new(txn.get_database_backend());
-    let select = format!("SELECT {column} AS k, lower(doi) AS d FROM {table}");
+    let doi = doi_key_sql(txn.get_database_backend(), "doi");
+    let select = format!("SELECT {column} AS k, {doi} AS d FROM {table}");
     by_key_or_doi(&mut sql, &select, column, firsts.to_vec(), dois.to_vec());
     for row in txn.query_all_raw(sql.build()).await? {
         if let Some(k) = row.try_get::<Option<String>>("", "k")? {
@@ -324,7 +320,11 @@ async fn write_new(
     let texts: Vec<(String, String)> = rows.iter().map(|row| search_text(shape, row)).collect();
     // The rows, each with its search vector on PostgreSQL; the new ids come back by the key
     // each row was inserted with.
-    let returning = format!(" RETURNING id, {} AS k, lower(doi) AS d", shape.key);
+    let returning = format!(
+        " RETURNING id, {} AS k, {} AS d",
+        shape.key,
+        doi_key_sql(backend, "doi")
+    );
     let results = if postgres {
         vectors
             .insert(txn, shape, &rows, &texts, &returning)

@@ -4,6 +4,7 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
 
 use super::super::native::ImportError;
+use crate::db::lookup::doi_key_sql;
 use crate::db::sql::{Sql, insert_rows};
 
 /// Multi-row INSERTs of three-column rows (see [`insert_columns`]).
@@ -89,7 +90,8 @@ pub(super) fn by_key_or_doi(
     } else {
         sql.push(" OR ");
     }
-    push_in(sql, "lower(doi)", "text", dois);
+    let doi = doi_key_sql(sql.backend(), "doi");
+    push_in(sql, &doi, "text", dois);
 }
 
 /// One element of a PostgreSQL array literal.

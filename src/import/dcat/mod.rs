@@ -201,7 +201,7 @@ async fn load_into(
             let keyless = input.doi.is_none() && input.study_number.is_none();
             let key = match (&input.study_number, &input.doi) {
                 (Some(n), _) => format!("study {n}"),
-                (None, Some(doi)) => format!("doi {}", doi.to_lowercase()),
+                (None, Some(doi)) => format!("doi {}", crate::db::lookup::doi_key(doi)),
                 (None, None) => format!(
                     "title {} {}",
                     publisher.as_ref().map_or(0, |p| p.id),
