@@ -293,15 +293,16 @@ fn warn_about(summary: &ExportSummary) {
     if summary.skipped_links > 0 {
         tracing::warn!(
             skipped = summary.skipped_links,
-            "links not exported: their publication has no ncjNumber or doi, or their dataset no \
-             studyNumber or doi"
+            "links not exported: their publication has no ncjNumber, doi or URL of its own, or \
+             their dataset no studyNumber, doi or URL of its own"
         );
     }
     if summary.keyless_publications + summary.keyless_datasets > 0 {
         tracing::warn!(
             publications = summary.keyless_publications,
             datasets = summary.keyless_datasets,
-            "records without a natural key exported: an import cannot link them or match them again"
+            "records without a natural key exported: an import finds them again by title, URL \
+             and first credited producer"
         );
     }
     if summary.unreachable_producers + summary.skipped_credits > 0 {

@@ -3,8 +3,10 @@
 //! and links — so that importing the file into an empty database rebuilds the same graph.
 //!
 //! Unknown values and empty lists are left out (the format reads both as unknown/empty);
-//! `synthetic` is written only when true. Records without a natural key are written, but links
-//! to them cannot name them and are skipped (counted in [`ExportSummary::skipped_links`]).
+//! `synthetic` is written only when true. Records without a natural key are written (an import
+//! finds them again by title, URL and first credited producer); a link names such a record by
+//! its URL when no other such record has it, and is skipped otherwise (counted in
+//! [`ExportSummary::skipped_links`]).
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -131,6 +133,8 @@ enum KeyLine<'a> {
     NcjNumber(&'a str),
     StudyNumber(&'a str),
     Doi(&'a str),
+    /// A record without natural keys, by a URL no other such record has.
+    Url(&'a str),
 }
 
 #[derive(Serialize)]
@@ -367,24 +371,28 @@ pub(super) struct LinkRow {
     pub publication_doi: Option<String>,
     pub study_number: Option<String>,
     pub dataset_doi: Option<String>,
+    /// The URL of a publication without natural keys, when no other such publication has it.
+    pub publication_url: Option<String>,
+    /// The same for the dataset.
+    pub dataset_url: Option<String>,
 }
 
 impl LinkRow {
-    /// The publication's key for a link record: its NCJ number, else its DOI.
+    /// The publication's key for a link record: its NCJ number, else its DOI, else its URL.
     fn publication_key(&self) -> Option<KeyLine<'_>> {
         match (&self.ncj_number, &self.publication_doi) {
             (Some(ncj), _) => Some(KeyLine::NcjNumber(ncj)),
             (None, Some(doi)) => Some(KeyLine::Doi(doi)),
-            (None, None) => None,
+            (None, None) => self.publication_url.as_deref().map(KeyLine::Url),
         }
     }
 
-    /// The dataset's key for a link record: its study number, else its DOI.
+    /// The dataset's key for a link record: its study number, else its DOI, else its URL.
     fn dataset_key(&self) -> Option<KeyLine<'_>> {
         match (&self.study_number, &self.dataset_doi) {
             (Some(number), _) => Some(KeyLine::StudyNumber(number)),
             (None, Some(doi)) => Some(KeyLine::Doi(doi)),
-            (None, None) => None,
+            (None, None) => self.dataset_url.as_deref().map(KeyLine::Url),
         }
     }
 }
@@ -400,7 +408,12 @@ pub(super) async fn link_page(
         "SELECT l.publication_id AS sg_publication, l.dataset_id AS sg_dataset, \
          l.relation_type AS sg_relation_type, l.source AS sg_source, l.linked_on AS sg_linked_on, \
          p.ncj_number AS sg_ncj, p.doi AS sg_publication_doi, d.study_number AS sg_study, \
-         d.doi AS sg_dataset_doi FROM publication_dataset l \
+         d.doi AS sg_dataset_doi, \
+         CASE WHEN p.ncj_number IS NULL AND p.doi IS NULL AND (SELECT COUNT(*) FROM publication q \
+         WHERE q.url = p.url AND q.ncj_number IS NULL AND q.doi IS NULL) = 1 THEN p.url END AS sg_publication_url, \
+         CASE WHEN d.study_number IS NULL AND d.doi IS NULL AND (SELECT COUNT(*) FROM dataset q \
+         WHERE q.url = d.url AND q.study_number IS NULL AND q.doi IS NULL) = 1 THEN d.url END AS sg_dataset_url \
+         FROM publication_dataset l \
          JOIN publication p ON p.id = l.publication_id JOIN dataset d ON d.id = l.dataset_id \
          WHERE l.publication_id > ",
     )
@@ -424,6 +437,8 @@ pub(super) async fn link_page(
                 publication_doi: row.try_get("", "sg_publication_doi")?,
                 study_number: row.try_get("", "sg_study")?,
                 dataset_doi: row.try_get("", "sg_dataset_doi")?,
+                publication_url: row.try_get("", "sg_publication_url")?,
+                dataset_url: row.try_get("", "sg_dataset_url")?,
             })
         })
         .collect()

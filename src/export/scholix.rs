@@ -109,6 +109,15 @@ fn doi(doi: &str) -> Identifier {
     }
 }
 
+/// A work without DOI or own number by its URL (the Scholix importer finds it by that URL).
+fn url(url: &str) -> Identifier {
+    Identifier {
+        id: url.to_owned(),
+        scheme: "url",
+        url: Some(url.to_owned()),
+    }
+}
+
 fn publication_identifier(p: &publication::Model) -> Option<Identifier> {
     match (&p.doi, &p.ncj_number) {
         (Some(d), _) => Some(doi(d)),
@@ -117,7 +126,7 @@ fn publication_identifier(p: &publication::Model) -> Option<Identifier> {
             scheme: "ncj",
             url: None,
         }),
-        (None, None) => None,
+        (None, None) => p.url.as_deref().map(url),
     }
 }
 
@@ -131,7 +140,7 @@ fn dataset_identifier(d: &dataset::Model) -> Option<Identifier> {
                 "https://www.icpsr.umich.edu/web/ICPSR/studies/{number}"
             )),
         }),
-        (None, None) => None,
+        (None, None) => d.url.as_deref().map(url),
     }
 }
 

@@ -8,8 +8,8 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use super::super::Summary;
 use super::super::native::{ImportError, Input};
 use super::super::upsert::{self, invalid};
-use super::Entry;
 use super::statements::{by_key_or_doi, insert_columns, push_in};
+use super::{Entry, one};
 use crate::db::lookup::{doi_key, doi_key_sql};
 use crate::db::sql::Sql;
 
@@ -72,6 +72,16 @@ pub(super) async fn write(
             _ => unreachable!("a batch holds one record type"),
         })
         .collect();
+    // A link naming a record by URL (one without natural keys): record by record.
+    if inputs
+        .iter()
+        .any(|l| l.publication.column == "url" || l.dataset.column == "url")
+    {
+        for entry in entries {
+            one(txn, entry, summary).await?;
+        }
+        return Ok(());
+    }
     let publication_keys: Vec<_> = inputs.iter().map(|l| link_key(&l.publication)).collect();
     let dataset_keys: Vec<_> = inputs.iter().map(|l| link_key(&l.dataset)).collect();
     let publications = ids_for(txn, "publication", "ncj_number", &publication_keys).await?;

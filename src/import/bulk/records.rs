@@ -170,9 +170,9 @@ pub(super) async fn write(
             && first
                 .as_ref()
                 .is_none_or(|k| seen[&(true, k.as_str())] == 1 && !known_firsts.contains(k))
-            && doi.as_ref().is_none_or(|d| {
-                d.is_ascii() && seen[&(false, d.as_str())] == 1 && !known_dois.contains(d)
-            });
+            && doi
+                .as_ref()
+                .is_none_or(|d| seen[&(false, d.as_str())] == 1 && !known_dois.contains(d));
         if !new {
             write_new(txn, vectors, shape, std::mem::take(&mut pending), summary).await?;
             one(txn, entry, summary).await?;

@@ -73,7 +73,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use self::catalog::{Catalog, Prepared, parse_catalog, record_field};
 use self::producers::{Resolved, resolve_chain};
@@ -81,8 +81,8 @@ use super::native::ImportError;
 use super::upsert::{self, CreditInput, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
+use crate::db::pages::Table;
 use crate::db::revision;
-use crate::db::sql::Sql;
 use crate::graphql::types::common::ProducerRole;
 
 pub use self::producers::{DATA_ARCHIVE, GOVERNMENT_AGENCY};
@@ -216,7 +216,12 @@ async fn load_into(
             }
             let fallback = if keyless {
                 report.keyless += 1;
-                keyless_match(txn, &input.title, publisher.as_ref().map(|p| p.id)).await?
+                let keyless = upsert::Keyless {
+                    title: &input.title,
+                    url: None,
+                    producer: publisher.as_ref().map(|p| p.id),
+                };
+                upsert::keyless_match(txn, Table::Dataset, keyless).await?
             } else {
                 None
             };
@@ -235,28 +240,4 @@ async fn load_into(
         }
     }
     Ok(())
-}
-
-/// The oldest dataset without DOI and study number titled `title` (and credited to
-/// `publisher`, when there is one).
-async fn keyless_match(
-    txn: &DatabaseTransaction,
-    title: &str,
-    publisher: Option<i64>,
-) -> Result<Option<i64>, UpsertError> {
-    let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("SELECT d.id AS id FROM dataset d WHERE d.doi IS NULL AND d.study_number IS NULL AND d.title = ")
-        .bind(title.to_owned());
-    if let Some(publisher) = publisher {
-        sql.push(
-            " AND EXISTS (SELECT 1 FROM dataset_producer c WHERE c.dataset_id = d.id AND c.producer_id = ",
-        )
-        .bind(publisher)
-        .push(")");
-    }
-    sql.push(" ORDER BY d.id LIMIT 1");
-    match txn.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
-        None => Ok(None),
-    }
 }

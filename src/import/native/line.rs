@@ -88,6 +88,7 @@ pub(super) struct DatasetRecord {
 struct PublicationKey {
     ncj_number: Option<String>,
     doi: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +96,31 @@ struct PublicationKey {
 struct DatasetKey {
     study_number: Option<String>,
     doi: Option<String>,
+    url: Option<String>,
+}
+
+/// The one key a link gives for its `side` (`(field, column, value)` for each key it may
+/// give); none or several is an error.
+fn link_key(
+    side: &str,
+    keys: [(&'static str, &'static str, Option<String>); 3],
+) -> Result<KeyInput, UpsertError> {
+    let names: Vec<&str> = keys.iter().map(|(field, _, _)| *field).collect();
+    let mut given = keys
+        .into_iter()
+        .filter_map(|(field, column, value)| value.map(|value| (field, column, value)));
+    match (given.next(), given.next()) {
+        (Some((field, column, value)), None) => Ok(KeyInput {
+            field,
+            column,
+            value,
+        }),
+        (None, _) => Err(invalid(side, format!("needs one of {}", names.join(", ")))),
+        (Some(_), Some(_)) => Err(invalid(
+            side,
+            format!("give exactly one key (one of {})", names.join(", ")),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -219,32 +245,38 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
             Input::Dataset(input)
         }
         Record::Link(r) => {
-            let publication = match (clean(r.publication.ncj_number), clean(r.publication.doi)) {
-                (Some(ncj), _) => KeyInput {
-                    field: "ncjNumber",
-                    column: "ncj_number",
-                    value: normalize_ncj(&ncj),
-                },
-                (None, Some(doi)) => KeyInput {
-                    field: "doi",
-                    column: "doi",
-                    value: normalize_doi(&doi),
-                },
-                (None, None) => return Err(invalid("publication", "needs ncjNumber or doi")),
-            };
-            let dataset = match (clean(r.dataset.study_number), clean(r.dataset.doi)) {
-                (Some(n), _) => KeyInput {
-                    field: "studyNumber",
-                    column: "study_number",
-                    value: normalize_study_number(&n),
-                },
-                (None, Some(doi)) => KeyInput {
-                    field: "doi",
-                    column: "doi",
-                    value: normalize_doi(&doi),
-                },
-                (None, None) => return Err(invalid("dataset", "needs studyNumber or doi")),
-            };
+            let publication = link_key(
+                "publication",
+                [
+                    (
+                        "ncjNumber",
+                        "ncj_number",
+                        clean(r.publication.ncj_number).map(|n| normalize_ncj(&n)),
+                    ),
+                    (
+                        "doi",
+                        "doi",
+                        clean(r.publication.doi).map(|d| normalize_doi(&d)),
+                    ),
+                    ("url", "url", clean(r.publication.url)),
+                ],
+            )?;
+            let dataset = link_key(
+                "dataset",
+                [
+                    (
+                        "studyNumber",
+                        "study_number",
+                        clean(r.dataset.study_number).map(|n| normalize_study_number(&n)),
+                    ),
+                    (
+                        "doi",
+                        "doi",
+                        clean(r.dataset.doi).map(|d| normalize_doi(&d)),
+                    ),
+                    ("url", "url", clean(r.dataset.url)),
+                ],
+            )?;
             let relation_type = RelationType::parse_name(&r.relation_type).ok_or_else(|| {
                 invalid(
                     "relationType",

@@ -4,42 +4,77 @@
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction};
 
-use super::{DatasetInput, LinkInput, PublicationInput, Result, dataset, invalid, publication};
+use super::{
+    DatasetInput, KeyInput, LinkInput, PublicationInput, Result, dataset, invalid, publication,
+};
 use crate::db::entities::{dataset, publication, publication_dataset};
 use crate::db::lookup;
+use crate::db::pages::Table;
 use crate::db::sql::Sql;
 
 /// Inserts or updates the link between an existing publication and dataset.
 pub async fn link(txn: &DatabaseTransaction, input: LinkInput) -> Result<bool> {
-    let publication = lookup::by_key::<publication::Model>(
-        txn,
-        input.publication.column,
-        &input.publication.value,
-    )
-    .await?
-    .ok_or_else(|| {
-        invalid(
-            format!("publication.{}", input.publication.field),
-            format!("no publication \"{}\"", input.publication.value),
-        )
-    })?;
-    let dataset = lookup::by_key::<dataset::Model>(txn, input.dataset.column, &input.dataset.value)
-        .await?
-        .ok_or_else(|| {
-            invalid(
-                format!("dataset.{}", input.dataset.field),
-                format!("no dataset \"{}\"", input.dataset.value),
-            )
-        })?;
+    let publication = keyed::<publication::Model>(txn, &input.publication, "publication").await?;
+    let dataset = keyed::<dataset::Model>(txn, &input.dataset, "dataset").await?;
     link_ids(
         txn,
-        publication.id,
-        dataset.id,
+        publication,
+        dataset,
         input.relation_type,
         input.source,
         input.linked_on,
     )
     .await
+}
+
+/// The id of the record `key` names (`what`: "publication" or "dataset"): by a natural key,
+/// or by URL among the records without one, where it must name one record.
+async fn keyed<R: crate::db::entities::Record>(
+    txn: &DatabaseTransaction,
+    key: &KeyInput,
+    what: &str,
+) -> Result<i64> {
+    let field = format!("{what}.{}", key.field);
+    if key.column != "url" {
+        return match lookup::by_key::<R>(txn, key.column, &key.value).await? {
+            Some(row) => Ok(row.id()),
+            None => Err(invalid(field, format!("no {what} \"{}\"", key.value))),
+        };
+    }
+    let first_key = match R::TABLE {
+        Table::Publication => "ncj_number",
+        _ => "study_number",
+    };
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push(&format!(
+        "SELECT id FROM {} WHERE {first_key} IS NULL AND doi IS NULL AND url = ",
+        R::TABLE.name()
+    ))
+    .bind(key.value.clone())
+    .push(" ORDER BY id LIMIT 2");
+    let ids = txn
+        .query_all_raw(sql.build())
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id"))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    match ids.as_slice() {
+        [id] => Ok(*id),
+        [] => Err(invalid(
+            field,
+            format!(
+                "no {what} without a natural key has the URL \"{}\"",
+                key.value
+            ),
+        )),
+        _ => Err(invalid(
+            field,
+            format!(
+                "several {what}s without a natural key have the URL \"{}\"; link them by another key",
+                key.value
+            ),
+        )),
+    }
 }
 
 /// Finds the publication `input` names, by DOI, then NCJ number, then URL (among publications

@@ -14,7 +14,9 @@ use crate::dates::PartialDateValue;
 pub use self::links::{find_or_create_dataset, find_or_create_publication, link, link_ids};
 pub use self::lists::stored_list;
 pub use self::producers::{producer, producer_under, resolve_producer, with_path_cache};
-pub use self::records::{dataset, dataset_or, dataset_to, publication, publication_to};
+pub use self::records::{
+    Keyless, dataset, dataset_or, dataset_to, keyless_match, publication, publication_to,
+};
 
 #[derive(Debug)]
 pub enum UpsertError {

@@ -2,21 +2,33 @@
 //! written to the row a [`Target`] names), with its lists and producer credits.
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction};
 
 use super::lists::{replace_credits, replace_list, resolve_credits};
-use super::{DatasetInput, PublicationInput, Result, Target, invalid};
+use super::{CreditInput, DatasetInput, PublicationInput, Result, Target, invalid};
 use crate::db::entities::{CreditTable, ValueList, dataset, publication};
 use crate::db::lookup;
 use crate::db::pages::Table;
 use crate::db::search;
+use crate::db::sql::Sql;
 
-/// Inserts or updates a publication found by NCJ number, else by DOI.
+/// Inserts or updates a publication found by NCJ number, else by DOI; one with neither key is
+/// found as [`keyless_match`] says.
 pub async fn publication(
     txn: &DatabaseTransaction,
     input: PublicationInput,
 ) -> Result<(i64, bool)> {
-    publication_to(txn, input, Target::ByKey(None)).await
+    let fallback = if input.ncj_number.is_none() && input.doi.is_none() {
+        let keyless = Keyless {
+            title: &input.title,
+            url: Some(input.url.as_deref()),
+            producer: first_credited(txn, &input.producers).await?,
+        };
+        keyless_match(txn, Table::Publication, keyless).await?
+    } else {
+        None
+    };
+    publication_to(txn, input, Target::ByKey(fallback)).await
 }
 
 /// [`publication()`] written to `target`.
@@ -86,9 +98,93 @@ pub async fn publication_to(
     Ok((id, existing.is_none()))
 }
 
-/// Inserts or updates a dataset found by study number, else by DOI.
+/// Inserts or updates a dataset found by study number, else by DOI; one with neither key is
+/// found as [`keyless_match`] says.
 pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(i64, bool)> {
-    dataset_or(txn, input, None).await
+    let fallback = if input.study_number.is_none() && input.doi.is_none() {
+        let keyless = Keyless {
+            title: &input.title,
+            url: Some(input.url.as_deref()),
+            producer: first_credited(txn, &input.producers).await?,
+        };
+        keyless_match(txn, Table::Dataset, keyless).await?
+    } else {
+        None
+    };
+    dataset_or(txn, input, fallback).await
+}
+
+/// What identifies a record that has no natural key.
+pub struct Keyless<'a> {
+    pub title: &'a str,
+    /// `Some(url)`: the record's URL, compared too (`Some(None)`: it has none); `None`: not
+    /// compared.
+    pub url: Option<Option<&'a str>>,
+    /// A producer the record must be credited to.
+    pub producer: Option<i64>,
+}
+
+/// The producer of a record's first credit.
+async fn first_credited(txn: &DatabaseTransaction, credits: &[CreditInput]) -> Result<Option<i64>> {
+    match credits.first() {
+        Some(first) => Ok(resolve_credits(txn, std::slice::from_ref(first))
+            .await?
+            .first()
+            .map(|(id, _)| *id)),
+        None => Ok(None),
+    }
+}
+
+/// The oldest record of `table` without any natural key that has `keyless`'s title (and URL,
+/// and producer): how a record without keys is found again, so that importing it twice (a
+/// file, or an export of records a catalog gave no key) changes nothing.
+pub async fn keyless_match(
+    txn: &DatabaseTransaction,
+    table: Table,
+    keyless: Keyless<'_>,
+) -> Result<Option<i64>> {
+    let (keys, credits, owner) = match table {
+        Table::Publication => (
+            "ncj_number IS NULL AND r.doi IS NULL",
+            "publication_producer",
+            "publication_id",
+        ),
+        _ => (
+            "study_number IS NULL AND r.doi IS NULL",
+            "dataset_producer",
+            "dataset_id",
+        ),
+    };
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT r.id AS id FROM ")
+        .push(table.name())
+        .push(" r WHERE r.")
+        .push(keys)
+        .push(" AND r.title_key = ")
+        .bind(keyless.title.to_lowercase())
+        .push(" AND r.title = ")
+        .bind(keyless.title.to_owned());
+    match keyless.url {
+        Some(Some(url)) => {
+            sql.push(" AND r.url = ").bind(url.to_owned());
+        }
+        Some(None) => {
+            sql.push(" AND r.url IS NULL");
+        }
+        None => {}
+    }
+    if let Some(producer) = keyless.producer {
+        sql.push(&format!(
+            " AND EXISTS (SELECT 1 FROM {credits} c WHERE c.{owner} = r.id AND c.producer_id = "
+        ))
+        .bind(producer)
+        .push(")");
+    }
+    sql.push(" ORDER BY r.id LIMIT 1");
+    match txn.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
+        None => Ok(None),
+    }
 }
 
 /// [`dataset()`] for importers with their own rule for records that have no natural key (see
