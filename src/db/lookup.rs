@@ -9,14 +9,28 @@ use super::entities::{Record, producer};
 use super::producer_names::split_producer_name;
 use super::sql::{MAX_IN_LIST, Sql};
 
-/// `"NCJ 216547"`, `"ncj216547"` and `"216547"` all name NCJ 216547.
+/// `"NCJ 216547"`, `"216547"` and `"NCJ 0216547"` all name NCJ 216547: the prefix goes, and a
+/// number loses its leading zeros, as NCJRS writes it.
 pub fn normalize_ncj(input: &str) -> String {
-    strip_prefix_ci(input.trim(), "NCJ").trim().to_owned()
+    without_leading_zeros(strip_prefix_ci(input.trim(), "NCJ").trim())
 }
 
-/// `"ICPSR 20423"` and `"20423"` both name study 20423.
+/// `"ICPSR 20423"`, `"20423"` and `"ICPSR 06999"` name studies 20423 and 6999: the prefix goes,
+/// and a number loses its leading zeros, as ICPSR writes it (and DOIs such as
+/// `10.3886/ICPSR06999.v1` are read).
 pub fn normalize_study_number(input: &str) -> String {
-    strip_prefix_ci(input.trim(), "ICPSR").trim().to_owned()
+    without_leading_zeros(strip_prefix_ci(input.trim(), "ICPSR").trim())
+}
+
+/// `"0042"` → `"42"`, `"000"` → `"0"`; a key that is not all digits stays as it is.
+fn without_leading_zeros(key: &str) -> String {
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
+        return key.to_owned();
+    }
+    match key.trim_start_matches('0') {
+        "" => "0".to_owned(),
+        digits => digits.to_owned(),
+    }
 }
 
 /// A DOI without resolver prefixes (`https://doi.org/`, `doi:`); case is kept (matching ignores it).
@@ -392,6 +406,10 @@ mod tests {
         assert_eq!(normalize_ncj("NCJ 216547"), "216547");
         assert_eq!(normalize_ncj("216547"), "216547");
         assert_eq!(normalize_study_number("ICPSR 20423"), "20423");
+        assert_eq!(normalize_study_number("ICPSR 06999"), "6999");
+        assert_eq!(normalize_study_number("0000"), "0");
+        assert_eq!(normalize_study_number("A-0042"), "A-0042");
+        assert_eq!(normalize_ncj("NCJ 0216547"), "216547");
         assert_eq!(
             normalize_doi("https://doi.org/10.3886/ICPSR20423.v1"),
             "10.3886/ICPSR20423.v1"

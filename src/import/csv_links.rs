@@ -204,19 +204,10 @@ fn dataset_key(value: &str) -> Result<KeyInput, UpsertError> {
             format!("\"{value}\" is not an ICPSR study number (ICPSR 20423) or a DOI"),
         ));
     }
-    // Study numbers are stored as ICPSR writes them, without leading zeros.
-    let stripped = number.trim_start_matches('0');
-    let value = if !number.bytes().all(|b| b.is_ascii_digit()) {
-        number.clone()
-    } else if stripped.is_empty() {
-        "0".to_owned()
-    } else {
-        stripped.to_owned()
-    };
     Ok(KeyInput {
         field: DATASET,
         column: "study_number",
-        value,
+        value: number,
     })
 }
 

@@ -65,6 +65,28 @@ async fn natural_keys(app: &TestApp) {
     assert_eq!(data["c"], json!({ "studyNumber": "20423" }));
     assert_eq!(data["d"], data["c"], "DOIs match without regard to case");
     assert_eq!(data["e"], data["c"], "resolver prefixes are ignored");
+    // Numbers lose their leading zeros wherever they come from (a native record kept "0042" as
+    // a second study beside "42", which link sheets could not reach).
+    let file = [
+        r#"{"type":"dataset","studyNumber":"0042","title":"Zero-padded study"}"#,
+        r#"{"type":"publication","ncjNumber":"NCJ 0216547","title":"Keyed report"}"#,
+        r#"{"type":"link","publication":{"ncjNumber":"216547"},"dataset":{"studyNumber":"ICPSR 00042"},"relationType":"REFERENCES"}"#,
+    ];
+    import_str(&app.db, "zeros.jsonl", &file.join("\n"))
+        .await
+        .unwrap();
+    let padded = app
+        .data(
+            r#"{ a: dataset(studyNumber: "42") { studyNumber title } b: dataset(studyNumber: "ICPSR 0042") { studyNumber }
+                c: publication(ncjNumber: "NCJ 0216547") { ncjNumber title relatedDatasets { nodes { studyNumber } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        padded,
+        json!({ "a": { "studyNumber": "42", "title": "Zero-padded study" }, "b": { "studyNumber": "42" },
+                "c": { "ncjNumber": "216547", "title": "Keyed report",
+                       "relatedDatasets": { "nodes": [{ "studyNumber": "20423" }, { "studyNumber": "42" }] } } })
+    );
 
     let with_doi = app
         .data(r#"{ publications(first: 100) { nodes { doi } } }"#)

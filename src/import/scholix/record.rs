@@ -272,7 +272,7 @@ fn read_identifiers(side: &Value) -> Result<Identifiers, FieldError> {
                 if !is_key(&number) {
                     return Err((at("ID"), "not an ICPSR study number (ICPSR 20423)".into()));
                 }
-                study_number.get_or_insert(strip_zeros(&number));
+                study_number.get_or_insert(number);
                 if other_url.is_none() {
                     other_url = id_url.clone();
                 }
@@ -327,15 +327,6 @@ fn read_identifiers(side: &Value) -> Result<Identifiers, FieldError> {
 /// An NCJ or study number: `216547`, or a synthetic record's `SYN-0001`; one word.
 fn is_key(value: &str) -> bool {
     !value.is_empty() && !value.contains(char::is_whitespace)
-}
-
-/// `06999` → `6999`, as ICPSR writes study numbers (other keys as they are).
-fn strip_zeros(number: &str) -> String {
-    if !number.bytes().all(|b| b.is_ascii_digit()) {
-        return number.to_owned();
-    }
-    let stripped = number.trim_start_matches('0');
-    if stripped.is_empty() { "0" } else { stripped }.to_owned()
 }
 
 fn is_doi(value: &str) -> bool {
