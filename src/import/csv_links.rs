@@ -259,7 +259,7 @@ fn parse_sheet(name: &str, text: &str) -> Result<Vec<LinkRow>, RecordError> {
         field: field.to_owned(),
         reason,
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::import::without_bom(text);
     let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let separator = if !header_line.contains(',') && header_line.contains('\t') {
         '\t'

@@ -16,6 +16,7 @@ mod http;
 mod import;
 mod import_bulk;
 mod import_dcat;
+mod import_formats;
 mod import_links;
 mod limits;
 mod lookups;

@@ -88,6 +88,11 @@ fn read_ahead(
             };
             for (index, line) in std::io::BufReader::new(reader).lines().enumerate() {
                 let line_no = index + 1;
+                // A byte-order mark starts a file, not its first record.
+                let line = match line {
+                    Ok(line) if index == 0 => Ok(super::without_bom(&line).to_owned()),
+                    other => other,
+                };
                 let item = match line {
                     Err(err) => Err(anyhow::Error::new(err)
                         .context(format!("{name}:{line_no}: cannot read the line"))),
@@ -170,7 +175,7 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
         let txn = db.conn.begin().await?;
         let mut run = Run::new(ImportOptions::default(), false);
         let mut loaded = Ok(());
-        for (index, line) in text.lines().enumerate() {
+        for (index, line) in super::without_bom(text).lines().enumerate() {
             loaded = run.load_line(&txn, name, index + 1, line).await;
             if loaded.is_err() {
                 break;
