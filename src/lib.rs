@@ -185,57 +185,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             skip_invalid,
             rejects,
         } => {
-            let format = match format {
-                Some(format) => format,
-                None => import::guess_format(&files[0])?,
+            let options = import::run::RunOptions {
+                format,
+                rejects: skip_invalid
+                    .then(|| rejects.unwrap_or_else(|| import::run::default_rejects(&files))),
             };
             let db = open_database(database.url()).await?;
-            let options = import::native::ImportOptions { skip_invalid };
-            let outcome = match format {
-                config::ImportFormat::Native => {
-                    import::native::import_files(&db, &files, options).await?
-                }
-                config::ImportFormat::DcatUs => {
-                    if skip_invalid {
-                        anyhow::bail!("--skip-invalid is not available for dcat-us catalogs yet");
-                    }
-                    let summary = import::dcat::import_files(&db, &files).await?;
-                    import::native::Outcome {
-                        summary,
-                        rejected: Vec::new(),
-                    }
-                }
-                config::ImportFormat::Scholix | config::ImportFormat::Csv => {
-                    if skip_invalid {
-                        anyhow::bail!("--skip-invalid is not available for link files yet");
-                    }
-                    let summary = match format {
-                        config::ImportFormat::Scholix => {
-                            import::scholix::import_files(&db, &files).await?
-                        }
-                        _ => import::csv_links::import_files(&db, &files).await?,
-                    };
-                    import::native::Outcome {
-                        summary,
-                        rejected: Vec::new(),
-                    }
-                }
-            };
+            let outcome = import::run::import(&db, &files, &options).await?;
             tracing::info!(summary = %outcome.summary, "import finished");
-            if !outcome.rejected.is_empty() {
-                let path = rejects.unwrap_or_else(|| {
-                    let mut name = files[0].clone().into_os_string();
-                    name.push(".rejected.jsonl");
-                    name.into()
-                });
-                let lines: Vec<String> = outcome
-                    .rejected
-                    .iter()
-                    .map(serde_json::to_string)
-                    .collect::<Result<_, _>>()?;
-                std::fs::write(&path, lines.join("\n") + "\n")
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                let first = &outcome.rejected[0];
+            if let (Some(first), Some(path)) = (outcome.rejected.first(), &options.rejects) {
                 anyhow::bail!(
                     "{} records rejected (the others were loaded); each is in {} with its reason. First: {}:{}: {}: {}",
                     outcome.rejected.len(),

@@ -8,6 +8,7 @@ pub mod dcat;
 pub mod edits;
 pub mod native;
 pub mod progress;
+pub mod run;
 pub mod scholix;
 pub mod upsert;
 pub mod vectors;
@@ -40,6 +41,15 @@ impl fmt::Display for Summary {
             "{} producers, {} publications, {} datasets, {} links",
             self.producers, self.publications, self.datasets, self.links
         )
+    }
+}
+
+impl std::ops::AddAssign for Summary {
+    fn add_assign(&mut self, other: Self) {
+        self.producers += other.producers;
+        self.publications += other.publications;
+        self.datasets += other.datasets;
+        self.links += other.links;
     }
 }
 
