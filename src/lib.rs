@@ -26,6 +26,21 @@ pub async fn open_database(url: &str) -> anyhow::Result<Db> {
     open_database_pooled(url, None).await
 }
 
+/// [`open_database`] for commands that only read or change what is there (`export`, `apikey
+/// list` and `revoke`): a SQLite file that does not exist is an error, not a new empty database.
+pub async fn open_existing_database(url: &str) -> anyhow::Result<Db> {
+    if let Some(file) = db::sqlite_file(url)
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "no database at {}: this command reads an existing database and does not create one \
+             (check --database-url or STUDYGRAPH_DATABASE_URL, and the working directory)",
+            file.display()
+        );
+    }
+    open_database(url).await
+}
+
 /// [`open_database`] with `pool_size` connections instead of the backend's default.
 pub async fn open_database_pooled(url: &str, pool_size: Option<u32>) -> anyhow::Result<Db> {
     let db = Db::connect_pooled(url, pool_size)
@@ -111,7 +126,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args).await,
         Command::ApiKey(command) => {
-            let db = open_database(command.database().url()).await?;
+            let url = command.database().url();
+            let db = match command {
+                config::ApiKeyCommand::Create { .. } => open_database(url).await?,
+                _ => open_existing_database(url).await?,
+            };
             auth::run_command(&db, command).await
         }
         Command::Migrate(database) => {
@@ -173,7 +192,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             out,
         } => {
-            let db = open_database(database.url()).await?;
+            let db = open_existing_database(database.url()).await?;
             let summary = export::export_to(&db, format, out.as_deref()).await?;
             tracing::info!(%summary, "export finished");
             Ok(())
