@@ -18,6 +18,7 @@ mod import_bulk;
 mod import_dcat;
 mod import_formats;
 mod import_links;
+mod import_producers;
 mod import_run;
 mod limits;
 mod lookups;
