@@ -55,7 +55,9 @@ struct ReadLine {
     content: Content,
 }
 
-/// What the reading thread hands over for a line.
+/// What the reading thread hands over for a line. Not boxed: in bulk runs nearly every line is
+/// `Parsed`, and a box would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
 enum Content {
     /// The line's text, for runs that keep their rejects (parsed record by record).
     Text(String),
