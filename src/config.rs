@@ -51,23 +51,25 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Load records from files (native JSON Lines, see docs/import-format.md, or DCAT-US
-    /// data.json), all in one transaction.
+    /// Load records from files (native JSON Lines, see docs/import-format.md, DCAT-US
+    /// data.json, Scholix links or CSV link sheets), all in one transaction.
     Import {
         #[command(flatten)]
         database: DatabaseArgs,
-        /// The files' format; guessed from the first file's content when not given.
+        /// Every file's format; when not given, each file's is guessed from its content.
         #[arg(long, value_enum)]
         format: Option<ImportFormat>,
         /// Files to load, in order, in one transaction.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Load the valid records and write the rejected ones, with their reasons, to
-        /// `--rejects` (native format); the exit code is still non-zero when any was rejected.
+        /// Load the valid records of native files and write the rejected ones, with their
+        /// reasons, to `--rejects` before committing (a run that rejects nothing removes an
+        /// earlier rejects file there); the exit code is non-zero when any was rejected.
         #[arg(long)]
         skip_invalid: bool,
-        /// Where `--skip-invalid` writes rejected records (default: FIRST_FILE.rejected.jsonl).
-        #[arg(long)]
+        /// Where `--skip-invalid` writes rejected records (default: FIRST_FILE.rejected.jsonl);
+        /// not one of the files to import.
+        #[arg(long, requires = "skip_invalid")]
         rejects: Option<PathBuf>,
     },
     /// Write the whole graph: native JSON Lines (which `import` reads back into the same graph)

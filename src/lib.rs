@@ -26,6 +26,21 @@ pub async fn open_database(url: &str) -> anyhow::Result<Db> {
     open_database_pooled(url, None).await
 }
 
+/// [`open_database`] for commands that only read or change what is there (`export`, `apikey
+/// list` and `revoke`): a SQLite file that does not exist is an error, not a new empty database.
+pub async fn open_existing_database(url: &str) -> anyhow::Result<Db> {
+    if let Some(file) = db::sqlite_file(url)
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "no database at {}: this command reads an existing database and does not create one \
+             (check --database-url or STUDYGRAPH_DATABASE_URL, and the working directory)",
+            file.display()
+        );
+    }
+    open_database(url).await
+}
+
 /// [`open_database`] with `pool_size` connections instead of the backend's default.
 pub async fn open_database_pooled(url: &str, pool_size: Option<u32>) -> anyhow::Result<Db> {
     let db = Db::connect_pooled(url, pool_size)
@@ -111,7 +126,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args).await,
         Command::ApiKey(command) => {
-            let db = open_database(command.database().url()).await?;
+            let url = command.database().url();
+            let db = match command {
+                config::ApiKeyCommand::Create { .. } => open_database(url).await?,
+                _ => open_existing_database(url).await?,
+            };
             auth::run_command(&db, command).await
         }
         Command::Migrate(database) => {
@@ -173,7 +192,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             out,
         } => {
-            let db = open_database(database.url()).await?;
+            let db = open_existing_database(database.url()).await?;
             let summary = export::export_to(&db, format, out.as_deref()).await?;
             tracing::info!(%summary, "export finished");
             Ok(())
@@ -185,57 +204,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             skip_invalid,
             rejects,
         } => {
-            let format = match format {
-                Some(format) => format,
-                None => import::guess_format(&files[0])?,
+            let options = import::run::RunOptions {
+                format,
+                rejects: skip_invalid
+                    .then(|| rejects.unwrap_or_else(|| import::run::default_rejects(&files))),
             };
             let db = open_database(database.url()).await?;
-            let options = import::native::ImportOptions { skip_invalid };
-            let outcome = match format {
-                config::ImportFormat::Native => {
-                    import::native::import_files(&db, &files, options).await?
-                }
-                config::ImportFormat::DcatUs => {
-                    if skip_invalid {
-                        anyhow::bail!("--skip-invalid is not available for dcat-us catalogs yet");
-                    }
-                    let summary = import::dcat::import_files(&db, &files).await?;
-                    import::native::Outcome {
-                        summary,
-                        rejected: Vec::new(),
-                    }
-                }
-                config::ImportFormat::Scholix | config::ImportFormat::Csv => {
-                    if skip_invalid {
-                        anyhow::bail!("--skip-invalid is not available for link files yet");
-                    }
-                    let summary = match format {
-                        config::ImportFormat::Scholix => {
-                            import::scholix::import_files(&db, &files).await?
-                        }
-                        _ => import::csv_links::import_files(&db, &files).await?,
-                    };
-                    import::native::Outcome {
-                        summary,
-                        rejected: Vec::new(),
-                    }
-                }
-            };
+            let outcome = import::run::import(&db, &files, &options).await?;
             tracing::info!(summary = %outcome.summary, "import finished");
-            if !outcome.rejected.is_empty() {
-                let path = rejects.unwrap_or_else(|| {
-                    let mut name = files[0].clone().into_os_string();
-                    name.push(".rejected.jsonl");
-                    name.into()
-                });
-                let lines: Vec<String> = outcome
-                    .rejected
-                    .iter()
-                    .map(serde_json::to_string)
-                    .collect::<Result<_, _>>()?;
-                std::fs::write(&path, lines.join("\n") + "\n")
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                let first = &outcome.rejected[0];
+            if let (Some(first), Some(path)) = (outcome.rejected.first(), &options.rejects) {
                 anyhow::bail!(
                     "{} records rejected (the others were loaded); each is in {} with its reason. First: {}:{}: {}: {}",
                     outcome.rejected.len(),

@@ -181,6 +181,21 @@ pub async fn snapshot(conn: &DatabaseConnection) -> Result<DatabaseTransaction, 
     }
 }
 
+/// The file a SQLite URL names (`sqlite://FILE?…`, `sqlite:FILE`), or `None` for PostgreSQL and
+/// in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr as _;
+    let rest = url.strip_prefix("sqlite:")?;
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = database.trim_start_matches('/') == ":memory:"
+        || params.split('&').any(|param| param == "mode=memory");
+    if in_memory {
+        return None;
+    }
+    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_owned())
+}
+
 /// The URL with its password replaced by `***`, for logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

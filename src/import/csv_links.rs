@@ -34,7 +34,6 @@ use super::upsert::{self, KeyInput, UpsertError, invalid};
 use super::{RecordError, Summary};
 use crate::db::Db;
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
-use crate::db::revision;
 use crate::graphql::types::common::RelationType;
 
 /// Loads one sheet (named `name` in errors) in its own transaction.
@@ -47,22 +46,16 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
     Ok(summary)
 }
 
-/// Loads sheets in order, all in one transaction (for the command line).
-pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
-    let mut sheets = Vec::with_capacity(files.len());
+/// Loads sheets in order inside the caller's transaction (the command line's run).
+pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.display().to_string();
         let rows = parse_sheet(&name, &text)?;
-        sheets.push((name, rows));
+        load_into(txn, &name, rows, &mut summary).await?;
     }
-    let txn = db.conn.begin().await?;
-    let mut summary = Summary::default();
-    for (name, rows) in sheets {
-        load_into(&txn, &name, rows, &mut summary).await?;
-    }
-    revision::commit_write(txn).await?;
     Ok(summary)
 }
 
@@ -250,7 +243,7 @@ fn parse_sheet(name: &str, text: &str) -> Result<Vec<LinkRow>, RecordError> {
         field: field.to_owned(),
         reason,
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::import::without_bom(text);
     let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let separator = if !header_line.contains(',') && header_line.contains('\t') {
         '\t'

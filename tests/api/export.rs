@@ -550,3 +550,65 @@ async fn unreachable_and_ambiguous_producers_are_reported(app: &TestApp) {
     assert_eq!((imported.producers, imported.datasets), (3, 1));
     copy.finish().await;
 }
+
+/// `export` and `apikey list`/`revoke` read an existing database: a SQLite file that is not
+/// there (a mistyped path, the wrong working directory) fails, naming it, and neither the
+/// database nor `--out` is created or touched.
+#[test]
+fn read_only_commands_refuse_a_missing_database() {
+    let dir = std::env::temp_dir().join(format!(
+        "studygraph-missing-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("existing.out");
+    std::fs::write(&out, "keep\n").unwrap();
+    let missing = dir.join("never.db");
+    let run = |args: &[&str], url: Option<String>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_studygraph"));
+        command
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("STUDYGRAPH_DATABASE_URL");
+        if let Some(url) = url {
+            command.arg("--database-url").arg(url);
+        }
+        command.output().unwrap()
+    };
+    let url = || Some(format!("sqlite://{}", missing.display()));
+    for args in [
+        &["export", "--out", out.to_str().unwrap()][..],
+        &["apikey", "list"],
+        &["apikey", "revoke", "--name", "x"],
+    ] {
+        let output = run(args, url());
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("no database at") && stderr.contains("never.db"),
+            "{stderr}"
+        );
+    }
+    // The default database, from a directory that has none.
+    let output = run(&["export", "--out", out.to_str().unwrap()], None);
+    assert!(!output.status.success());
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["existing.out"], "no database was created");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep\n");
+    // An existing database still exports.
+    let created = run(
+        &["migrate"],
+        Some(format!("sqlite://{}?mode=rwc", missing.display())),
+    );
+    assert!(created.status.success());
+    let exported = run(&["export", "--out", out.to_str().unwrap()], url());
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -78,8 +78,18 @@ async fn errors_name_line_and_field(app: &TestApp) {
         ),
         (
             r#"{"type":"publication"}"#,
-            "t.jsonl:2: record: missing field `title`",
+            "t.jsonl:2: title: missing field `title`",
         ),
+        (
+            r#"{"type":"link","publication":{"ncjNumber":"1"},"dataset":{"studyNumber":"2"}}"#,
+            "t.jsonl:2: relationType: missing field `relationType`",
+        ),
+        (
+            r#"{"type":"publication","title":"x","producers":[{"producer":"Agency"}]}"#,
+            "t.jsonl:2: producers[0].role: missing field `role`",
+        ),
+        (r#"[1, 2]"#, "t.jsonl:2: record: not a JSON object"),
+        (r#"42"#, "t.jsonl:2: record: not a JSON object"),
         (r#"{"title":"x"}"#, "t.jsonl:2: type: missing"),
         (
             r#"{"type":"thing"}"#,

@@ -79,7 +79,7 @@ impl UserErrors {
     pub fn refused(&mut self, err: UpsertError) -> ApiResult<()> {
         match err {
             UpsertError::Invalid { field, reason } => {
-                let code = if reason.starts_with(upsert::TAKEN) {
+                let code = if upsert::is_taken(&reason) {
                     Code::Taken
                 } else {
                     Code::Invalid

@@ -35,7 +35,7 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
         reason,
     };
     // Some agencies serve data.json with a byte order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::import::without_bom(text);
     let root: Value = serde_json::from_str(text).map_err(|err| {
         let reason = err.to_string();
         let reason = reason.split(" at line ").next().unwrap_or(&reason);

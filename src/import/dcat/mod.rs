@@ -82,7 +82,6 @@ use super::upsert::{self, CreditInput, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
 use crate::db::pages::Table;
-use crate::db::revision;
 use crate::graphql::types::common::ProducerRole;
 
 pub use self::producers::{DATA_ARCHIVE, GOVERNMENT_AGENCY};
@@ -118,28 +117,18 @@ pub async fn import_report(db: &Db, name: &str, text: &str) -> Result<Report, Im
     Ok(report)
 }
 
-/// Loads catalogs in order, all in one transaction (for the command line).
-pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
-    let mut catalogs = Vec::with_capacity(files.len());
+/// Loads catalogs in order inside the caller's transaction (the command line's run).
+pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut total = Summary::default();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.display().to_string();
-        catalogs.push((name.clone(), parse_catalog(&name, &text)?));
-    }
-    let txn = db.conn.begin().await?;
-    let mut total = Summary::default();
-    let mut reports = Vec::with_capacity(catalogs.len());
-    for (name, catalog) in catalogs {
+        let catalog = parse_catalog(&name, &text)?;
         let mut report = Report::default();
-        load_into(&txn, catalog, &mut report).await?;
-        total.producers += report.summary.producers;
-        total.datasets += report.summary.datasets;
-        reports.push((name, report));
-    }
-    revision::commit_write(txn).await?;
-    for (name, report) in &reports {
-        log_report(name, report);
+        load_into(txn, catalog, &mut report).await?;
+        log_report(&name, &report);
+        total += report.summary;
     }
     Ok(total)
 }

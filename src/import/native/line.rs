@@ -137,6 +137,12 @@ pub(super) struct LinkRecord {
 pub(super) fn parse_line(line: &str) -> Result<Record, (String, String)> {
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|err| ("record".to_owned(), without_position(&err)))?;
+    if !value.is_object() {
+        return Err((
+            "record".into(),
+            "not a JSON object: each line is one record, an object with a \"type\"".into(),
+        ));
+    }
     let kind = match value.get("type") {
         Some(serde_json::Value::String(kind)) => kind.clone(),
         Some(_) => return Err(("type".into(), "must be a string".into())),
@@ -169,14 +175,20 @@ fn typed<T: serde::de::DeserializeOwned>(fields: serde_json::Value) -> Result<T,
         let path = err.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let reason = without_position(err.inner());
-        // Some errors (an unknown field at the top) come without a path: name the field.
-        let unknown = reason
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next());
-        let field = match (path.is_empty(), unknown) {
-            (false, _) => path,
-            (true, Some(name)) => name.to_owned(),
-            (true, None) => "record".to_owned(),
+        // A missing field's path is the object missing it, and an unknown field at the top
+        // comes without a path: name the field.
+        let named = |prefix: &str| {
+            reason
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned)
+        };
+        let field = match (named("missing field `"), named("unknown field `")) {
+            (Some(name), _) if path.is_empty() => name,
+            (Some(name), _) => format!("{path}.{name}"),
+            (None, _) if !path.is_empty() => path,
+            (None, Some(name)) => name,
+            (None, None) => "record".to_owned(),
         };
         (field, reason)
     })

@@ -12,7 +12,6 @@ use super::progress::Progress;
 use super::upsert::{self, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
-use crate::db::revision;
 use line::{Record, parse_line, to_input};
 
 /// Why an import stopped.
@@ -53,14 +52,58 @@ struct ReadLine {
     /// The file's name as given.
     name: std::sync::Arc<str>,
     line_no: usize,
-    /// The line itself, for runs that keep their rejects (empty otherwise).
-    text: String,
+    content: Content,
+}
+
+/// What the reading thread hands over for a line. Not boxed: in bulk runs nearly every line is
+/// `Parsed`, and a box would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Content {
+    /// The line's text, for runs that keep their rejects (parsed record by record).
+    Text(String),
     /// The parsed record, for bulk runs.
-    parsed: Option<Result<Input, UpsertError>>,
+    Parsed(Result<Input, UpsertError>),
+    /// A line that is not UTF-8 in a run that keeps its rejects, shown with replacement
+    /// characters.
+    NotUtf8(String),
 }
 
 /// Lines read ahead of the transaction: enough for two batches.
 const READ_AHEAD: usize = 10_000;
+
+/// Why a line that is not UTF-8 is refused.
+fn not_utf8() -> UpsertError {
+    upsert::invalid("record", "not valid UTF-8 text")
+}
+
+/// A read line's text without its line break (and, on a file's first line, without a
+/// byte-order mark, which starts the file rather than its first record).
+fn decode(mut bytes: Vec<u8>, first: bool) -> Result<String, Vec<u8>> {
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) if first => Ok(super::without_bom(&text).to_owned()),
+        Ok(text) => Ok(text),
+        Err(err) => Err(err.into_bytes()),
+    }
+}
+
+/// What the reading thread hands over for one line's bytes.
+fn content(bytes: Vec<u8>, first: bool, parse: bool) -> Option<Content> {
+    let content = match (decode(bytes, first), parse) {
+        (Ok(text), _) if text.trim().is_empty() => return None,
+        (Ok(text), true) => Content::Parsed(
+            parse_line(&text)
+                .map_err(|(field, reason)| UpsertError::Invalid { field, reason })
+                .and_then(to_input),
+        ),
+        (Ok(text), false) => Content::Text(text),
+        (Err(_), true) => Content::Parsed(Err(not_utf8())),
+        (Err(bytes), false) => Content::NotUtf8(String::from_utf8_lossy(&bytes).into_owned()),
+    };
+    Some(content)
+}
 
 /// Reads `files` in order on a thread of its own, so that reading and parsing the next records
 /// overlaps the database writing the last ones; `parse` says whether to parse each line there
@@ -77,8 +120,8 @@ fn read_ahead(
     std::thread::spawn(move || {
         for file in files {
             let name: std::sync::Arc<str> = file.display().to_string().into();
-            let reader = match std::fs::File::open(&file) {
-                Ok(reader) => reader,
+            let mut reader = match std::fs::File::open(&file) {
+                Ok(reader) => std::io::BufReader::new(reader),
                 Err(err) => {
                     let _ = sender.blocking_send(Err(
                         anyhow::Error::new(err).context(format!("cannot read {name}"))
@@ -86,28 +129,20 @@ fn read_ahead(
                     return;
                 }
             };
-            for (index, line) in std::io::BufReader::new(reader).lines().enumerate() {
-                let line_no = index + 1;
-                let item = match line {
+            for line_no in 1.. {
+                let mut bytes = Vec::new();
+                let item = match reader.read_until(b'\n', &mut bytes) {
+                    Ok(0) => break,
+                    Ok(_) => match content(bytes, line_no == 1, parse) {
+                        None => continue,
+                        Some(content) => Ok(Some(ReadLine {
+                            name: name.clone(),
+                            line_no,
+                            content,
+                        })),
+                    },
                     Err(err) => Err(anyhow::Error::new(err)
                         .context(format!("{name}:{line_no}: cannot read the line"))),
-                    Ok(line) if line.trim().is_empty() => continue,
-                    Ok(line) if parse => Ok(Some(ReadLine {
-                        name: name.clone(),
-                        line_no,
-                        text: String::new(),
-                        parsed: Some(
-                            parse_line(&line)
-                                .map_err(|(field, reason)| UpsertError::Invalid { field, reason })
-                                .and_then(to_input),
-                        ),
-                    })),
-                    Ok(text) => Ok(Some(ReadLine {
-                        name: name.clone(),
-                        line_no,
-                        text,
-                        parsed: None,
-                    })),
                 };
                 let stop = item.is_err();
                 if sender.blocking_send(item).is_err() || stop {
@@ -129,39 +164,54 @@ pub async fn import_files(
 ) -> anyhow::Result<Outcome> {
     upsert::with_path_cache(async {
         let txn = db.conn.begin().await?;
-        let mut run = Run::new(options, true);
-        let mut batch = super::bulk::Batch::beside(&db.conn);
-        batch.begin(&txn).await?;
-        let mut lines = read_ahead(files, !options.skip_invalid);
-        loop {
-            let Some(line) = lines.recv().await else {
-                anyhow::bail!(
-                    "the import files' reader stopped before their end; nothing was written"
-                );
-            };
-            let Some(line) = line? else {
-                break;
-            };
-            match line.parsed {
-                None => {
-                    run.load_line(&txn, &line.name, line.line_no, &line.text)
-                        .await?
-                }
-                Some(parsed) => {
-                    run.load_bulk(&txn, &mut batch, &line.name, line.line_no, parsed)
-                        .await?
-                }
-            }
-        }
-        batch.finish(&txn, &mut run.summary).await?;
-        revision::commit_write(txn).await?;
-        run.finish();
-        Ok(Outcome {
-            summary: run.summary,
-            rejected: run.rejected,
-        })
+        let outcome = load_files(db, &txn, files, options).await;
+        super::settle(txn, outcome).await
     })
     .await
+}
+
+/// [`import_files`] inside the caller's transaction (the command line's run, which may load
+/// files of other formats in the same transaction).
+pub async fn load_files(
+    db: &Db,
+    txn: &DatabaseTransaction,
+    files: &[PathBuf],
+    options: ImportOptions,
+) -> anyhow::Result<Outcome> {
+    let mut run = Run::new(options, true);
+    let mut batch = super::bulk::Batch::beside(&db.conn);
+    batch.begin(txn).await?;
+    let mut lines = read_ahead(files, !options.skip_invalid);
+    loop {
+        let Some(line) = lines.recv().await else {
+            anyhow::bail!("the import files' reader stopped before their end; nothing was written");
+        };
+        let Some(ReadLine {
+            name,
+            line_no,
+            content,
+        }) = line?
+        else {
+            break;
+        };
+        match content {
+            Content::Text(text) => run.load_line(txn, &name, line_no, &text).await?,
+            Content::Parsed(parsed) => {
+                run.load_bulk(txn, &mut batch, &name, line_no, parsed)
+                    .await?
+            }
+            Content::NotUtf8(text) => {
+                let error = into_record_error(not_utf8(), locator(&name, line_no))?;
+                run.reject(error, &text)?
+            }
+        }
+    }
+    batch.finish(txn, &mut run.summary).await?;
+    run.finish();
+    Ok(Outcome {
+        summary: run.summary,
+        rejected: run.rejected,
+    })
 }
 
 /// Loads one document (named `name` in errors) in its own transaction.
@@ -170,7 +220,7 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
         let txn = db.conn.begin().await?;
         let mut run = Run::new(ImportOptions::default(), false);
         let mut loaded = Ok(());
-        for (index, line) in text.lines().enumerate() {
+        for (index, line) in super::without_bom(text).lines().enumerate() {
             loaded = run.load_line(&txn, name, index + 1, line).await;
             if loaded.is_err() {
                 break;
@@ -234,18 +284,24 @@ impl Run {
         };
         match outcome {
             Ok(()) => Ok(()),
-            Err(error) if self.options.skip_invalid => {
-                self.rejected.push(Rejected {
-                    file: error.file,
-                    line: error.line,
-                    field: error.field,
-                    reason: error.reason,
-                    record: line.to_owned(),
-                });
-                Ok(())
-            }
-            Err(error) => Err(error.into()),
+            Err(error) => self.reject(error, line),
         }
+    }
+
+    /// A bad record: kept with its reason and its `line` in runs that skip invalid records,
+    /// else the error that stops the run.
+    fn reject(&mut self, error: RecordError, line: &str) -> Result<(), ImportError> {
+        if !self.options.skip_invalid {
+            return Err(error.into());
+        }
+        self.rejected.push(Rejected {
+            file: error.file,
+            line: error.line,
+            field: error.field,
+            reason: error.reason,
+            record: line.to_owned(),
+        });
+        Ok(())
     }
 
     /// [`Self::load_line`] for runs that stop at the first bad record, given the line's parsed

@@ -25,7 +25,7 @@ pub(super) fn element_field(element: &str, field: &str) -> String {
 /// The links of a document: JSON Lines (or any sequence of JSON values), each value a link, an
 /// array of links, or an API page whose `result` (or `links`) array holds them.
 pub(super) fn parse_document(name: &str, text: &str) -> Result<Vec<Located>, RecordError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::import::without_bom(text);
     let error = |line: usize, field: &str, reason: String| RecordError {
         file: name.to_owned(),
         line,

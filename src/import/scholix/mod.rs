@@ -54,7 +54,6 @@ use super::native::ImportError;
 use super::upsert::{self, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
-use crate::db::revision;
 
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
@@ -66,22 +65,16 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
     Ok(summary)
 }
 
-/// Loads files in order, all in one transaction (for the command line).
-pub async fn import_files(db: &Db, files: &[PathBuf]) -> anyhow::Result<Summary> {
-    let mut documents = Vec::with_capacity(files.len());
+/// Loads files in order inside the caller's transaction (the command line's run).
+pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.display().to_string();
         let links = parse_document(&name, &text)?;
-        documents.push((name, links));
+        load_into(txn, &name, links, &mut summary).await?;
     }
-    let txn = db.conn.begin().await?;
-    let mut summary = Summary::default();
-    for (name, links) in documents {
-        load_into(&txn, &name, links, &mut summary).await?;
-    }
-    revision::commit_write(txn).await?;
     Ok(summary)
 }
 

@@ -43,6 +43,14 @@ type Result<T> = std::result::Result<T, UpsertError>;
 /// belongs to another record than the one being written; the API reports it as `TAKEN`.
 pub const TAKEN: &str = "already belongs to another";
 
+/// In the reason given when a producer's abbreviation or alias already names a sibling.
+pub const NAMES_SIBLING: &str = "already names";
+
+/// Whether a refusal's `reason` says a key or name is another record's (the API's `TAKEN`).
+pub fn is_taken(reason: &str) -> bool {
+    reason.starts_with(TAKEN) || reason.contains(NAMES_SIBLING)
+}
+
 /// Which row a write goes to. Importers upsert by natural key; the API creates new records and
 /// edits records by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

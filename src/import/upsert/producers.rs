@@ -2,10 +2,10 @@
 //! and writing a producer under its parent, found by its name, an alias or its abbreviation.
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
 
 use super::lists::replace_list;
-use super::{ProducerInput, Result, Target, UpsertError, invalid};
+use super::{NAMES_SIBLING, ProducerInput, Result, Target, UpsertError, invalid};
 use crate::db::entities::{ValueList, producer};
 use crate::db::lookup::{self, ProducerLookupError};
 use crate::db::pages::Table;
@@ -77,8 +77,10 @@ pub async fn producer_under(
     parent: Option<i64>,
     target: Target,
 ) -> Result<(i64, bool)> {
+    refuse_path_separator(&input)?;
     let named = same_producer(txn, &input, parent).await?;
     let existing = target.row(named.map(|p| (p.id, "name")), "producer under this parent")?;
+    refuse_sibling_names(txn, &input, parent, existing).await?;
     let model = producer::ActiveModel {
         id: existing.map_or(NotSet, Set),
         parent_id: Set(parent),
@@ -101,9 +103,33 @@ pub async fn producer_under(
     Ok((id, created))
 }
 
-/// The existing producer under `parent` that the record names: by its name, or — since catalogs
-/// name one body differently — by any of its aliases or its abbreviation. Naming two different
-/// producers is an error.
+/// The record's names other than its own, with their fields: its abbreviation and aliases.
+fn other_names(input: &ProducerInput) -> impl Iterator<Item = (&'static str, &String)> {
+    let abbreviation = input.abbreviation.iter().map(|name| ("abbreviation", name));
+    abbreviation.chain(input.aliases.iter().map(|name| ("aliases", name)))
+}
+
+/// Producer paths are joined with `" > "`: a name, abbreviation or alias (any of which may be a
+/// path segment) must not contain it.
+fn refuse_path_separator(input: &ProducerInput) -> Result<()> {
+    let names = std::iter::once(("name", &input.name)).chain(other_names(input));
+    for (field, name) in names {
+        if name.contains(" > ") {
+            return Err(invalid(
+                field,
+                format!(
+                    "\"{name}\" contains \" > \", which separates the levels of a producer path"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The existing producer under `parent` that the record is: the one its name names (by name,
+/// alias or abbreviation, as a path segment would) or — since catalogs name one body
+/// differently — the one whose own name is one of the record's aliases or its abbreviation.
+/// Naming two different producers is an error.
 async fn same_producer(
     txn: &DatabaseTransaction,
     input: &ProducerInput,
@@ -117,8 +143,9 @@ async fn same_producer(
         return Ok(Some(found.clone()));
     }
     let mut found: Vec<producer::Model> = exact;
-    for other in input.aliases.iter().chain(input.abbreviation.iter()) {
-        found.extend(lookup::producers_named(txn, other, Some(parent)).await?);
+    for (_, other) in other_names(input) {
+        let named = lookup::producers_named(txn, other, Some(parent)).await?;
+        found.extend(named.into_iter().filter(|p| own_name_is(p, other)));
     }
     found.sort_by_key(|p| p.id);
     found.dedup_by_key(|p| p.id);
@@ -132,4 +159,40 @@ async fn same_producer(
             ),
         )),
     }
+}
+
+/// Whether `name` is the producer's own name (in any of its forms, [`lookup::name_forms`]), not
+/// merely an alias or its abbreviation.
+fn own_name_is(producer: &producer::Model, name: &str) -> bool {
+    let own = lookup::name_forms(&producer.name);
+    lookup::name_forms(name)
+        .iter()
+        .any(|form| own.contains(form))
+}
+
+/// Siblings must not share a name, alias or abbreviation: the record's abbreviation and aliases
+/// may name no producer under `parent` but the one being written (`row`).
+async fn refuse_sibling_names(
+    txn: &DatabaseTransaction,
+    input: &ProducerInput,
+    parent: Option<i64>,
+    row: Option<i64>,
+) -> Result<()> {
+    for (field, name) in other_names(input) {
+        let named = lookup::producers_named(txn, name, Some(parent)).await?;
+        if let Some(sibling) = named.iter().find(|p| Some(p.id) != row) {
+            let place = match parent {
+                Some(id) => match producer::Entity::find_by_id(id).one(txn).await? {
+                    Some(parent) => format!("under {}", parent.name),
+                    None => "under its parent".to_owned(),
+                },
+                None => "among the root producers".to_owned(),
+            };
+            return Err(invalid(
+                field,
+                format!("\"{name}\" {NAMES_SIBLING} {} {place}", sibling.name),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,149 @@
+//! The `import` command's run: files loaded in order, each in its own format (the one given,
+//! else guessed file by file), all in one transaction. With `--skip-invalid` the rejected
+//! records are written (or a rejects file an earlier run left is removed) before the commit, so
+//! that a run whose reasons cannot be kept loads nothing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::ValueEnum as _;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+use super::native::{ImportOptions, Outcome, Rejected};
+use super::{csv_links, dcat, native, scholix, upsert};
+use crate::config::ImportFormat;
+use crate::db::Db;
+
+/// How the command line runs an import.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Every file's format; `None`: guessed file by file.
+    pub format: Option<ImportFormat>,
+    /// `--skip-invalid`: load the valid records, and write the rejected ones to this file.
+    pub rejects: Option<PathBuf>,
+}
+
+/// Where `--skip-invalid` writes the rejected records unless told: beside the first file.
+pub fn default_rejects(files: &[PathBuf]) -> PathBuf {
+    let mut name = files.first().cloned().unwrap_or_default().into_os_string();
+    name.push(".rejected.jsonl");
+    name.into()
+}
+
+/// Loads `files` in order, each in its format, in one transaction.
+pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow::Result<Outcome> {
+    let plan = formats(files, options)?;
+    if let Some(rejects) = &options.rejects {
+        refuse_input_as_rejects(rejects, files)?;
+    }
+    upsert::with_path_cache(async {
+        let txn = db.conn.begin().await?;
+        let mut loaded = load(db, &txn, &plan, options.rejects.is_some()).await;
+        let kept = match (&loaded, &options.rejects) {
+            (Ok(outcome), Some(path)) => keep_rejects(path, &outcome.rejected),
+            _ => Ok(()),
+        };
+        if let Err(err) = kept {
+            loaded = Err(err);
+        }
+        super::settle(txn, loaded).await
+    })
+    .await
+}
+
+/// Each file with its format; `--skip-invalid` is for native files only (so far).
+fn formats(
+    files: &[PathBuf],
+    options: &RunOptions,
+) -> anyhow::Result<Vec<(PathBuf, ImportFormat)>> {
+    files
+        .iter()
+        .map(|file| {
+            let format = match options.format {
+                Some(format) => format,
+                None => super::guess_format(file)?,
+            };
+            if options.rejects.is_some() && format != ImportFormat::Native {
+                let name = format
+                    .to_possible_value()
+                    .map(|value| value.get_name().to_owned())
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "{}: --skip-invalid is not available for the {name} format yet",
+                    file.display()
+                );
+            }
+            Ok((file.clone(), format))
+        })
+        .collect()
+}
+
+/// Loads the files in order, consecutive files of one format together.
+async fn load(
+    db: &Db,
+    txn: &DatabaseTransaction,
+    plan: &[(PathBuf, ImportFormat)],
+    skip_invalid: bool,
+) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for group in plan.chunk_by(|a, b| a.1 == b.1) {
+        let files: Vec<PathBuf> = group.iter().map(|(file, _)| file.clone()).collect();
+        let summary = match group[0].1 {
+            ImportFormat::Native => {
+                let options = ImportOptions { skip_invalid };
+                let loaded = native::load_files(db, txn, &files, options).await?;
+                outcome.rejected.extend(loaded.rejected);
+                loaded.summary
+            }
+            ImportFormat::DcatUs => dcat::load_files(txn, &files).await?,
+            ImportFormat::Scholix => scholix::load_files(txn, &files).await?,
+            ImportFormat::Csv => csv_links::load_files(txn, &files).await?,
+        };
+        outcome.summary += summary;
+    }
+    Ok(outcome)
+}
+
+/// Refuses a rejects file that is one of the files to import: writing it would overwrite them.
+fn refuse_input_as_rejects(rejects: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
+    let same = |file: &PathBuf| match (std::fs::canonicalize(file), std::fs::canonicalize(rejects))
+    {
+        (Ok(file), Ok(rejects)) => file == rejects,
+        _ => file == rejects,
+    };
+    if files.iter().any(same) {
+        anyhow::bail!(
+            "--rejects {} is one of the files to import; writing the rejected records there would overwrite it",
+            rejects.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the rejected records to `path`, one JSON object a line. When there are none, removes
+/// the file an earlier run may have left there, so that a rejects file always belongs to the
+/// last run that wrote to its path.
+fn keep_rejects(path: &Path, rejected: &[Rejected]) -> anyhow::Result<()> {
+    if rejected.is_empty() {
+        return match std::fs::remove_file(path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err).with_context(|| {
+                format!(
+                    "cannot remove the earlier rejects file {}; nothing was loaded",
+                    path.display()
+                )
+            }),
+            _ => Ok(()),
+        };
+    }
+    let mut text = String::new();
+    for record in rejected {
+        text.push_str(&serde_json::to_string(record)?);
+        text.push('\n');
+    }
+    std::fs::write(path, text).with_context(|| {
+        format!(
+            "cannot write the rejected records to {}; nothing was loaded",
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,166 @@
+//! Producer records: matched by their path, never by an abbreviation or alias a sibling has
+//! (siblings must not share one), and names that cannot be path segments are refused.
+
+use studygraph::import::native::{ImportOptions, import_files, import_str};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends_empty;
+
+on_both_backends_empty!(
+    a_sibling_s_abbreviation_or_alias_is_an_error,
+    names_a_path_allows_still_match,
+    a_name_with_the_path_separator_is_refused
+);
+
+const DOJ: &str = r#"{"type":"producer","name":"Department of Justice","abbreviation":"DOJ"}"#;
+
+/// Every producer's path-free name, sorted.
+async fn producer_names(app: &TestApp) -> Vec<String> {
+    let data = app
+        .data("{ producers(first: 100) { nodes { name } } }")
+        .await;
+    let mut names: Vec<String> = data["producers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| node["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Writes `lines` to a scratch file.
+fn file_of(lines: &[&str]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "studygraph-producers-{}.jsonl",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+async fn a_sibling_s_abbreviation_or_alias_is_an_error(app: &TestApp) {
+    let cases = [
+        (
+            [
+                DOJ,
+                r#"{"type":"producer","name":"Bureau of Justice Statistics","abbreviation":"BJS","parent":"DOJ"}"#,
+                r#"{"type":"producer","name":"Bureau of Justice Assistance","abbreviation":"BJS","parent":"DOJ"}"#,
+            ],
+            r#":3: abbreviation: "BJS" already names Bureau of Justice Statistics under Department of Justice"#,
+        ),
+        (
+            [
+                DOJ,
+                r#"{"type":"producer","name":"Bureau X","aliases":["The Bureau"],"parent":"DOJ"}"#,
+                r#"{"type":"producer","name":"Bureau Y","aliases":["the bureau"],"parent":"Department of Justice"}"#,
+            ],
+            r#":3: aliases: "the bureau" already names Bureau X under Department of Justice"#,
+        ),
+        (
+            [
+                DOJ,
+                r#"{"type":"producer","name":"Agency Two","aliases":["DOJ"]}"#,
+                r#"{"type":"producer","name":"Agency Three"}"#,
+            ],
+            r#":2: aliases: "DOJ" already names Department of Justice among the root producers"#,
+        ),
+    ];
+    for (lines, expected) in cases {
+        let text = lines.join("\n");
+        let err = import_str(&app.db, "p.jsonl", &text).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("p.jsonl{expected}")),
+            "{err}"
+        );
+        assert!(producer_names(app).await.is_empty(), "nothing was written");
+        // The bulk path (files, stopping at the first bad record) says the same.
+        let file = file_of(&lines);
+        let err = import_files(
+            &app.db,
+            std::slice::from_ref(&file),
+            ImportOptions::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+        assert!(producer_names(app).await.is_empty(), "nothing was written");
+        // Skipping invalid records rejects that line and keeps the sibling as it was.
+        let outcome = import_files(
+            &app.db,
+            std::slice::from_ref(&file),
+            ImportOptions { skip_invalid: true },
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.rejected.len(), 1, "{expected}");
+        let mut expected_names: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i + 1 != outcome.rejected[0].line)
+            .map(|(_, line)| {
+                serde_json::from_str::<serde_json::Value>(line).unwrap()["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        expected_names.sort();
+        assert_eq!(producer_names(app).await, expected_names);
+        std::fs::remove_file(&file).ok();
+        clear(app).await;
+    }
+}
+
+/// Empties the producer table between cases.
+async fn clear(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    for sql in [
+        "DELETE FROM producer_alias",
+        "DELETE FROM producer WHERE parent_id IS NOT NULL",
+        "DELETE FROM producer",
+    ] {
+        app.db.conn.execute_unprepared(sql).await.unwrap();
+    }
+}
+
+/// What the format allows stays: a record named by an abbreviation or alias of an existing
+/// producer is that producer (a path segment may be either), and a record may repeat its own.
+async fn names_a_path_allows_still_match(app: &TestApp) {
+    let lines = [
+        DOJ,
+        r#"{"type":"producer","name":"Office of Justice Programs","abbreviation":"OJP","parent":"DOJ"}"#,
+        r#"{"type":"producer","name":"Office of Justice Programs","abbreviation":"OJP","aliases":["Justice Programs"],"parent":"DOJ"}"#,
+        r#"{"type":"producer","name":"Bureau of Prisons","abbreviation":"BOP","parent":"DOJ"}"#,
+        r#"{"type":"producer","name":"Federal Bureau of Prisons","aliases":["Bureau of Prisons"],"abbreviation":"BOP","parent":"DOJ"}"#,
+    ];
+    let summary = import_str(&app.db, "ok.jsonl", &lines.join("\n"))
+        .await
+        .unwrap();
+    assert_eq!(summary.producers, 3);
+    assert_eq!(
+        producer_names(app).await,
+        [
+            "Department of Justice",
+            "Federal Bureau of Prisons",
+            "Office of Justice Programs"
+        ]
+    );
+}
+
+async fn a_name_with_the_path_separator_is_refused(app: &TestApp) {
+    for (line, expected) in [
+        (
+            r#"{"type":"producer","name":"A > B"}"#,
+            r#"s.jsonl:1: name: "A > B" contains " > ""#,
+        ),
+        (
+            r#"{"type":"producer","name":"A","aliases":["A > B"]}"#,
+            r#"s.jsonl:1: aliases: "A > B" contains " > ""#,
+        ),
+    ] {
+        let err = import_str(&app.db, "s.jsonl", line).await.unwrap_err();
+        assert!(err.to_string().starts_with(expected), "{err}");
+    }
+    assert!(producer_names(app).await.is_empty());
+}
