@@ -20,6 +20,7 @@ mod import_formats;
 mod import_links;
 mod import_producers;
 mod import_run;
+mod import_schema;
 mod limits;
 mod lookups;
 mod mutations;
