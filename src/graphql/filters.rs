@@ -199,19 +199,27 @@ fn first_key_on_or_after(low: i64) -> i64 {
     }
 }
 
-/// The bounds of a `from`/`to`/`before` filter, or `None` when none is given.
+/// The bounds of a `from`/`to`/`before` filter, or `None` when none is given. A lower bound
+/// after the upper one is an error (as a reversed `timePeriodOverlaps` is), not an empty list.
 fn date_range(
     fields: [(&str, Option<&String>); 3],
     column: &'static str,
 ) -> ApiResult<Option<Condition>> {
     let [from, to, before] = fields;
     let min = date_bound(from.0, from.1, Bound::From)?;
-    let to = date_bound(to.0, to.1, Bound::To)?;
-    let before = date_bound(before.0, before.1, Bound::Before)?;
-    let max = match (to, before) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let upper = [
+        (to.0, date_bound(to.0, to.1, Bound::To)?),
+        (before.0, date_bound(before.0, before.1, Bound::Before)?),
+    ];
+    let max = upper.iter().filter_map(|(_, key)| *key).min();
+    if let Some(low) = min
+        && let Some((end, _)) = upper.iter().find(|(_, key)| key.is_some_and(|k| k < low))
+    {
+        return Err(ApiError::bad_input(format!(
+            "`{}` is after `{end}`: no date is in that range",
+            from.0
+        )));
+    }
     Ok((min.is_some() || max.is_some()).then_some(Condition::Between { column, min, max }))
 }
 
@@ -222,7 +230,9 @@ fn title_contains(text: Option<&String>) -> Option<Condition> {
         .map(Condition::TitleContains)
 }
 
-fn non_empty(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+/// A list filter's values, trimmed. An empty list matches nothing (a client that computed no
+/// values gets no rows, never every row).
+fn trimmed(values: &Option<Vec<String>>) -> Option<Vec<String>> {
     values
         .as_ref()
         .map(|v| v.iter().map(|s| s.trim().to_owned()).collect())
@@ -287,19 +297,19 @@ pub async fn publication_list(
             "published_key",
         )?);
         conditions.extend(title_contains(f.title_contains.as_ref()));
-        if let Some(values) = non_empty(&f.publication_types) {
+        if let Some(values) = trimmed(&f.publication_types) {
             conditions.push(Condition::OneOf {
                 column: "publication_type",
                 values,
             });
         }
-        if let Some(values) = non_empty(&f.languages) {
+        if let Some(values) = trimmed(&f.languages) {
             conditions.push(Condition::OneOf {
                 column: "language",
                 values,
             });
         }
-        if let Some(values) = non_empty(&f.subjects) {
+        if let Some(values) = trimmed(&f.subjects) {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::PublicationSubjects,
                 values,
@@ -374,19 +384,19 @@ pub async fn dataset_list(
                 end: range.end,
             });
         }
-        if let Some(values) = non_empty(&f.subjects) {
+        if let Some(values) = trimmed(&f.subjects) {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::DatasetSubjects,
                 values,
             });
         }
-        if let Some(values) = non_empty(&f.geographic_coverage) {
+        if let Some(values) = trimmed(&f.geographic_coverage) {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::DatasetCoverage,
                 values,
             });
         }
-        if let Some(values) = non_empty(&f.series) {
+        if let Some(values) = trimmed(&f.series) {
             conditions.push(Condition::OneOf {
                 column: "series",
                 values,
@@ -438,7 +448,7 @@ pub async fn producer_list(
     })?;
     let mut conditions = Vec::new();
     if let Some(f) = filter {
-        if let Some(values) = non_empty(&f.kinds) {
+        if let Some(values) = trimmed(&f.kinds) {
             conditions.push(Condition::OneOf {
                 column: "kind",
                 values,

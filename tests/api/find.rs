@@ -476,6 +476,29 @@ async fn unknown_ids_in_filters_are_named(app: &TestApp) {
         message.contains(missing) && message.contains(also_missing),
         "{message}"
     );
+    // A reversed date range is an error, as a reversed time period is (it answered 0).
+    for (filter, named) in [
+        (
+            r#"{ publishedFrom: "2010", publishedTo: "2005" }"#,
+            "`publishedFrom` is after `publishedTo`",
+        ),
+        (
+            r#"{ publishedFrom: "2006-10-15", publishedBefore: "2006-10-15" }"#,
+            "`publishedFrom` is after `publishedBefore`",
+        ),
+    ] {
+        let (code, message) = app
+            .error_code(&format!(
+                "{{ publications(filter: {filter}) {{ totalCount }} }}"
+            ))
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT", "{message}");
+        assert!(message.contains(named), "{message}");
+    }
+    let same_day = app
+        .data(r#"{ publications(filter: { publishedFrom: "2006-10", publishedTo: "2006-10" }) { totalCount } }"#)
+        .await;
+    assert!(same_day["publications"]["totalCount"].as_i64().unwrap() > 0);
     // A dimension named twice in a group-by is refused (its rows held each key twice).
     let (code, message) = app
         .error_code("{ publicationStats(groupBy: [YEAR, YEAR]) { count } }")
