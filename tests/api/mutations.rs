@@ -2,6 +2,7 @@
 //! `--require-key-for-reads` here; every mutation's effect on reads and search in [`records`];
 //! user errors that write nothing in [`validation`].
 
+mod hierarchy;
 mod records;
 mod validation;
 

@@ -1,0 +1,109 @@
+//! Moves in the producer hierarchy made at the same moment: never a cycle.
+
+use futures::future::join;
+use serde_json::json;
+use studygraph::auth::Scope;
+
+use super::{call, errors, key, mutate};
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    concurrent_moves_never_make_a_cycle,
+    a_move_waits_for_another_move
+);
+
+/// A move checks the hierarchy only once other moves have ended (PostgreSQL: it waits for the
+/// hierarchy's advisory lock, held here by a transaction standing in for another move).
+async fn a_move_waits_for_another_move(app: &TestApp) {
+    if app.db.backend() != sea_orm::DatabaseBackend::Postgres {
+        return; // SQLite runs one writing transaction at a time
+    }
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let writer = key(app, "mover", Scope::Write).await;
+    let bjs = app.id_of(r#"producer(name: "BJS")"#).await;
+    let nij = app.id_of(r#"producer(name: "NIJ")"#).await;
+    let other_move = app.db.conn.begin().await.unwrap();
+    other_move
+        .execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            studygraph::graphql::mutation::producer::HIERARCHY_LOCK
+        ))
+        .await
+        .unwrap();
+    let router = app.router.clone();
+    let query = "mutation($input: UpdateProducerInput!) { updateProducer(input: $input) { userErrors { code } } }";
+    let input = json!({ "input": { "id": bjs, "parentId": nij } });
+    let mut moving = tokio::spawn(async move { call(&router, Some(&writer), query, input).await });
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut moving).await;
+    assert!(
+        waited.is_err(),
+        "the move ran while another move held the hierarchy"
+    );
+    other_move.commit().await.unwrap();
+    let (_, body) = moving.await.unwrap();
+    assert_eq!(
+        body["data"]["updateProducer"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+}
+
+/// "A under B" and "B under A" sent together: one of them is refused. On PostgreSQL each
+/// checked the hierarchy before the other committed, both passed and the producers became each
+/// other's parent (ancestors without end, rollups timing out for every client).
+async fn concurrent_moves_never_make_a_cycle(app: &TestApp) {
+    let writer = key(app, "mover", Scope::Write).await;
+    // Open pooled connections first: with one, the second move waited for a new connection
+    // while the first ran to its end, and never raced it.
+    let warm = (0..4).map(|_| app.data("{ producers(first: 100) { totalCount } }"));
+    futures::future::join_all(warm).await;
+    for round in 0..12 {
+        let create = |name: String| {
+            let writer = writer.clone();
+            async move {
+                mutate(
+                    app,
+                    &writer,
+                    "createProducer",
+                    json!({ "name": name }),
+                    "producer { id }",
+                )
+                .await["producer"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let a = create(format!("Cycle A{round}")).await;
+        let b = create(format!("Cycle B{round}")).await;
+        // Each move on a task of its own, so both run at once on the two worker threads.
+        let under = |child: &str, parent: &str| {
+            let (router, writer) = (app.router.clone(), writer.clone());
+            let query = "mutation($input: UpdateProducerInput!) { updateProducer(input: $input) { userErrors { field message code } } }";
+            let input = json!({ "input": { "id": child, "parentId": parent } });
+            tokio::spawn(async move { call(&router, Some(&writer), query, input).await })
+        };
+        let (first, second) = join(under(&a, &b), under(&b, &a)).await;
+        let payload = |outcome: Result<(_, serde_json::Value), _>| {
+            outcome.unwrap().1["data"]["updateProducer"].clone()
+        };
+        let mut outcomes = [errors(&payload(first)), errors(&payload(second))];
+        outcomes.sort();
+        assert_eq!(
+            outcomes,
+            [vec![], vec!["parentId:INVALID".to_owned()]],
+            "round {round}: exactly one move lands"
+        );
+        let ancestors = app
+            .data_with(
+                "query($id: ID!) { node(id: $id) { ... on Producer { ancestors { name } } } }",
+                json!({ "id": a }),
+            )
+            .await;
+        assert!(
+            ancestors["node"]["ancestors"].as_array().unwrap().len() <= 1,
+            "{ancestors}"
+        );
+    }
+}
