@@ -266,7 +266,12 @@ async fn export(
         pager.plan.connection,
         format.extension()
     );
-    let stream = futures::stream::unfold(Rows::new(pager, format, first, rows), Rows::next);
+    // Fused: a compressing layer polls the body once more after its end, which an unfold
+    // stream answers with a panic (the gzip answer was cut off or empty).
+    let stream = futures::StreamExt::fuse(futures::stream::unfold(
+        Rows::new(pager, format, first, rows),
+        Rows::next,
+    ));
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(

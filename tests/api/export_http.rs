@@ -11,6 +11,7 @@ use crate::on_both_backends;
 on_both_backends!(
     csv_flattens_nested_fields,
     every_page_is_streamed,
+    gzip_answers_are_whole,
     ndjson_keeps_lists_and_types,
     edges_and_variables,
     refusals_before_streaming,
@@ -193,6 +194,37 @@ async fn every_page_is_streamed(app: &TestApp) {
     let (_, rows) = table(&get_csv(app, &query).await);
     let rest: Vec<String> = rows.iter().map(|r| r["id"].clone()).collect();
     assert_eq!(rest, listed[5..]);
+}
+
+/// A client that accepts gzip (browsers, `requests`, `curl --compressed`) gets the whole export:
+/// the stream panicked when the compression layer polled it past its end, which cut a
+/// many-page answer short and left a one-page answer empty.
+async fn gzip_answers_are_whole(app: &TestApp) {
+    use std::io::Read;
+    use tower::ServiceExt;
+    for query in [
+        "{ publications(first: 2) { nodes { id title } } }",
+        "{ publications(first: 100) { nodes { id title } } }",
+    ] {
+        let plain = get_csv(app, query).await;
+        assert_eq!(plain.status, StatusCode::OK);
+        let request = Request::get(format!("/export?format=csv&query={}", encode(query)))
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .expect("the whole body")
+            .to_bytes();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .expect("a whole gzip stream");
+        assert_eq!(text, plain.body, "{query}");
+    }
 }
 
 async fn ndjson_keeps_lists_and_types(app: &TestApp) {
