@@ -13,7 +13,7 @@ use super::types::{Dataset, Producer, Publication};
 use crate::db::entities::{Record, dataset, producer, publication};
 use crate::db::lookup;
 
-/// Merged into the schema's `QueryRoot` (see `schema::Query`); it adds no fields of its own.
+/// Merged into the schema's `Query` root (see `schema::Query`); it adds no fields of its own.
 pub struct FederationQuery;
 
 /// The row a global id names, when it is an id of `R`'s table.

@@ -78,7 +78,7 @@ async fn lookup<R: Record>(
     Ok(Some(row))
 }
 
-/// Merged into the schema's `QueryRoot` (see `schema::Query`), under a name of its own.
+/// Merged into the schema's `Query` root (see `schema::Query`), under a name of its own.
 #[Object(name = "RecordsQuery")]
 impl QueryRoot {
     /// Any record by its global id; null when it does not exist.

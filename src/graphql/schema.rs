@@ -11,11 +11,13 @@ use super::mutation::MutationRoot;
 use super::query::QueryRoot;
 use crate::db::Db;
 
-// The query root clients see: records, lists, search and stats (`QueryRoot`) merged with
-// graph exploration (`ExploreQuery`) and the Apollo Federation entity resolvers
-// (`FederationQuery`, behind `_entities`; `_service { sdl }` gives the subgraph schema).
+// The query root clients see, named `Query` as in the API contract: records, lists, search and
+// stats (`QueryRoot`) merged with graph exploration (`ExploreQuery`) and the Apollo Federation
+// entity resolvers (`FederationQuery`, behind `_entities`; `_service { sdl }` gives the subgraph
+// schema). A router takes a subgraph's roots by these default names: under `QueryRoot` and
+// `MutationRoot` none of studygraph's fields reached a composed supergraph.
 #[derive(MergedObject)]
-#[graphql(name = "QueryRoot")]
+#[graphql(name = "Query")]
 pub struct Query(QueryRoot, ExploreQuery, FederationQuery);
 
 fn query() -> Query {

@@ -68,6 +68,17 @@ async fn service_sdl_declares_the_keys(app: &TestApp) {
         !sdl.contains("_entities"),
         "the plumbing stays out of the subgraph SDL"
     );
+    // A router finds a subgraph's root fields under the default root names (the subgraph SDL
+    // has no `schema { … }` block to name others): under `QueryRoot` they were lost.
+    assert!(type_line(&sdl, "Query").contains("type Query"), "{sdl}");
+    assert!(
+        type_line(&sdl, "Mutation").contains("type Mutation"),
+        "{sdl}"
+    );
+    assert!(
+        !sdl.contains("QueryRoot") && !sdl.contains("MutationRoot"),
+        "{sdl}"
+    );
     assert_eq!(sdl, studygraph::graphql::schema::subgraph_sdl());
 }
 

@@ -53,9 +53,11 @@ pub fn writer(ctx: &Context<'_>) -> async_graphql::Result<()> {
     }
 }
 
+/// The mutation root, named `Mutation` as in the API contract (and as a federation router
+/// expects of a subgraph's roots).
 pub struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Creates a publication (`title` required; NCJ number and DOI unique).
     #[graphql(guard = "writer")]

@@ -337,7 +337,7 @@ mod tests {
                 "exactly one",
             ),
             (
-                "{ ...F } fragment F on QueryRoot { publications { nodes { id } } }",
+                "{ ...F } fragment F on Query { publications { nodes { id } } }",
                 "fragment",
             ),
             ("{ publications { totalCount } }", "select the rows"),
