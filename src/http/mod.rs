@@ -74,12 +74,13 @@ pub fn router(state: AppState) -> Router {
     let mut export = get(export::get).post(export::post).layer(compressed());
     if state.options.rate_limit_per_minute > 0 {
         let limiter = rate_limit::RateLimiter::new(state.options.rate_limit_per_minute);
+        let limited = (limiter, state.db.clone());
         graphql = graphql.layer(axum::middleware::from_fn_with_state(
-            limiter.clone(),
+            limited.clone(),
             rate_limit::limit,
         ));
         export = export.layer(axum::middleware::from_fn_with_state(
-            limiter,
+            limited,
             rate_limit::limit,
         ));
     }
@@ -109,26 +110,45 @@ pub fn router(state: AppState) -> Router {
 /// origins are logged and skipped.
 fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
     use axum::http::{HeaderValue, Method, header};
-    let allowed: Vec<HeaderValue> = origins
+    use tower_http::cors::AllowOrigin;
+    let origins: Vec<&str> = origins
         .iter()
         .map(|o| o.trim().trim_end_matches('/'))
         .filter(|o| !o.is_empty())
-        .filter_map(|origin| match HeaderValue::from_str(origin) {
-            Ok(value) => Some(value),
-            Err(_) => {
-                tracing::warn!(origin, "ignoring an invalid CORS origin");
-                None
-            }
-        })
         .collect();
-    if allowed.is_empty() {
-        return None;
-    }
+    // `*`: any origin (keys travel in a header, never in cookies, so no credentials mode).
+    let allowed = if origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        let listed: Vec<HeaderValue> = origins
+            .into_iter()
+            .filter_map(|origin| match HeaderValue::from_str(origin) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    tracing::warn!(origin, "ignoring an invalid CORS origin");
+                    None
+                }
+            })
+            .collect();
+        if listed.is_empty() {
+            return None;
+        }
+        AllowOrigin::list(listed)
+    };
+    // What a browser script may read besides the safelisted headers: an export's size and
+    // truncation, when to retry, and the validator to revalidate with.
+    let exposed = [
+        header::HeaderName::from_static("x-studygraph-total-count"),
+        header::HeaderName::from_static("x-studygraph-truncated"),
+        header::RETRY_AFTER,
+        header::ETAG,
+    ];
     Some(
         tower_http::cors::CorsLayer::new()
             .allow_origin(allowed)
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+            .expose_headers(exposed)
             .max_age(std::time::Duration::from_secs(600)),
     )
 }

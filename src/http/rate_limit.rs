@@ -1,5 +1,5 @@
-//! Per-client rate limiting for `/graphql`: a token bucket per API key (or, without one, per
-//! client address). An empty bucket answers 429 with `Retry-After` and `RATE_LIMITED`.
+//! Per-client rate limiting for `/graphql` and `/export`: a token bucket per valid API key (or,
+//! without one, per client address). An empty bucket answers 429 with `Retry-After` and `RATE_LIMITED`.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -11,6 +11,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+use crate::auth::{self, Caller};
+use crate::db::Db;
 
 /// Buckets kept before idle, full ones are dropped.
 const PRUNE_ABOVE: usize = 10_000;
@@ -63,43 +66,78 @@ impl RateLimiter {
     }
 }
 
-/// Who a request counts against: its credentials if it sends any, else its address.
-fn client_of(request: &Request) -> u64 {
+/// Who a request counts against: a valid key by its name, anything else (no key, a bad,
+/// unknown or revoked one) by the client's address. Keyed by the raw header, every made-up
+/// token had a fresh bucket, and reads (which ignore bad keys) were not limited at all.
+async fn client_of(
+    db: &Db,
+    header: Option<String>,
+    address: Option<std::net::IpAddr>,
+) -> Result<u64, sea_orm::DbErr> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    match request.headers().get(header::AUTHORIZATION) {
-        Some(credentials) => ("key", credentials.as_bytes()).hash(&mut hasher),
-        None => {
-            let address = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip());
-            ("address", address).hash(&mut hasher)
-        }
+    match auth::identify(&db.conn, header.as_deref()).await? {
+        Caller::Key { name, .. } => ("key", name).hash(&mut hasher),
+        Caller::Anonymous | Caller::Rejected(_) => ("address", address).hash(&mut hasher),
     }
-    hasher.finish()
+    Ok(hasher.finish())
 }
 
 /// The middleware.
-pub async fn limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
-    match limiter.take(client_of(&request), Instant::now()) {
+pub async fn limit(
+    State((limiter, db)): State<(RateLimiter, Db)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or("").to_owned());
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = match client_of(&db, header, address).await {
+        Ok(client) => client,
+        Err(err) => {
+            tracing::error!(%err, "cannot check an API key");
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error".to_owned(),
+            );
+        }
+    };
+    match limiter.take(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
-            let body = serde_json::json!({ "errors": [{
-                "message": format!("too many requests: at most {} a minute; retry in {retry_after} s", limiter.0.per_minute),
-                "extensions": { "code": "RATE_LIMITED" }
-            }] });
-            let mut response = (
+            let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
-                [(header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response();
+                "RATE_LIMITED",
+                format!(
+                    "too many requests: at most {} a minute; retry in {retry_after} s",
+                    limiter.0.per_minute
+                ),
+            );
             if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response
         }
     }
+}
+
+/// `{"errors": [{message, extensions: {code}}]}` with `status`.
+fn refusal(status: StatusCode, code: &str, message: String) -> Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": code }
+    }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

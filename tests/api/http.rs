@@ -300,7 +300,9 @@ async fn query_limits(app: &TestApp) {
     assert!(data["__schema"]["types"].as_array().unwrap().len() > 20);
 }
 
-/// Past its budget a client gets 429 with Retry-After and RATE_LIMITED; other clients do not.
+/// Past its budget a client gets 429 with Retry-After and RATE_LIMITED; other clients do not. A
+/// client is a valid key, else an address: made-up keys do not buy a fresh budget (each one had
+/// its own bucket, and reads ignore bad keys, so any client could read without limit).
 #[tokio::test]
 async fn rate_limit_per_client() {
     let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, false).await else {
@@ -311,21 +313,34 @@ async fn rate_limit_per_client() {
         ..Default::default()
     };
     let router = studygraph::app_with(app.db.clone(), options);
-    let send = |key: &'static str| {
+    let key = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let key = studygraph::auth::create_key(&db, name, studygraph::auth::Scope::Read)
+                .await
+                .unwrap()
+                .key;
+            format!("Bearer {key}")
+        }
+    };
+    let (client_a, client_b) = (key("client-a").await, key("client-b").await);
+    let send = |authorization: Option<String>| {
         let router = router.clone();
         async move {
-            let request = Request::post("/graphql")
-                .header("content-type", "application/json")
-                .header("authorization", key)
+            let mut request = Request::post("/graphql").header("content-type", "application/json");
+            if let Some(authorization) = authorization {
+                request = request.header("authorization", authorization);
+            }
+            let request = request
                 .body(Body::from(json!({ "query": "{ __typename }" }).to_string()))
                 .unwrap();
             tower::ServiceExt::oneshot(router, request).await.unwrap()
         }
     };
     for _ in 0..3 {
-        assert_eq!(send("Bearer client-a").await.status(), StatusCode::OK);
+        assert_eq!(send(Some(client_a.clone())).await.status(), StatusCode::OK);
     }
-    let limited = send("Bearer client-a").await;
+    let limited = send(Some(client_a.clone())).await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = limited
         .headers()
@@ -343,10 +358,21 @@ async fn rate_limit_per_client() {
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
     assert_eq!(
-        send("Bearer client-b").await.status(),
+        send(Some(client_b)).await.status(),
         StatusCode::OK,
-        "each client has its own budget"
+        "each key has its own budget"
     );
+    // Without a valid key, requests count against the address, whatever header they carry.
+    for _ in 0..3 {
+        assert_eq!(send(None).await.status(), StatusCode::OK);
+    }
+    for made_up in ["Bearer sg_made-up-1", "Bearer sg_made-up-2", "Basic abc"] {
+        assert_eq!(
+            send(Some(made_up.to_owned())).await.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{made_up}"
+        );
+    }
     let health = tower::ServiceExt::oneshot(
         router.clone(),
         Request::get("/healthz").body(Body::empty()).unwrap(),
@@ -397,6 +423,40 @@ async fn cors_allow_list() {
         .await
         .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+    // A script on the allowed origin may read the headers the API documents (an export's size
+    // and truncation, Retry-After, ETag): none were exposed.
+    let request = Request::post("/graphql")
+        .header("origin", "https://dashboard.example.org")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({ "query": "{ __typename }" }).to_string()))
+        .unwrap();
+    let answer = tower::ServiceExt::oneshot(router.clone(), request)
+        .await
+        .unwrap();
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in [
+        "x-studygraph-total-count",
+        "x-studygraph-truncated",
+        "retry-after",
+        "etag",
+    ] {
+        assert!(exposed.contains(header), "{exposed}");
+    }
+    // `*` allows any origin (it was a panic at start-up).
+    let any = studygraph::app_with(
+        app.db.clone(),
+        studygraph::AppOptions {
+            cors_origins: vec!["*".into()],
+            ..Default::default()
+        },
+    );
+    let anyone = tower::ServiceExt::oneshot(any, preflight("https://evil.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(anyone.headers()["access-control-allow-origin"], "*");
     let plain = tower::ServiceExt::oneshot(
         app.router.clone(),
         preflight("https://dashboard.example.org"),
