@@ -35,6 +35,9 @@ pub async fn execute(
     operation: Option<&str>,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
+    if let Some(refusal) = refuse_nul(&request) {
+        return async_graphql::Response::from_errors(vec![refusal]);
+    }
     let gate = batching::Gate::default();
     let cost_only =
         request.extensions.get("costOnly") == Some(&async_graphql::Value::Boolean(true));
@@ -54,7 +57,9 @@ pub async fn execute(
         span,
     );
     match tokio::time::timeout(limits.request_timeout, run).await {
-        Ok(response) => with_request_id(with_limit_codes(response, limits), &id),
+        Ok(response) => {
+            with_request_id(with_request_codes(with_limit_codes(response, limits)), &id)
+        }
         Err(_) => {
             let message = format!(
                 "the request timed out after {} s (the limit) and was cancelled",
@@ -90,6 +95,57 @@ fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_gra
         if let (true, Some(extensions)) = (internal || unavailable, error.extensions.as_mut()) {
             extensions.set("requestId", id);
         }
+    }
+    response
+}
+
+/// A request whose text holds the NUL character (U+0000), in its document or its variables,
+/// is refused before it runs: PostgreSQL cannot store or compare such text (it answered
+/// `INTERNAL` where SQLite went on), and no catalog value holds one.
+fn refuse_nul(request: &async_graphql::Request) -> Option<async_graphql::ServerError> {
+    fn in_value(value: &async_graphql::Value) -> bool {
+        use async_graphql::Value;
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::List(items) => items.iter().any(in_value),
+            Value::Object(fields) => fields
+                .iter()
+                .any(|(name, value)| name.contains('\0') || in_value(value)),
+            _ => false,
+        }
+    }
+    let document = request.query.contains('\0') || request.query.contains("\\u0000");
+    let variables = request.variables.iter().any(|(_, value)| in_value(value));
+    (document || variables).then(|| {
+        coded(
+            "text may not contain the NUL character (U+0000)".to_owned(),
+            "BAD_USER_INPUT",
+        )
+    })
+}
+
+/// Errors async-graphql reports itself, before any resolver runs, carry no code: a document
+/// that does not parse is `GRAPHQL_PARSE_FAILED`, every other (unknown fields, wrong argument
+/// types, bad variables, a missing operation) `GRAPHQL_VALIDATION_FAILED`. Resolvers' errors
+/// always have a code.
+fn with_request_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        if error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some())
+        {
+            continue;
+        }
+        let code = if error.message.trim_start().starts_with("-->") {
+            "GRAPHQL_PARSE_FAILED"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
     }
     response
 }

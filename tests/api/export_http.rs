@@ -326,7 +326,7 @@ async fn refusals_before_streaming(app: &TestApp) {
     for (query, code, says) in [
         (
             "{ publications { nodes { title }",
-            "GRAPHQL_VALIDATION_FAILED",
+            "GRAPHQL_PARSE_FAILED",
             "",
         ),
         (

@@ -97,6 +97,10 @@ async fn errors_name_line_and_field(app: &TestApp) {
         ),
         (r#"garbage"#, "t.jsonl:2: record: expected value"),
         (
+            r#"{"type":"publication","title":"x","subjects":["ok","nul\u0000"]}"#,
+            "t.jsonl:2: subjects[1]: holds the NUL character",
+        ),
+        (
             r#"{"type":"publication","title":" "}"#,
             "t.jsonl:2: title: must not be empty",
         ),

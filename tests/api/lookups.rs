@@ -13,8 +13,72 @@ on_both_backends!(
     names_written_as_one_string,
     node_round_trips,
     not_found_is_null,
-    bad_keys_are_user_errors
+    bad_keys_are_user_errors,
+    nul_characters_are_bad_input,
+    request_errors_carry_codes
 );
+
+/// Text with the NUL character is refused alike on both backends (PostgreSQL cannot hold it and
+/// answered INTERNAL where SQLite went on), in variables and in the document.
+async fn nul_characters_are_bad_input(app: &TestApp) {
+    for (query, variables) in [
+        (
+            "query($t: String) { publications(filter: { titleContains: $t }) { totalCount } }",
+            json!({ "t": "a\u{0}b" }),
+        ),
+        (
+            "query($n: String) { publication(ncjNumber: $n) { id } }",
+            json!({ "n": "1\u{0}" }),
+        ),
+        (
+            "query($s: String) { publications(search: $s) { totalCount } }",
+            json!({ "s": "nul\u{0}byte" }),
+        ),
+        (r#"{ producer(name: "a\u0000b") { id } }"#, json!({})),
+    ] {
+        let answer = app.post(query, variables).await.json();
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {answer}"
+        );
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("NUL"),
+            "{answer}"
+        );
+    }
+}
+
+/// Errors of the request itself (it does not parse, or does not validate against the schema)
+/// carry a code like every other error: they had none.
+async fn request_errors_carry_codes(app: &TestApp) {
+    for (query, variables, code) in [
+        (
+            "{ publications { nope } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            r#"{ publications(first: "x") { totalCount } }"#,
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "query($n: Int!) { publications(first: $n) { totalCount } }",
+            json!({ "n": "abc" }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ publications { ", json!({}), "GRAPHQL_PARSE_FAILED"),
+    ] {
+        let answer = app.post(query, variables).await.json();
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], code,
+            "{query}: {answer}"
+        );
+    }
+}
 
 /// DOIs are the same without regard to ASCII case only (the DOI Handbook): "10.1234/Ü-x" and
 /// "10.1234/ü-x" are two records on both backends (PostgreSQL's `lower()` made them one, and
