@@ -71,7 +71,29 @@ async fn changed_records_update_in_place(app: &TestApp) {
 
 async fn errors_name_line_and_field(app: &TestApp) {
     let producer = r#"{"type":"producer","name":"Agency"}"#;
+    // Texts past their limits (a longer abstract outgrew PostgreSQL's search vectors and
+    // failed there alone), by the bulk path (a keyed record) and record by record (keyless).
+    let long = "word ".repeat(20_001);
+    let long_abstract =
+        format!(r#"{{"type":"publication","ncjNumber":"777","title":"x","abstract":"{long}"}}"#);
+    let long_summary = format!(r#"{{"type":"dataset","title":"x","summary":"{long}"}}"#);
+    let long_title = format!(
+        r#"{{"type":"dataset","studyNumber":"778","title":"{}"}}"#,
+        "t".repeat(2_001)
+    );
     for (line, expected) in [
+        (
+            long_abstract.as_str(),
+            "t.jsonl:2: abstract: is 100004 characters long; at most 100000 are allowed",
+        ),
+        (
+            long_summary.as_str(),
+            "t.jsonl:2: summary: is 100004 characters long; at most 100000 are allowed",
+        ),
+        (
+            long_title.as_str(),
+            "t.jsonl:2: title: is 2001 characters long; at most 2000 are allowed",
+        ),
         (
             r#"{"type":"publication","title":"x","colour":"red"}"#,
             "t.jsonl:2: colour: unknown field `colour`",

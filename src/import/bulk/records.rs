@@ -197,6 +197,11 @@ async fn new_row(
     entry: &Entry,
     found_by: (bool, String),
 ) -> Result<NewRow, UpsertError> {
+    match &entry.input {
+        Input::Publication(p) => p.check_lengths()?,
+        Input::Dataset(d) => d.check_lengths()?,
+        _ => {}
+    }
     let (values, lists, producers): (Vec<Value>, Vec<Vec<String>>, _) = match &entry.input {
         Input::Publication(p) => {
             let date = p.published_on;

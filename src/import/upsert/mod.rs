@@ -130,6 +130,48 @@ pub struct DatasetInput {
 }
 
 /// A natural key: which column (`ncj_number`, `study_number`, `doi`) and its value.
+/// The longest title (in characters) a record may have.
+pub const MAX_TITLE_CHARS: usize = 2_000;
+
+/// The longest abstract or summary (in characters) a record may have: its search vector must
+/// stay within PostgreSQL's 1 MB (an 855,000-character abstract answered INTERNAL there and
+/// was stored on SQLite); the longest abstracts of real catalogs are a few thousand.
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// Refuses a title or long text past its limit (`fields`: name, value, limit).
+fn check_lengths(fields: [(&'static str, Option<&str>, usize); 2]) -> Result<()> {
+    for (field, value, limit) in fields {
+        let length = value.map_or(0, |v| v.chars().count());
+        if length > limit {
+            return Err(invalid(
+                field,
+                format!("is {length} characters long; at most {limit} are allowed"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl PublicationInput {
+    /// Checks the lengths of its title and abstract.
+    pub fn check_lengths(&self) -> Result<()> {
+        check_lengths([
+            ("title", Some(&self.title), MAX_TITLE_CHARS),
+            ("abstract", self.abstract_text.as_deref(), MAX_TEXT_CHARS),
+        ])
+    }
+}
+
+impl DatasetInput {
+    /// Checks the lengths of its title and summary.
+    pub fn check_lengths(&self) -> Result<()> {
+        check_lengths([
+            ("title", Some(&self.title), MAX_TITLE_CHARS),
+            ("summary", self.summary.as_deref(), MAX_TEXT_CHARS),
+        ])
+    }
+}
+
 pub struct KeyInput {
     pub field: &'static str,
     pub column: &'static str,

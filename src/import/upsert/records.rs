@@ -40,6 +40,7 @@ pub async fn publication_to(
     if input.ncj_number.is_none() && input.doi.is_none() && input.title.trim().is_empty() {
         return Err(invalid("title", "must not be empty"));
     }
+    input.check_lengths()?;
     let existing = find_existing::<publication::Model>(
         txn,
         &[
@@ -204,6 +205,7 @@ pub async fn dataset_to(
     input: DatasetInput,
     target: Target,
 ) -> Result<(i64, bool)> {
+    input.check_lengths()?;
     let existing = find_existing::<dataset::Model>(
         txn,
         &[
