@@ -19,12 +19,14 @@ pub async fn publication(
     input: PublicationInput,
 ) -> Result<(i64, bool)> {
     let fallback = if input.ncj_number.is_none() && input.doi.is_none() {
-        let keyless = Keyless {
-            title: &input.title,
-            url: Some(input.url.as_deref()),
-            producer: first_credited(txn, &input.producers).await?,
-        };
-        keyless_match(txn, Table::Publication, keyless).await?
+        found_again(
+            txn,
+            Table::Publication,
+            &input.title,
+            input.url.as_deref(),
+            &input.producers,
+        )
+        .await?
     } else {
         None
     };
@@ -103,12 +105,14 @@ pub async fn publication_to(
 /// found as [`keyless_match`] says.
 pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(i64, bool)> {
     let fallback = if input.study_number.is_none() && input.doi.is_none() {
-        let keyless = Keyless {
-            title: &input.title,
-            url: Some(input.url.as_deref()),
-            producer: first_credited(txn, &input.producers).await?,
-        };
-        keyless_match(txn, Table::Dataset, keyless).await?
+        found_again(
+            txn,
+            Table::Dataset,
+            &input.title,
+            input.url.as_deref(),
+            &input.producers,
+        )
+        .await?
     } else {
         None
     };
@@ -123,6 +127,23 @@ pub struct Keyless<'a> {
     pub url: Option<Option<&'a str>>,
     /// A producer the record must be credited to.
     pub producer: Option<i64>,
+}
+
+/// A native record without keys found again by [`keyless_match`]: its title, URL and first
+/// credited producer.
+async fn found_again(
+    txn: &DatabaseTransaction,
+    table: Table,
+    title: &str,
+    url: Option<&str>,
+    credits: &[CreditInput],
+) -> Result<Option<i64>> {
+    let keyless = Keyless {
+        title,
+        url: Some(url),
+        producer: first_credited(txn, credits).await?,
+    };
+    keyless_match(txn, table, keyless).await
 }
 
 /// The producer of a record's first credit.
