@@ -18,7 +18,7 @@ use crate::import::edits::{self, DeleteError};
 use crate::import::upsert::{self, DatasetInput, PublicationInput, Target, UpsertError};
 
 /// A publication's fields. Creating one needs a `title`.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Clone, Default)]
 pub struct CreatePublicationInput {
     /// "216547" or "NCJ 216547"; unique.
     pub ncj_number: MaybeUndefined<String>,
@@ -41,7 +41,7 @@ pub struct CreatePublicationInput {
 }
 
 /// The publication to change and the fields to change (left out: kept; null: cleared).
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct UpdatePublicationInput {
     pub id: ID,
     #[graphql(flatten)]
@@ -56,7 +56,7 @@ pub struct PublicationPayload {
 }
 
 /// A dataset's fields. Creating one needs a `title`.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Clone, Default)]
 pub struct CreateDatasetInput {
     /// "20423" or "ICPSR 20423"; unique.
     pub study_number: MaybeUndefined<String>,
@@ -77,7 +77,7 @@ pub struct CreateDatasetInput {
 }
 
 /// The dataset to change and the fields to change (left out: kept; null: cleared).
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct UpdateDatasetInput {
     pub id: ID,
     #[graphql(flatten)]
@@ -92,7 +92,7 @@ pub struct DatasetPayload {
 }
 
 /// The record to delete.
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct DeleteInput {
     pub id: ID,
 }

@@ -126,17 +126,37 @@ pub async fn rejected<T>(
     Ok(payload(errors.into_vec()))
 }
 
+/// How many times a mutation runs at most while it keeps losing races for unique keys.
+const ATTEMPTS: usize = 3;
+
+/// Runs a mutation on `input`, and again when a concurrent write took one of its unique keys
+/// between its checks and its write ([`ApiError::UniqueViolation`]; on PostgreSQL, where
+/// mutations run side by side). The next run sees that write: it answers `TAKEN` as any later
+/// mutation would, or succeeds as a repeated link or credit does.
+pub async fn retrying<I: Clone, T, F: Future<Output = ApiResult<T>>>(
+    input: I,
+    run: impl Fn(I) -> F,
+) -> ApiResult<T> {
+    let mut attempt = 1;
+    loop {
+        match run(input.clone()).await {
+            Err(ApiError::UniqueViolation(_)) if attempt < ATTEMPTS => attempt += 1,
+            answer => return answer,
+        }
+    }
+}
+
 /// Creates a record (`id` none) or updates the record `id`, in one transaction.
 pub async fn save<K: Kind>(
     ctx: &Context<'_>,
-    id: Option<&ID>,
+    id: Option<ID>,
     fields: K::Fields,
 ) -> ApiResult<K::Payload> {
     let txn = begin(ctx).await?;
     let mut errors = UserErrors::default();
     let (target, mut draft) = match id {
         None => (Target::New, K::blank()),
-        Some(id) => match find::<K::Model>(&txn, &mut errors, "id", id, K::NAME).await? {
+        Some(id) => match find::<K::Model>(&txn, &mut errors, "id", &id, K::NAME).await? {
             Some(row) => (Target::Row(row.id()), K::load(&txn, row).await?),
             None => return rejected(txn, errors, |e| K::payload(None, e)).await,
         },
@@ -164,7 +184,7 @@ pub async fn save<K: Kind>(
 /// Deletes the record `id` under `rules`, in one transaction.
 pub async fn delete<K: Kind>(
     ctx: &Context<'_>,
-    id: &ID,
+    id: ID,
     rules: K::Rules,
 ) -> ApiResult<DeletePayload> {
     let refused = |user_errors| DeletePayload {
@@ -173,7 +193,7 @@ pub async fn delete<K: Kind>(
     };
     let txn = begin(ctx).await?;
     let mut errors = UserErrors::default();
-    let Some(row) = find::<K::Model>(&txn, &mut errors, "id", id, K::NAME).await? else {
+    let Some(row) = find::<K::Model>(&txn, &mut errors, "id", &id, K::NAME).await? else {
         return rejected(txn, errors, refused).await;
     };
     match K::remove(&txn, row.id(), rules).await {
