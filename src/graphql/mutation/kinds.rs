@@ -5,7 +5,7 @@
 use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 use sea_orm::{DatabaseTransaction, DbErr};
 
-use super::records::Kind;
+use super::records::{Kind, taken_keys};
 use super::user_errors::{self as patch, UserError, UserErrors};
 use crate::dates::PartialDateValue;
 use crate::db::entities::{ValueList, dataset, publication};
@@ -182,14 +182,19 @@ impl Kind for Publication {
     }
 
     async fn apply(
-        _txn: &DatabaseTransaction,
+        txn: &DatabaseTransaction,
         f: CreatePublicationInput,
         d: &mut PublicationInput,
         errors: &mut UserErrors,
-        _editing: Option<i64>,
+        editing: Option<i64>,
     ) -> Result<(), DbErr> {
         patch::key(&mut d.ncj_number, f.ncj_number, normalize_ncj);
         patch::key(&mut d.doi, f.doi, normalize_doi);
+        let keys = [
+            ("ncjNumber", "ncj_number", d.ncj_number.as_deref()),
+            ("doi", "doi", d.doi.as_deref()),
+        ];
+        taken_keys::<Self>(txn, &keys, editing, errors).await?;
         patch::required(&mut d.title, f.title);
         patch::required_present(&d.title, "title", errors);
         patch::text(&mut d.subtitle, f.subtitle);
@@ -286,14 +291,19 @@ impl Kind for Dataset {
     }
 
     async fn apply(
-        _txn: &DatabaseTransaction,
+        txn: &DatabaseTransaction,
         f: CreateDatasetInput,
         d: &mut DatasetInput,
         errors: &mut UserErrors,
-        _editing: Option<i64>,
+        editing: Option<i64>,
     ) -> Result<(), DbErr> {
         patch::key(&mut d.study_number, f.study_number, normalize_study_number);
         patch::key(&mut d.doi, f.doi, normalize_doi);
+        let keys = [
+            ("studyNumber", "study_number", d.study_number.as_deref()),
+            ("doi", "doi", d.doi.as_deref()),
+        ];
+        taken_keys::<Self>(txn, &keys, editing, errors).await?;
         patch::required(&mut d.title, f.title);
         patch::required_present(&d.title, "title", errors);
         patch::text(&mut d.summary, f.summary);

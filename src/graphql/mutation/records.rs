@@ -12,12 +12,13 @@ use sea_orm::{
 use super::user_errors::{Code, UserError, UserErrors};
 use crate::db::Db;
 use crate::db::entities::Record;
+use crate::db::lookup;
 use crate::db::revision;
 use crate::db::rows;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::ids::global_id;
 use crate::import::edits::DeleteError;
-use crate::import::upsert::{Target, UpsertError};
+use crate::import::upsert::{TAKEN, Target, UpsertError};
 
 /// A record kind the API edits.
 pub trait Kind: Send + Sync + Sized + 'static {
@@ -99,6 +100,24 @@ pub async fn find<R: Record>(
         errors.add(field, Code::NotFound, format!("no {what} has this id"));
     }
     Ok(found)
+}
+
+/// Records `TAKEN` on each of a draft's natural keys (field, column, value) that belongs to
+/// another record than `editing`: one entry per key, so that a form can mark each.
+pub async fn taken_keys<K: Kind>(
+    txn: &DatabaseTransaction,
+    keys: &[(&str, &str, Option<&str>)],
+    editing: Option<i64>,
+    errors: &mut UserErrors,
+) -> Result<(), DbErr> {
+    for (field, column, value) in keys {
+        let Some(value) = value else { continue };
+        let owner = lookup::by_key::<K::Model>(txn, column, value).await?;
+        if owner.is_some_and(|row| Some(row.id()) != editing) {
+            errors.add(field, Code::Taken, format!("{TAKEN} {}", K::NAME));
+        }
+    }
+    Ok(())
 }
 
 /// A fresh transaction for one mutation. On SQLite it takes the write lock at once (waiting up

@@ -8,7 +8,10 @@ use super::{counts, errors, key, mutate};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
-on_both_backends!(user_errors_write_nothing);
+on_both_backends!(
+    user_errors_write_nothing,
+    each_taken_key_is_its_own_user_error
+);
 
 async fn user_errors_write_nothing(app: &TestApp) {
     let writer = key(app, "loader", Scope::Write).await;
@@ -156,5 +159,41 @@ async fn user_errors_write_nothing(app: &TestApp) {
         "deletedId",
     )
     .await;
+    assert_eq!(counts(app).await, before, "nothing was written");
+}
+
+/// Asserts that each mutation (field, input) answers exactly `expected` user errors.
+async fn expect_errors(app: &TestApp, key: &str, cases: Vec<(&str, Value, Vec<&str>)>) {
+    for (field, input, expected) in cases {
+        let payload = mutate(app, key, field, input.clone(), "").await;
+        assert_eq!(errors(&payload), expected, "{field} {input}: {payload:#}");
+    }
+}
+
+/// An NCJ number (or study number) and a DOI that two other records have: two `TAKEN`
+/// entries, one per field, on create and on update.
+async fn each_taken_key_is_its_own_user_error(app: &TestApp) {
+    let writer = key(app, "loader", Scope::Write).await;
+    let before = counts(app).await;
+    let publication = app.id_of(r#"publication(ncjNumber: "224393")"#).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "4572")"#).await;
+    let both = json!({ "ncjNumber": "216547", "doi": "10.1097/md.0000000000003352" });
+    let mut update = both.clone();
+    update["id"] = json!(publication);
+    let keys = ["ncjNumber:TAKEN", "doi:TAKEN"];
+    let cases = vec![
+        (
+            "createPublication",
+            json!({ "title": "Dup", "ncjNumber": "216547", "doi": "10.1097/md.0000000000003352" }),
+            keys.to_vec(),
+        ),
+        ("updatePublication", update, keys.to_vec()),
+        (
+            "updateDataset",
+            json!({ "id": dataset, "studyNumber": "35308", "doi": "10.3886/ICPSR20423.v1" }),
+            vec!["studyNumber:TAKEN", "doi:TAKEN"],
+        ),
+    ];
+    expect_errors(app, &writer, cases).await;
     assert_eq!(counts(app).await, before, "nothing was written");
 }
