@@ -9,7 +9,7 @@ use super::records::{Kind, taken_keys};
 use super::user_errors::{self as patch, UserError, UserErrors};
 use crate::dates::PartialDateValue;
 use crate::db::entities::{ValueList, dataset, publication};
-use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::db::lookup::{parse_doi, parse_ncj, parse_study_number};
 use crate::db::pages::Table;
 use crate::db::rows;
 use crate::graphql::filters::YearRangeInput;
@@ -20,9 +20,10 @@ use crate::import::upsert::{self, DatasetInput, PublicationInput, Target, Upsert
 /// A publication's fields. Creating one needs a `title`.
 #[derive(InputObject, Clone, Default)]
 pub struct CreatePublicationInput {
-    /// "216547" or "NCJ 216547"; unique.
+    /// Digits, after an optional "NCJ" prefix: "216547", "NCJ 216547" or "NCJ-216547"; unique.
     pub ncj_number: MaybeUndefined<String>,
-    /// Unique, ignoring case; a `https://doi.org/` prefix is dropped.
+    /// "10.", a registrant, "/" and a suffix ("10.3886/ICPSR20423.v1"); unique, ignoring
+    /// case; a `https://doi.org/` or `doi:` prefix is dropped.
     pub doi: MaybeUndefined<String>,
     /// Required: a create needs it and an update cannot clear it.
     pub title: MaybeUndefined<String>,
@@ -58,9 +59,10 @@ pub struct PublicationPayload {
 /// A dataset's fields. Creating one needs a `title`.
 #[derive(InputObject, Clone, Default)]
 pub struct CreateDatasetInput {
-    /// "20423" or "ICPSR 20423"; unique.
+    /// Digits, after an optional "ICPSR" prefix: "20423" or "ICPSR 20423"; unique.
     pub study_number: MaybeUndefined<String>,
-    /// Unique, ignoring case; a `https://doi.org/` prefix is dropped.
+    /// "10.", a registrant, "/" and a suffix ("10.3886/ICPSR20423.v1"); unique, ignoring
+    /// case; a `https://doi.org/` or `doi:` prefix is dropped.
     pub doi: MaybeUndefined<String>,
     /// Required: a create needs it and an update cannot clear it.
     pub title: MaybeUndefined<String>,
@@ -188,8 +190,14 @@ impl Kind for Publication {
         errors: &mut UserErrors,
         editing: Option<i64>,
     ) -> Result<(), DbErr> {
-        patch::key(&mut d.ncj_number, f.ncj_number, normalize_ncj);
-        patch::key(&mut d.doi, f.doi, normalize_doi);
+        patch::key(
+            &mut d.ncj_number,
+            f.ncj_number,
+            parse_ncj,
+            "ncjNumber",
+            errors,
+        );
+        patch::key(&mut d.doi, f.doi, parse_doi, "doi", errors);
         let keys = [
             ("ncjNumber", "ncj_number", d.ncj_number.as_deref()),
             ("doi", "doi", d.doi.as_deref()),
@@ -297,8 +305,14 @@ impl Kind for Dataset {
         errors: &mut UserErrors,
         editing: Option<i64>,
     ) -> Result<(), DbErr> {
-        patch::key(&mut d.study_number, f.study_number, normalize_study_number);
-        patch::key(&mut d.doi, f.doi, normalize_doi);
+        patch::key(
+            &mut d.study_number,
+            f.study_number,
+            parse_study_number,
+            "studyNumber",
+            errors,
+        );
+        patch::key(&mut d.doi, f.doi, parse_doi, "doi", errors);
         let keys = [
             ("studyNumber", "study_number", d.study_number.as_deref()),
             ("doi", "doi", d.doi.as_deref()),

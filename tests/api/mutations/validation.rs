@@ -10,7 +10,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     user_errors_write_nothing,
-    each_taken_key_is_its_own_user_error
+    each_taken_key_is_its_own_user_error,
+    malformed_keys_and_year_zero_are_invalid
 );
 
 async fn user_errors_write_nothing(app: &TestApp) {
@@ -196,4 +197,63 @@ async fn each_taken_key_is_its_own_user_error(app: &TestApp) {
     ];
     expect_errors(app, &writer, cases).await;
     assert_eq!(counts(app).await, before, "nothing was written");
+}
+
+/// Keys that are no NCJ number, study number or DOI, and the year 0, are `INVALID` on their
+/// field; a hyphen after the prefix is read as a space is.
+async fn malformed_keys_and_year_zero_are_invalid(app: &TestApp) {
+    let writer = key(app, "loader", Scope::Write).await;
+    let before = counts(app).await;
+    let publication = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let update = |fields: Value| {
+        let mut input = fields;
+        input["id"] = json!(publication);
+        input
+    };
+    let cases = vec![
+        (
+            "updatePublication",
+            update(json!({ "ncjNumber": "abc" })),
+            vec!["ncjNumber:INVALID"],
+        ),
+        (
+            "updatePublication",
+            update(json!({ "ncjNumber": "-999001" })),
+            vec!["ncjNumber:INVALID"],
+        ),
+        (
+            "updatePublication",
+            update(json!({ "doi": "not a doi" })),
+            vec!["doi:INVALID"],
+        ),
+        (
+            "updatePublication",
+            update(json!({ "publishedOn": "0000" })),
+            vec!["publishedOn:INVALID"],
+        ),
+        (
+            "createPublication",
+            json!({ "title": "Bad keys", "ncjNumber": "NCJ 12a", "doi": "https://doi.org/11.1/x" }),
+            vec!["ncjNumber:INVALID", "doi:INVALID"],
+        ),
+        (
+            "updateDataset",
+            json!({ "id": dataset, "studyNumber": "ICPSR twenty", "releasedOn": "0000-01" }),
+            vec!["studyNumber:INVALID", "releasedOn:INVALID"],
+        ),
+    ];
+    expect_errors(app, &writer, cases).await;
+    assert_eq!(counts(app).await, before, "nothing was written");
+
+    let hyphen = json!({ "title": "Hyphenated", "ncjNumber": "NCJ-999001" });
+    let created = mutate(
+        app,
+        &writer,
+        "createPublication",
+        hyphen,
+        "publication { ncjNumber }",
+    )
+    .await;
+    assert_eq!(created["publication"]["ncjNumber"], "999001", "{created:#}");
 }
