@@ -35,7 +35,8 @@ fn without_leading_zeros(key: &str) -> String {
 
 /// An NCJ number as a person writes it, stricter than [`normalize_ncj`] (which importers use
 /// and which keeps other keys as written): digits after an optional "NCJ" prefix, followed or
-/// not by a space or hyphen ("NCJ-999001" is 999001); the digits without leading zeros, or why not.
+/// not by a space or hyphen ("NCJ-999001" is 999001). The digits without leading zeros, or
+/// why the input is not one.
 pub fn parse_ncj(input: &str) -> Result<String, String> {
     numbered(input, "NCJ").ok_or_else(|| {
         format!(

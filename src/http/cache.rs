@@ -1,7 +1,7 @@
 //! HTTP caching of queries sent by hash over GET (a persisted query or a `documentId`): a
 //! successful anonymous answer is `Cache-Control: public, max-age=N` with a strong `ETag` (a
-//! hash of the media type and body), and `If-None-Match` with that tag gets `304 Not Modified` without a body.
-//! Answers with errors, and anything sent with credentials, are `no-store`.
+//! hash of the media type and body), and `If-None-Match` with that tag gets `304 Not Modified`
+//! without a body. Answers with errors, and anything sent with credentials, are `no-store`.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
