@@ -21,6 +21,10 @@ pub enum ApiError {
     /// The database cannot be reached (down, restarting, or every connection busy past the
     /// acquire timeout): worth retrying, unlike `Internal`. The cause is logged.
     Unavailable(String),
+    /// A write broke a unique index because a concurrent write took the same key first
+    /// (PostgreSQL runs mutations side by side): a mutation runs again then, and sees that
+    /// write ([`crate::graphql::mutation::records::retrying`]). `INTERNAL` if it escapes.
+    UniqueViolation(String),
     /// The cause, for logs only; clients see "internal error".
     Internal(String),
 }
@@ -47,7 +51,7 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "the database is not reachable right now; try again in a few seconds"
             }
-            Self::Internal(_) => "internal error",
+            Self::UniqueViolation(_) | Self::Internal(_) => "internal error",
         }
     }
 
@@ -59,12 +63,17 @@ impl ApiError {
             Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             Self::Invalid(_) => "GRAPHQL_VALIDATION_FAILED",
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
-            Self::Internal(_) => "INTERNAL",
+            Self::UniqueViolation(_) | Self::Internal(_) => "INTERNAL",
         }
     }
 
-    /// A database error: `Unavailable` when no connection could be had, else `Internal`.
+    /// A database error: `Unavailable` when no connection could be had, `UniqueViolation` for
+    /// a key taken by a concurrent write, else `Internal`.
     fn from_db(err: &sea_orm::DbErr) -> Self {
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(cause)) = err.sql_err() {
+            tracing::warn!(%cause, "a write lost a race for a unique key");
+            return Self::UniqueViolation(cause);
+        }
         match err {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                 let cause = err.to_string();

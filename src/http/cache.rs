@@ -1,15 +1,21 @@
 //! HTTP caching of queries sent by hash over GET (a persisted query or a `documentId`): a
 //! successful anonymous answer is `Cache-Control: public, max-age=N` with a strong `ETag` (a
-//! hash of the body), and `If-None-Match` with that tag gets `304 Not Modified` without a body.
-//! Answers with errors, and anything sent with credentials, are `no-store`.
+//! hash of the media type and body), and `If-None-Match` with that tag gets `304 Not Modified`
+//! without a body. Answers with errors, and anything sent with credentials, are `no-store`.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-/// A strong entity tag for a response body: 128 bits of its SHA-256, quoted.
-pub fn etag_of(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
+/// A strong entity tag for a representation, its media type and body: 128 bits of their
+/// SHA-256, quoted. The same body as another media type is another representation, so it has
+/// another tag (RFC 9110, 8.8.3).
+pub fn etag_of(media: &str, body: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(media.as_bytes())
+        .chain_update([0])
+        .chain_update(body)
+        .finalize();
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }
@@ -43,7 +49,7 @@ pub fn answer_by_hash(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return response;
     }
-    let etag = etag_of(&body);
+    let etag = etag_of(media, &body);
     let mut response = if none_match(request, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -67,8 +73,9 @@ mod tests {
 
     #[test]
     fn if_none_match_lists_and_weak_tags() {
-        let etag = etag_of(b"{}");
+        let etag = etag_of("application/json", b"{}");
         assert_eq!(etag.len(), 34);
+        assert_ne!(etag, etag_of("application/graphql-response+json", b"{}"));
         let mut headers = HeaderMap::new();
         assert!(!none_match(&headers, &etag));
         headers.insert(

@@ -87,7 +87,7 @@ pub async fn asset(
     let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
         return (StatusCode::NOT_FOUND, "unknown explorer asset").into_response();
     };
-    let etag = super::cache::etag_of(asset.bytes);
+    let etag = super::cache::etag_of(asset.content_type, asset.bytes);
     let etag_value = HeaderValue::from_str(&etag).expect("hex is a valid header value");
     let fresh = super::cache::none_match(&headers, &etag);
     if fresh {

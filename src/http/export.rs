@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use async_graphql_value::ConstValue;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -53,9 +54,7 @@ impl Format {
 
 /// A refusal before streaming: `{"errors": [{message, extensions: {code}}]}`.
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(header::CONTENT_TYPE, JSON)], body.to_string()).into_response()
+    super::graphql::refuse(status, JSON, code, message)
 }
 
 fn bad_request(message: &str) -> Response {
@@ -148,7 +147,7 @@ pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -167,6 +166,13 @@ pub async fn post(
             &format!("send the request body as application/json (got \"{content_type}\")"),
         );
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let limit = state.options.body_limit_bytes;
+            return super::graphql::unreadable_body(rejection, JSON, limit);
+        }
+    };
     let url = match parse_url(&query.unwrap_or_default()) {
         Ok(url) => url,
         Err(message) => return bad_request(&message),

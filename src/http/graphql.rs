@@ -6,6 +6,7 @@
 
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -46,7 +47,12 @@ fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 /// A request-level failure (before execution) as a GraphQL error body.
-fn refuse(status: StatusCode, media: &'static str, code: &str, message: &str) -> Response {
+pub(super) fn refuse(
+    status: StatusCode,
+    media: &'static str,
+    code: &str,
+    message: &str,
+) -> Response {
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (
@@ -55,6 +61,22 @@ fn refuse(status: StatusCode, media: &'static str, code: &str, message: &str) ->
         body.to_string(),
     )
         .into_response()
+}
+
+/// A body the `Bytes` extractor could not read (one over `--body-limit-bytes`: 413) as the
+/// JSON error every other refusal answers, with `BAD_REQUEST`.
+pub(super) fn unreadable_body(
+    rejection: BytesRejection,
+    media: &'static str,
+    limit: usize,
+) -> Response {
+    let status = rejection.status();
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!("the request body is larger than the limit of {limit} bytes")
+    } else {
+        rejection.body_text()
+    };
+    refuse(status, media, "BAD_REQUEST", &message)
 }
 
 /// Who sends the request, from its `Authorization` header (one query, only when it is sent);
@@ -184,7 +206,11 @@ fn not_acceptable() -> Response {
     )
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -206,6 +232,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             &format!("send the request body as application/json (got \"{content_type}\")"),
         );
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return unreadable_body(rejection, media, state.options.body_limit_bytes),
+    };
     let (mut request, document_id) = match parse_body(&body) {
         Ok(parsed) => parsed,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", &message),

@@ -193,18 +193,29 @@ async fn request_errors(app: &TestApp) {
     );
 }
 
+/// A body over the limit gets 413 with the JSON error body of every other refusal, on both
+/// endpoints that read one.
 async fn oversized_bodies(app: &TestApp) {
     let padding = " ".repeat(2 * 1024 * 1024);
     let body = format!(r#"{{"query": "{{ __typename }}{padding}"}}"#);
-    let answer = app
-        .send(
-            Request::post("/graphql")
-                .header("content-type", "application/json")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    for uri in ["/graphql", "/export?format=csv"] {
+        let answer = app
+            .send(
+                Request::post(uri)
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.clone()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert_eq!(answer.content_type(), "application/json", "{uri}");
+        let error = &answer.json()["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_REQUEST", "{uri}");
+        assert!(
+            error["message"].as_str().unwrap().contains("1048576 bytes"),
+            "{uri}: {error}"
+        );
+    }
 }
 
 async fn playground_and_health(app: &TestApp) {

@@ -1,8 +1,10 @@
 //! Authenticated writes: API keys (none, bad, read-only, revoked, write) and
 //! `--require-key-for-reads` here; every mutation's effect on reads and search in [`records`];
-//! user errors that write nothing in [`validation`].
+//! user errors that write nothing in [`validation`]; the same mutation sent many times at once
+//! in [`races`]; crossed moves in the producer hierarchy in [`hierarchy`].
 
 mod hierarchy;
+mod races;
 mod records;
 mod validation;
 
@@ -48,16 +50,22 @@ pub async fn key(app: &TestApp, name: &str, scope: Scope) -> String {
     auth::create_key(&app.db, name, scope).await.unwrap().key
 }
 
-/// Runs one mutation field with `key` and returns its payload (no top-level errors allowed).
-pub async fn mutate(app: &TestApp, key: &str, field: &str, input: Value, selection: &str) -> Value {
+/// The document that runs one mutation field on `$input` and selects `selection` and its
+/// user errors.
+pub fn mutation_document(field: &str, selection: &str) -> String {
     let input_type = match field {
         "deletePublication" | "deleteDataset" => "DeleteInput".to_owned(),
         "uncreditProducer" => "CreditProducerInput".to_owned(),
         _ => format!("{}{}Input", field[..1].to_ascii_uppercase(), &field[1..]),
     };
-    let query = format!(
+    format!(
         "mutation($input: {input_type}!) {{ {field}(input: $input) {{ {selection} userErrors {{ field message code }} }} }}"
-    );
+    )
+}
+
+/// Runs one mutation field with `key` and returns its payload (no top-level errors allowed).
+pub async fn mutate(app: &TestApp, key: &str, field: &str, input: Value, selection: &str) -> Value {
+    let query = mutation_document(field, selection);
     let (status, body) = call(&app.router, Some(key), &query, json!({ "input": input })).await;
     assert!(body.get("errors").is_none(), "{field}: {body:#}");
     assert_eq!(status, StatusCode::OK);

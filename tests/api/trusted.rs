@@ -210,6 +210,17 @@ async fn get_by_hash_is_cached_with_etags(app: &TestApp) {
         assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
         assert!(revalidated.body.is_empty());
         assert_eq!(revalidated.headers.get("etag").unwrap(), etag);
+        // The same answer as application/json is another representation: another tag, and
+        // the graphql-response+json one does not revalidate it.
+        let as_json = get(
+            &router,
+            query_string,
+            &[("accept", "application/json"), ("if-none-match", etag)],
+        )
+        .await;
+        assert_eq!(as_json.status, StatusCode::OK);
+        assert_eq!(as_json.body, first.body, "the same bytes");
+        assert_ne!(as_json.headers.get("etag").unwrap(), etag);
         assert_eq!(
             revalidated.headers.get("cache-control").unwrap(),
             "public, max-age=300"

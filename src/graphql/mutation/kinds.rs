@@ -5,11 +5,11 @@
 use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 use sea_orm::{DatabaseTransaction, DbErr};
 
-use super::records::Kind;
+use super::records::{Kind, taken_keys};
 use super::user_errors::{self as patch, UserError, UserErrors};
 use crate::dates::PartialDateValue;
 use crate::db::entities::{ValueList, dataset, publication};
-use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::db::lookup::{parse_doi, parse_ncj, parse_study_number};
 use crate::db::pages::Table;
 use crate::db::rows;
 use crate::graphql::filters::YearRangeInput;
@@ -18,11 +18,12 @@ use crate::import::edits::{self, DeleteError};
 use crate::import::upsert::{self, DatasetInput, PublicationInput, Target, UpsertError};
 
 /// A publication's fields. Creating one needs a `title`.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Clone, Default)]
 pub struct CreatePublicationInput {
-    /// "216547" or "NCJ 216547"; unique.
+    /// Digits, after an optional "NCJ" prefix: "216547", "NCJ 216547" or "NCJ-216547"; unique.
     pub ncj_number: MaybeUndefined<String>,
-    /// Unique, ignoring case; a `https://doi.org/` prefix is dropped.
+    /// "10.", a registrant, "/" and a suffix ("10.3886/ICPSR20423.v1"); unique, ignoring
+    /// case; a `https://doi.org/` or `doi:` prefix is dropped.
     pub doi: MaybeUndefined<String>,
     /// Required: a create needs it and an update cannot clear it.
     pub title: MaybeUndefined<String>,
@@ -41,7 +42,7 @@ pub struct CreatePublicationInput {
 }
 
 /// The publication to change and the fields to change (left out: kept; null: cleared).
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct UpdatePublicationInput {
     pub id: ID,
     #[graphql(flatten)]
@@ -56,11 +57,12 @@ pub struct PublicationPayload {
 }
 
 /// A dataset's fields. Creating one needs a `title`.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Clone, Default)]
 pub struct CreateDatasetInput {
-    /// "20423" or "ICPSR 20423"; unique.
+    /// Digits, after an optional "ICPSR" prefix: "20423" or "ICPSR 20423"; unique.
     pub study_number: MaybeUndefined<String>,
-    /// Unique, ignoring case; a `https://doi.org/` prefix is dropped.
+    /// "10.", a registrant, "/" and a suffix ("10.3886/ICPSR20423.v1"); unique, ignoring
+    /// case; a `https://doi.org/` or `doi:` prefix is dropped.
     pub doi: MaybeUndefined<String>,
     /// Required: a create needs it and an update cannot clear it.
     pub title: MaybeUndefined<String>,
@@ -77,7 +79,7 @@ pub struct CreateDatasetInput {
 }
 
 /// The dataset to change and the fields to change (left out: kept; null: cleared).
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct UpdateDatasetInput {
     pub id: ID,
     #[graphql(flatten)]
@@ -92,7 +94,7 @@ pub struct DatasetPayload {
 }
 
 /// The record to delete.
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct DeleteInput {
     pub id: ID,
 }
@@ -182,14 +184,25 @@ impl Kind for Publication {
     }
 
     async fn apply(
-        _txn: &DatabaseTransaction,
+        txn: &DatabaseTransaction,
         f: CreatePublicationInput,
         d: &mut PublicationInput,
         errors: &mut UserErrors,
-        _editing: Option<i64>,
+        editing: Option<i64>,
     ) -> Result<(), DbErr> {
-        patch::key(&mut d.ncj_number, f.ncj_number, normalize_ncj);
-        patch::key(&mut d.doi, f.doi, normalize_doi);
+        patch::key(
+            &mut d.ncj_number,
+            f.ncj_number,
+            parse_ncj,
+            "ncjNumber",
+            errors,
+        );
+        patch::key(&mut d.doi, f.doi, parse_doi, "doi", errors);
+        let keys = [
+            ("ncjNumber", "ncj_number", d.ncj_number.as_deref()),
+            ("doi", "doi", d.doi.as_deref()),
+        ];
+        taken_keys::<Self>(txn, &keys, editing, errors).await?;
         patch::required(&mut d.title, f.title);
         patch::required_present(&d.title, "title", errors);
         patch::text(&mut d.subtitle, f.subtitle);
@@ -286,14 +299,25 @@ impl Kind for Dataset {
     }
 
     async fn apply(
-        _txn: &DatabaseTransaction,
+        txn: &DatabaseTransaction,
         f: CreateDatasetInput,
         d: &mut DatasetInput,
         errors: &mut UserErrors,
-        _editing: Option<i64>,
+        editing: Option<i64>,
     ) -> Result<(), DbErr> {
-        patch::key(&mut d.study_number, f.study_number, normalize_study_number);
-        patch::key(&mut d.doi, f.doi, normalize_doi);
+        patch::key(
+            &mut d.study_number,
+            f.study_number,
+            parse_study_number,
+            "studyNumber",
+            errors,
+        );
+        patch::key(&mut d.doi, f.doi, parse_doi, "doi", errors);
+        let keys = [
+            ("studyNumber", "study_number", d.study_number.as_deref()),
+            ("doi", "doi", d.doi.as_deref()),
+        ];
+        taken_keys::<Self>(txn, &keys, editing, errors).await?;
         patch::required(&mut d.title, f.title);
         patch::required_present(&d.title, "title", errors);
         patch::text(&mut d.summary, f.summary);

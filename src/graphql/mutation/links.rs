@@ -14,7 +14,7 @@ use crate::graphql::types::{Dataset, Producer, Publication};
 use crate::import::{edits, upsert};
 
 /// A link to make, or to change when the two are linked already.
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct LinkDatasetInput {
     pub publication_id: ID,
     pub dataset_id: ID,
@@ -27,7 +27,7 @@ pub struct LinkDatasetInput {
     pub linked_on: Option<String>,
 }
 
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct UnlinkDatasetInput {
     pub publication_id: ID,
     pub dataset_id: ID,
@@ -42,7 +42,7 @@ pub struct LinkPayload {
 }
 
 /// A credit: exactly one of `publicationId` and `datasetId`, a producer and a role.
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct CreditProducerInput {
     pub publication_id: Option<ID>,
     pub dataset_id: Option<ID>,

@@ -1,7 +1,8 @@
 //! The mutation root: create, update and delete publications, datasets and producers, link
 //! publications to datasets and credit producers. Every field needs a write API key (the
-//! [`writer`] guard); each runs in one transaction through the import write path and answers
-//! with a Relay payload whose `userErrors` say what was wrong with the input.
+//! [`writer`] guard); each runs in one transaction through the import write path (again when
+//! a concurrent write took a unique key first: [`retrying`]) and answers with a Relay payload
+//! whose `userErrors` say what was wrong with the input.
 
 pub mod kinds;
 pub mod links;
@@ -21,7 +22,7 @@ use self::links::{
 use self::producer::{
     CreateProducerInput, DeleteProducerInput, ProducerPayload, UpdateProducerInput,
 };
-use self::records::{DeletePayload, delete, save};
+use self::records::{DeletePayload, delete, retrying, save};
 use super::errors::{ApiError, ApiResult};
 use super::types::{Dataset, Producer, Publication};
 use crate::auth::{Caller, Scope};
@@ -66,7 +67,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreatePublicationInput,
     ) -> ApiResult<PublicationPayload> {
-        save::<Publication>(ctx, None, input).await
+        retrying(input, |input| save::<Publication>(ctx, None, input)).await
     }
 
     /// Changes the given fields of a publication (its producer credits and links are edited
@@ -77,7 +78,10 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UpdatePublicationInput,
     ) -> ApiResult<PublicationPayload> {
-        save::<Publication>(ctx, Some(&input.id), input.fields).await
+        retrying(input, |input| {
+            save::<Publication>(ctx, Some(input.id), input.fields)
+        })
+        .await
     }
 
     /// Deletes a publication with its links and credits.
@@ -87,7 +91,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        delete::<Publication>(ctx, &input.id, ()).await
+        retrying(input, |input| delete::<Publication>(ctx, input.id, ())).await
     }
 
     /// Creates a dataset (`title` required; study number and DOI unique).
@@ -97,7 +101,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreateDatasetInput,
     ) -> ApiResult<DatasetPayload> {
-        save::<Dataset>(ctx, None, input).await
+        retrying(input, |input| save::<Dataset>(ctx, None, input)).await
     }
 
     /// Changes the given fields of a dataset.
@@ -107,7 +111,10 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UpdateDatasetInput,
     ) -> ApiResult<DatasetPayload> {
-        save::<Dataset>(ctx, Some(&input.id), input.fields).await
+        retrying(input, |input| {
+            save::<Dataset>(ctx, Some(input.id), input.fields)
+        })
+        .await
     }
 
     /// Deletes a dataset with its links and credits.
@@ -117,7 +124,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        delete::<Dataset>(ctx, &input.id, ()).await
+        retrying(input, |input| delete::<Dataset>(ctx, input.id, ())).await
     }
 
     /// Creates a producer (`name` required, unique under its parent).
@@ -127,7 +134,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreateProducerInput,
     ) -> ApiResult<ProducerPayload> {
-        save::<Producer>(ctx, None, input).await
+        retrying(input, |input| save::<Producer>(ctx, None, input)).await
     }
 
     /// Changes the given fields of a producer, its parent included.
@@ -137,7 +144,10 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UpdateProducerInput,
     ) -> ApiResult<ProducerPayload> {
-        save::<Producer>(ctx, Some(&input.id), input.fields).await
+        retrying(input, |input| {
+            save::<Producer>(ctx, Some(input.id), input.fields)
+        })
+        .await
     }
 
     /// Deletes a producer. One that still has subunits or credits is only deleted when the
@@ -148,8 +158,11 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: DeleteProducerInput,
     ) -> ApiResult<DeletePayload> {
-        let rules = (input.on_credits.into(), input.on_subunits.into());
-        delete::<Producer>(ctx, &input.id, rules).await
+        retrying(input, |input| {
+            let rules = (input.on_credits.into(), input.on_subunits.into());
+            delete::<Producer>(ctx, input.id, rules)
+        })
+        .await
     }
 
     /// Links a publication to a dataset, or changes how an existing link relates them.
@@ -159,7 +172,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: LinkDatasetInput,
     ) -> ApiResult<LinkPayload> {
-        links::link(ctx, input).await
+        retrying(input, |input| links::link(ctx, input)).await
     }
 
     /// Removes the link between a publication and a dataset.
@@ -169,7 +182,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: UnlinkDatasetInput,
     ) -> ApiResult<LinkPayload> {
-        links::unlink(ctx, input).await
+        retrying(input, |input| links::unlink(ctx, input)).await
     }
 
     /// Credits a producer for a publication or dataset in a role (crediting twice changes nothing).
@@ -179,7 +192,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreditProducerInput,
     ) -> ApiResult<CreditPayload> {
-        links::credit(ctx, input, true).await
+        retrying(input, |input| links::credit(ctx, input, true)).await
     }
 
     /// Removes a producer's credit in a role from a publication or dataset.
@@ -189,6 +202,6 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreditProducerInput,
     ) -> ApiResult<CreditPayload> {
-        links::credit(ctx, input, false).await
+        retrying(input, |input| links::credit(ctx, input, false)).await
     }
 }

@@ -13,7 +13,7 @@ use crate::import::edits::{self, DeleteError};
 use crate::import::upsert::{self, ProducerInput, Target, UpsertError};
 
 /// A producer's fields. Creating one needs a `name`, unique under its parent.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Clone, Default)]
 pub struct CreateProducerInput {
     /// Required, and unique under the parent (ignoring case).
     pub name: MaybeUndefined<String>,
@@ -29,7 +29,7 @@ pub struct CreateProducerInput {
 }
 
 /// The producer to change and the fields to change (left out: kept; null: cleared).
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct UpdateProducerInput {
     pub id: ID,
     #[graphql(flatten)]
@@ -66,7 +66,7 @@ pub enum DeleteSubunitsRule {
 }
 
 /// The producer to delete, and what to do with what still depends on it.
-#[derive(InputObject)]
+#[derive(InputObject, Clone)]
 pub struct DeleteProducerInput {
     pub id: ID,
     #[graphql(default)]

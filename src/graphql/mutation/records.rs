@@ -12,12 +12,13 @@ use sea_orm::{
 use super::user_errors::{Code, UserError, UserErrors};
 use crate::db::Db;
 use crate::db::entities::Record;
+use crate::db::lookup;
 use crate::db::revision;
 use crate::db::rows;
 use crate::graphql::errors::{ApiError, ApiResult};
 use crate::graphql::ids::global_id;
 use crate::import::edits::DeleteError;
-use crate::import::upsert::{Target, UpsertError};
+use crate::import::upsert::{TAKEN, Target, UpsertError};
 
 /// A record kind the API edits.
 pub trait Kind: Send + Sync + Sized + 'static {
@@ -101,6 +102,24 @@ pub async fn find<R: Record>(
     Ok(found)
 }
 
+/// Records `TAKEN` on each of a draft's natural keys (field, column, value) that belongs to
+/// another record than `editing`: one entry per key, so that a form can mark each.
+pub async fn taken_keys<K: Kind>(
+    txn: &DatabaseTransaction,
+    keys: &[(&str, &str, Option<&str>)],
+    editing: Option<i64>,
+    errors: &mut UserErrors,
+) -> Result<(), DbErr> {
+    for (field, column, value) in keys {
+        let Some(value) = value else { continue };
+        let owner = lookup::by_key::<K::Model>(txn, column, value).await?;
+        if owner.is_some_and(|row| Some(row.id()) != editing) {
+            errors.add(field, Code::Taken, format!("{TAKEN} {}", K::NAME));
+        }
+    }
+    Ok(())
+}
+
 /// A fresh transaction for one mutation. On SQLite it takes the write lock at once (waiting up
 /// to the busy timeout), so that concurrent mutations queue instead of failing when a read
 /// transaction cannot be upgraded.
@@ -126,17 +145,37 @@ pub async fn rejected<T>(
     Ok(payload(errors.into_vec()))
 }
 
+/// How many times a mutation runs at most while it keeps losing races for unique keys.
+const ATTEMPTS: usize = 3;
+
+/// Runs a mutation on `input`, and again when a concurrent write took one of its unique keys
+/// between its checks and its write ([`ApiError::UniqueViolation`]; on PostgreSQL, where
+/// mutations run side by side). The next run sees that write: it answers `TAKEN` as any later
+/// mutation would, or succeeds as a repeated link or credit does.
+pub async fn retrying<I: Clone, T, F: Future<Output = ApiResult<T>>>(
+    input: I,
+    run: impl Fn(I) -> F,
+) -> ApiResult<T> {
+    let mut attempt = 1;
+    loop {
+        match run(input.clone()).await {
+            Err(ApiError::UniqueViolation(_)) if attempt < ATTEMPTS => attempt += 1,
+            answer => return answer,
+        }
+    }
+}
+
 /// Creates a record (`id` none) or updates the record `id`, in one transaction.
 pub async fn save<K: Kind>(
     ctx: &Context<'_>,
-    id: Option<&ID>,
+    id: Option<ID>,
     fields: K::Fields,
 ) -> ApiResult<K::Payload> {
     let txn = begin(ctx).await?;
     let mut errors = UserErrors::default();
     let (target, mut draft) = match id {
         None => (Target::New, K::blank()),
-        Some(id) => match find::<K::Model>(&txn, &mut errors, "id", id, K::NAME).await? {
+        Some(id) => match find::<K::Model>(&txn, &mut errors, "id", &id, K::NAME).await? {
             Some(row) => (Target::Row(row.id()), K::load(&txn, row).await?),
             None => return rejected(txn, errors, |e| K::payload(None, e)).await,
         },
@@ -164,7 +203,7 @@ pub async fn save<K: Kind>(
 /// Deletes the record `id` under `rules`, in one transaction.
 pub async fn delete<K: Kind>(
     ctx: &Context<'_>,
-    id: &ID,
+    id: ID,
     rules: K::Rules,
 ) -> ApiResult<DeletePayload> {
     let refused = |user_errors| DeletePayload {
@@ -173,7 +212,7 @@ pub async fn delete<K: Kind>(
     };
     let txn = begin(ctx).await?;
     let mut errors = UserErrors::default();
-    let Some(row) = find::<K::Model>(&txn, &mut errors, "id", id, K::NAME).await? else {
+    let Some(row) = find::<K::Model>(&txn, &mut errors, "id", &id, K::NAME).await? else {
         return rejected(txn, errors, refused).await;
     };
     match K::remove(&txn, row.id(), rules).await {

@@ -104,14 +104,20 @@ pub fn text(slot: &mut Option<String>, value: MaybeUndefined<String>) {
     }
 }
 
-/// A natural key (NCJ number, DOI, ...): as [`text`], normalized.
+/// A natural key (NCJ number, DOI, ...): as [`text`], in the form `parse` gives it; one
+/// `parse` refuses is an `INVALID` error (with its reason) and changes nothing.
 pub fn key(
     slot: &mut Option<String>,
     value: MaybeUndefined<String>,
-    normalize: fn(&str) -> String,
+    parse: fn(&str) -> Result<String, String>,
+    field: &str,
+    errors: &mut UserErrors,
 ) {
     if let Some(value) = given(value) {
-        *slot = clean(value.map(|v| normalize(&v)));
+        match clean(value).map(|v| parse(&v)).transpose() {
+            Ok(parsed) => *slot = parsed,
+            Err(reason) => errors.add(field, Code::Invalid, reason),
+        }
     }
 }
 
@@ -137,7 +143,7 @@ pub fn list(slot: &mut Vec<String>, value: MaybeUndefined<Vec<String>>) {
 }
 
 /// A date at any precision ("2006", "2006-10", "2006-10-15"): absent keeps it, null or blank
-/// clears it, anything else ("Oct 2006") is an `INVALID` error.
+/// clears it, anything else ("Oct 2006", "0000") is an `INVALID` error.
 pub fn date(
     slot: &mut Option<PartialDateValue>,
     value: MaybeUndefined<String>,
@@ -145,14 +151,20 @@ pub fn date(
     errors: &mut UserErrors,
 ) {
     if let Some(value) = given(value) {
-        match clean(value)
-            .map(|text| PartialDateValue::parse(&text))
-            .transpose()
-        {
+        match clean(value).map(|text| dated(&text)).transpose() {
             Ok(parsed) => *slot = parsed,
             Err(reason) => errors.add(field, Code::Invalid, reason),
         }
     }
+}
+
+/// [`PartialDateValue::parse`], refusing year 0 (which no source means).
+fn dated(text: &str) -> Result<PartialDateValue, String> {
+    let date = PartialDateValue::parse(text)?;
+    if date.year == 0 {
+        return Err(format!("\"{text}\": there is no year 0"));
+    }
+    Ok(date)
 }
 
 /// `None` when the field was left out, else its value (`Some(None)` for null).

@@ -8,7 +8,11 @@ use super::{counts, errors, key, mutate};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
-on_both_backends!(user_errors_write_nothing);
+on_both_backends!(
+    user_errors_write_nothing,
+    each_taken_key_is_its_own_user_error,
+    malformed_keys_and_year_zero_are_invalid
+);
 
 async fn user_errors_write_nothing(app: &TestApp) {
     let writer = key(app, "loader", Scope::Write).await;
@@ -157,4 +161,99 @@ async fn user_errors_write_nothing(app: &TestApp) {
     )
     .await;
     assert_eq!(counts(app).await, before, "nothing was written");
+}
+
+/// Asserts that each mutation (field, input) answers exactly `expected` user errors.
+async fn expect_errors(app: &TestApp, key: &str, cases: Vec<(&str, Value, Vec<&str>)>) {
+    for (field, input, expected) in cases {
+        let payload = mutate(app, key, field, input.clone(), "").await;
+        assert_eq!(errors(&payload), expected, "{field} {input}: {payload:#}");
+    }
+}
+
+/// An NCJ number (or study number) and a DOI that two other records have: two `TAKEN`
+/// entries, one per field, on create and on update.
+async fn each_taken_key_is_its_own_user_error(app: &TestApp) {
+    let writer = key(app, "loader", Scope::Write).await;
+    let before = counts(app).await;
+    let publication = app.id_of(r#"publication(ncjNumber: "224393")"#).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "4572")"#).await;
+    let both = json!({ "ncjNumber": "216547", "doi": "10.1097/md.0000000000003352" });
+    let mut update = both.clone();
+    update["id"] = json!(publication);
+    let keys = ["ncjNumber:TAKEN", "doi:TAKEN"];
+    let cases = vec![
+        (
+            "createPublication",
+            json!({ "title": "Dup", "ncjNumber": "216547", "doi": "10.1097/md.0000000000003352" }),
+            keys.to_vec(),
+        ),
+        ("updatePublication", update, keys.to_vec()),
+        (
+            "updateDataset",
+            json!({ "id": dataset, "studyNumber": "35308", "doi": "10.3886/ICPSR20423.v1" }),
+            vec!["studyNumber:TAKEN", "doi:TAKEN"],
+        ),
+    ];
+    expect_errors(app, &writer, cases).await;
+    assert_eq!(counts(app).await, before, "nothing was written");
+}
+
+/// Keys that are no NCJ number, study number or DOI, and the year 0, are `INVALID` on their
+/// field; a hyphen after the prefix is read as a space is.
+async fn malformed_keys_and_year_zero_are_invalid(app: &TestApp) {
+    let writer = key(app, "loader", Scope::Write).await;
+    let before = counts(app).await;
+    let publication = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    let update = |fields: Value| {
+        let mut input = fields;
+        input["id"] = json!(publication);
+        input
+    };
+    let cases = vec![
+        (
+            "updatePublication",
+            update(json!({ "ncjNumber": "abc" })),
+            vec!["ncjNumber:INVALID"],
+        ),
+        (
+            "updatePublication",
+            update(json!({ "ncjNumber": "-999001" })),
+            vec!["ncjNumber:INVALID"],
+        ),
+        (
+            "updatePublication",
+            update(json!({ "doi": "not a doi" })),
+            vec!["doi:INVALID"],
+        ),
+        (
+            "updatePublication",
+            update(json!({ "publishedOn": "0000" })),
+            vec!["publishedOn:INVALID"],
+        ),
+        (
+            "createPublication",
+            json!({ "title": "Bad keys", "ncjNumber": "NCJ 12a", "doi": "https://doi.org/11.1/x" }),
+            vec!["ncjNumber:INVALID", "doi:INVALID"],
+        ),
+        (
+            "updateDataset",
+            json!({ "id": dataset, "studyNumber": "ICPSR twenty", "releasedOn": "0000-01" }),
+            vec!["studyNumber:INVALID", "releasedOn:INVALID"],
+        ),
+    ];
+    expect_errors(app, &writer, cases).await;
+    assert_eq!(counts(app).await, before, "nothing was written");
+
+    let hyphen = json!({ "title": "Hyphenated", "ncjNumber": "NCJ-999001" });
+    let created = mutate(
+        app,
+        &writer,
+        "createPublication",
+        hyphen,
+        "publication { ncjNumber }",
+    )
+    .await;
+    assert_eq!(created["publication"]["ncjNumber"], "999001", "{created:#}");
 }
