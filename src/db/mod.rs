@@ -5,6 +5,7 @@ pub mod carried;
 pub mod entities;
 pub mod facets;
 pub mod graph;
+pub mod keys;
 pub mod list_spec;
 pub mod lookup;
 pub mod pages;
