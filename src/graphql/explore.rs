@@ -129,7 +129,9 @@ impl ExploreQuery {
     /// neighbors (at most 100: a producer's parent first, then by edge kind, kind of node and
     /// id), and the subgraph at most `maxNodes` nodes (at most 1000, the root included; nearer
     /// nodes first). What the limits leave out is flagged by `truncated` and counted in
-    /// `hasMore`, never an error. One database statement per hop.
+    /// `hasMore`, never an error. One database statement per hop. The edges are those of the
+    /// expanded nodes (every node nearer than `depth`): two nodes at distance `depth` are not
+    /// joined here even when an edge links them; ask with a larger `depth` to see it.
     async fn neighborhood(
         &self,
         ctx: &Context<'_>,
