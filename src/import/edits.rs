@@ -33,10 +33,13 @@ pub enum OnSubunits {
 /// Why a producer was not deleted.
 #[derive(Debug)]
 pub enum DeleteError {
-    /// It has this many subunits and the rule is [`OnSubunits::Error`].
-    HasSubunits(i64),
-    /// It is credited this many times and the rule is [`OnCredits::Error`].
-    HasCredits(i64),
+    /// It still has what a rule says not to delete it with: `subunits` (under
+    /// [`OnSubunits::Error`]) and `credits` (under [`OnCredits::Error`]), each 0 when that rule
+    /// does not refuse; both are counted, so one answer names both.
+    InUse {
+        subunits: i64,
+        credits: i64,
+    },
     /// Reparenting would put this subunit next to a producer of the same name.
     NameClash(String),
     Db(DbErr),
@@ -105,9 +108,6 @@ pub async fn delete_producer(
         .iter()
         .map(|row| producer::Model::from_query_result(row, ""))
         .collect::<Result<_, _>>()?;
-    if !subunits.is_empty() && on_subunits == OnSubunits::Error {
-        return Err(DeleteError::HasSubunits(subunits.len() as i64));
-    }
 
     let mut sql = Sql::new(backend);
     sql.push("SELECT (SELECT COUNT(*) FROM publication_producer WHERE producer_id = ")
@@ -116,8 +116,23 @@ pub async fn delete_producer(
         .bind(id)
         .push(") AS n");
     let credits = count(txn, sql).await?;
-    if credits > 0 && on_credits == OnCredits::Error {
-        return Err(DeleteError::HasCredits(credits));
+    let refused = (
+        if on_subunits == OnSubunits::Error {
+            subunits.len() as i64
+        } else {
+            0
+        },
+        if on_credits == OnCredits::Error {
+            credits
+        } else {
+            0
+        },
+    );
+    if refused != (0, 0) {
+        return Err(DeleteError::InUse {
+            subunits: refused.0,
+            credits: refused.1,
+        });
     }
 
     // Subunits move up one level; names stay unique under their new parent.

@@ -218,22 +218,28 @@ pub async fn delete<K: Kind>(
     match K::remove(&txn, row.id(), rules).await {
         Ok(()) => {}
         Err(DeleteError::Db(err)) => return Err(ApiError::from(err)),
-        Err(DeleteError::HasSubunits(n)) => errors.add(
-            "onSubunits",
-            Code::InUse,
-            format!(
-                "the {} has {n} subunit(s); set onSubunits: REPARENT to move them up to its parent",
-                K::NAME
-            ),
-        ),
-        Err(DeleteError::HasCredits(n)) => errors.add(
-            "onCredits",
-            Code::InUse,
-            format!(
-                "the {} is credited {n} time(s); set onCredits: REMOVE to remove those credits",
-                K::NAME
-            ),
-        ),
+        Err(DeleteError::InUse { subunits, credits }) => {
+            if subunits > 0 {
+                errors.add(
+                    "onSubunits",
+                    Code::InUse,
+                    format!(
+                        "the {} has {subunits} subunit(s); set onSubunits: REPARENT to move them up to its parent",
+                        K::NAME
+                    ),
+                );
+            }
+            if credits > 0 {
+                errors.add(
+                    "onCredits",
+                    Code::InUse,
+                    format!(
+                        "the {} is credited {credits} time(s); set onCredits: REMOVE to remove those credits",
+                        K::NAME
+                    ),
+                );
+            }
+        }
         Err(DeleteError::NameClash(name)) => errors.add(
             "onSubunits",
             Code::Taken,

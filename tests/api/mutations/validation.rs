@@ -94,7 +94,7 @@ async fn user_errors_write_nothing(app: &TestApp) {
         (
             "deleteProducer",
             json!({ "id": doj }),
-            vec!["onSubunits:IN_USE"],
+            vec!["onSubunits:IN_USE", "onCredits:IN_USE"],
         ),
         (
             "deleteProducer",
