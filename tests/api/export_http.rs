@@ -351,6 +351,11 @@ async fn refusals_before_streaming(app: &TestApp) {
             "cursor",
         ),
         (
+            "{ publications(first: 0) { nodes { title } } }",
+            "BAD_REQUEST",
+            "at least 1",
+        ),
+        (
             "mutation { deletePublication(input: {id: \"x\"}) { deletedId } }",
             "BAD_REQUEST",
             "queries only",

@@ -197,7 +197,18 @@ fn page_arguments(
         positioned(Name::new("after")),
         positioned(Value::Variable(Name::new(AFTER_VARIABLE))),
     ));
-    if !field.arguments.iter().any(|(n, _)| n.node == "first") {
+    if let Some((_, value)) = field.arguments.iter().find(|(n, _)| n.node == "first") {
+        // `first` is the export's page size: 0 exported no row and called the list truncated.
+        let size = match &value.node {
+            Value::Variable(name) => values.get(name).cloned().unwrap_or(ConstValue::Null),
+            other => other.clone().into_const().unwrap_or(ConstValue::Null),
+        };
+        if size == ConstValue::from(0) {
+            return Err(unsupported(
+                "`first` is the size of each exported page: at least 1 (leave it out for 100)",
+            ));
+        }
+    } else {
         field.arguments.push((
             positioned(Name::new("first")),
             positioned(Value::from(ConstValue::from(PAGE_SIZE))),
