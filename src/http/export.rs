@@ -15,6 +15,7 @@ mod pages;
 use std::sync::Arc;
 
 use async_graphql_value::ConstValue;
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -24,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use self::document::Unsupported;
 use self::pages::{Pager, Rows};
 use super::AppState;
+use super::rate_limit::Identified;
 
 /// Most rows one export streams, by default (`--export-max-rows`).
 pub const MAX_ROWS: usize = 100_000;
@@ -125,6 +127,7 @@ fn graphql_request(
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    identified: Option<Extension<Identified>>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let url = match parse_url(&query.unwrap_or_default()) {
@@ -140,12 +143,14 @@ pub async fn get(
         Ok(request) => request,
         Err(message) => return bad_request(&message),
     };
-    export(state, headers, url.params, request, url.document_id).await
+    let sender = (headers, identified.map(|e| e.0));
+    export(state, sender, url.params, request, url.document_id).await
 }
 
 pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    identified: Option<Extension<Identified>>,
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -191,12 +196,13 @@ pub async fn post(
         Ok(request) => request,
         Err(message) => return bad_request(&message),
     };
-    export(state, headers, url.params, request, document_id).await
+    let sender = (headers, identified.map(|e| e.0));
+    export(state, sender, url.params, request, document_id).await
 }
 
 async fn export(
     state: AppState,
-    headers: HeaderMap,
+    (headers, identified): (HeaderMap, Option<Identified>),
     params: Params,
     mut request: async_graphql::Request,
     document_id: Option<String>,
@@ -210,7 +216,7 @@ async fn export(
     {
         return refuse(StatusCode::BAD_REQUEST, refusal.code, &refusal.message);
     }
-    let caller = match super::graphql::caller(&state, &headers, JSON).await {
+    let caller = match super::graphql::caller(&state, &headers, identified, JSON).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };

@@ -5,6 +5,7 @@
 //! first; answers to a GET by id are cached as [`super::cache`] says.
 
 use async_graphql::parser::types::OperationType;
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -12,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::persisted::Refusal;
+use super::rate_limit::Identified;
 use super::{AppState, cache, playground};
 use crate::auth::{self, Caller};
 
@@ -84,6 +86,7 @@ pub(super) fn unreadable_body(
 pub(super) async fn caller(
     state: &AppState,
     headers: &HeaderMap,
+    identified: Option<Identified>,
     media: &'static str,
 ) -> Result<Caller, Response> {
     let header = headers
@@ -98,9 +101,12 @@ pub(super) async fn caller(
             "internal error",
         )
     };
-    let caller = auth::identify(&state.db.conn, header)
-        .await
-        .map_err(internal)?;
+    let caller = match identified {
+        Some(Identified(caller)) => caller,
+        None => auth::identify(&state.db.conn, header)
+            .await
+            .map_err(internal)?,
+    };
     if state.options.require_key_for_reads && !caller.is_authenticated() {
         let message = match &caller {
             Caller::Rejected(reason) => reason,
@@ -137,10 +143,10 @@ impl IntoResponse for Executed {
 async fn run(
     state: &AppState,
     media: &'static str,
-    headers: &HeaderMap,
+    (headers, identified): (&HeaderMap, Option<Identified>),
     request: async_graphql::Request,
 ) -> Result<Executed, Response> {
-    let caller = caller(state, headers, media).await?;
+    let caller = caller(state, headers, identified, media).await?;
     let mut request = request.data(caller);
     let operation = operation_name(&mut request);
     let response = state.execute(operation.as_deref(), request).await;
@@ -173,10 +179,10 @@ async fn run(
 async fn execute(
     state: &AppState,
     media: &'static str,
-    headers: &HeaderMap,
+    sender: (&HeaderMap, Option<Identified>),
     request: async_graphql::Request,
 ) -> Response {
-    match run(state, media, headers, request).await {
+    match run(state, media, sender, request).await {
         Ok(executed) => executed.into_response(),
         Err(refused) => refused,
     }
@@ -209,6 +215,7 @@ fn not_acceptable() -> Response {
 pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    identified: Option<Extension<Identified>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
@@ -247,7 +254,7 @@ pub async fn post(
         return refuse_persisted(&state, media, refusal);
     }
     state.schema.parse(&mut request);
-    execute(&state, media, &headers, request).await
+    execute(&state, media, (&headers, identified.map(|e| e.0)), request).await
 }
 
 /// One GraphQL request from a JSON body, with its `documentId` (persisted documents) if any.
@@ -275,6 +282,7 @@ fn parse_body(body: &[u8]) -> Result<(async_graphql::Request, Option<String>), S
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    identified: Option<Extension<Identified>>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = query.unwrap_or_default();
@@ -330,7 +338,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let executed = match run(&state, media, &headers, request).await {
+    let executed = match run(&state, media, (&headers, identified.map(|e| e.0)), request).await {
         Ok(executed) => executed,
         Err(refused) => return refused,
     };

@@ -66,26 +66,27 @@ impl RateLimiter {
     }
 }
 
+/// The caller the limiter identified, kept in the request's extensions so that the handler
+/// does not look its key up a second time.
+#[derive(Clone)]
+pub struct Identified(pub Caller);
+
 /// Who a request counts against: a valid key by its name, anything else (no key, a bad,
 /// unknown or revoked one) by the client's address. Keyed by the raw header, every made-up
 /// token had a fresh bucket, and reads (which ignore bad keys) were not limited at all.
-async fn client_of(
-    db: &Db,
-    header: Option<String>,
-    address: Option<std::net::IpAddr>,
-) -> Result<u64, sea_orm::DbErr> {
+fn client_of(caller: &Caller, address: Option<std::net::IpAddr>) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    match auth::identify(&db.conn, header.as_deref()).await? {
+    match caller {
         Caller::Key { name, .. } => ("key", name).hash(&mut hasher),
         Caller::Anonymous | Caller::Rejected(_) => ("address", address).hash(&mut hasher),
     }
-    Ok(hasher.finish())
+    hasher.finish()
 }
 
 /// The middleware.
 pub async fn limit(
     State((limiter, db)): State<(RateLimiter, Db)>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let header = request
@@ -96,8 +97,8 @@ pub async fn limit(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let client = match client_of(&db, header, address).await {
-        Ok(client) => client,
+    let caller = match auth::identify(&db.conn, header.as_deref()).await {
+        Ok(caller) => caller,
         Err(err) => {
             tracing::error!(%err, "cannot check an API key");
             return refusal(
@@ -107,6 +108,8 @@ pub async fn limit(
             );
         }
     };
+    let client = client_of(&caller, address);
+    request.extensions_mut().insert(Identified(caller));
     match limiter.take(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
