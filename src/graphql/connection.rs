@@ -17,7 +17,7 @@ use super::types::common::{Date, RelationType};
 use super::types::credits_to_carry;
 use crate::db::entities::Record;
 use crate::db::facets::JointCounts;
-use crate::db::pages::{EdgeData, KeyType, Link, ListSpec, PageRows, Position, Window};
+use crate::db::pages::{EdgeData, Link, ListSpec, PageRows, Position, Window};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -124,9 +124,9 @@ impl PageArgs {
         }
     }
 
-    /// Checks the arguments and turns them into a window over the list `list` (a fingerprint)
-    /// sorted by keys of `key_types` (before the id).
-    pub fn window(&self, list: u64, key_types: &[KeyType]) -> ApiResult<Window> {
+    /// Checks the arguments and turns them into a window over `spec`'s list (`list`: its
+    /// fingerprint); a cursor's position must fit the list's sort keys.
+    pub fn window(&self, list: u64, spec: &ListSpec) -> ApiResult<Window> {
         let size = |name: &str, value: i32| -> ApiResult<u64> {
             if value < 0 {
                 return Err(ApiError::bad_input(format!(
@@ -156,7 +156,7 @@ impl PageArgs {
                 return Ok(None);
             };
             let position = decode_cursor(cursor, list)?;
-            if !position.fits(key_types) {
+            if !position.fits(&spec.key_types()) {
                 return Err(ApiError::bad_input(format!(
                     "\"{cursor}\" is not a valid cursor for this list's order"
                 )));
@@ -181,7 +181,7 @@ pub async fn load<K: ListKind>(
 ) -> ApiResult<Connection<K>> {
     // A cursor belongs to one parent's list: another parent's would skip or repeat rows.
     let list = list_fingerprint(&(&spec, parent));
-    let window = args.window(list, &spec.key_types())?;
+    let window = args.window(list, &spec)?;
     let selection = ctx.look_ahead();
     let loaders = ctx.data_unchecked::<Loaders>();
     let asks_total = selection.field("totalCount").exists();
