@@ -18,18 +18,10 @@ pub async fn publication(
     txn: &DatabaseTransaction,
     input: PublicationInput,
 ) -> Result<(i64, bool)> {
-    let fallback = if input.ncj_number.is_none() && input.doi.is_none() {
-        found_again(
-            txn,
-            Table::Publication,
-            &input.title,
-            input.url.as_deref(),
-            &input.producers,
-        )
-        .await?
-    } else {
-        None
-    };
+    let keyed = input.ncj_number.is_some() || input.doi.is_some();
+    let (title, url) = (&input.title, input.url.as_deref());
+    let fallback =
+        found_again(txn, Table::Publication, keyed, title, url, &input.producers).await?;
     publication_to(txn, input, Target::ByKey(fallback)).await
 }
 
@@ -104,18 +96,9 @@ pub async fn publication_to(
 /// Inserts or updates a dataset found by study number, else by DOI; one with neither key is
 /// found as [`keyless_match`] says.
 pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(i64, bool)> {
-    let fallback = if input.study_number.is_none() && input.doi.is_none() {
-        found_again(
-            txn,
-            Table::Dataset,
-            &input.title,
-            input.url.as_deref(),
-            &input.producers,
-        )
-        .await?
-    } else {
-        None
-    };
+    let keyed = input.study_number.is_some() || input.doi.is_some();
+    let (title, url) = (&input.title, input.url.as_deref());
+    let fallback = found_again(txn, Table::Dataset, keyed, title, url, &input.producers).await?;
     dataset_or(txn, input, fallback).await
 }
 
@@ -129,15 +112,19 @@ pub struct Keyless<'a> {
     pub producer: Option<i64>,
 }
 
-/// A native record without keys found again by [`keyless_match`]: its title, URL and first
-/// credited producer.
+/// A native record without keys (`keyed` false) found again by [`keyless_match`]: its title,
+/// URL and first credited producer. A record with a key is found by it instead: `None`.
 async fn found_again(
     txn: &DatabaseTransaction,
     table: Table,
+    keyed: bool,
     title: &str,
     url: Option<&str>,
     credits: &[CreditInput],
 ) -> Result<Option<i64>> {
+    if keyed {
+        return Ok(None);
+    }
     let keyless = Keyless {
         title,
         url: Some(url),
