@@ -62,8 +62,8 @@ pub enum Command {
         /// Files to load, in order, in one transaction.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Load the valid records of native files and write the rejected ones, with their
-        /// reasons, to `--rejects` before committing (a run that rejects nothing removes an
+        /// Load the valid records (lines, rows, links, catalog entries) and write the rejected
+        /// ones, with their reasons, to `--rejects` before committing (a run that rejects nothing removes an
         /// earlier rejects file there); the exit code is non-zero when any was rejected.
         #[arg(long)]
         skip_invalid: bool,

@@ -22,7 +22,9 @@
 //!   European CSV) sets that separator instead. Blank rows are skipped.
 //!
 //! One transaction per run; a bad row stops it with `FILE:LINE: column: reason` (LINE is where
-//! the row starts) and nothing is written. Re-importing a sheet changes nothing.
+//! the row starts) and nothing is written; with `--skip-invalid` the bad rows are left out and
+//! kept with their reasons (a bad header, or quoting that cannot be read, still stops the run:
+//! the rows cannot be told apart). Re-importing a sheet changes nothing.
 
 use std::path::PathBuf;
 
@@ -30,6 +32,7 @@ use anyhow::Context as _;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::native::ImportError;
+use super::rejects::Records;
 use super::upsert::{self, KeyInput, UpsertError, invalid};
 use super::{RecordError, Summary};
 use crate::db::Db;
@@ -41,27 +44,40 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
     let rows = parse_sheet(name, text)?;
     let txn = db.conn.begin().await?;
     let mut summary = Summary::default();
-    let loaded = load_into(&txn, name, rows, &mut summary).await;
+    let mut records = Records::new(false);
+    let loaded = load_into(&txn, name, rows, &mut summary, &mut records).await;
     crate::import::settle(txn, loaded).await?;
     Ok(summary)
 }
 
-/// Loads sheets in order inside the caller's transaction (the command line's run).
-pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow::Result<Summary> {
+/// Loads sheets in order inside the caller's transaction (the command line's run), leaving out
+/// and keeping bad rows when `records` skips them.
+pub async fn load_files(
+    txn: &DatabaseTransaction,
+    files: &[PathBuf],
+    records: &mut Records,
+) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.display().to_string();
         let rows = parse_sheet(&name, &text)?;
-        load_into(txn, &name, rows, &mut summary).await?;
+        load_into(txn, &name, rows, &mut summary, records).await?;
     }
     Ok(summary)
 }
 
+/// One data row of a sheet: where it starts, its text (for a rejects file), and its columns or
+/// why they cannot be read `(field, reason)`.
+struct SheetRow {
+    line: usize,
+    text: String,
+    columns: Result<LinkRow, (String, String)>,
+}
+
 /// One data row, by column.
 struct LinkRow {
-    line: usize,
     publication: Option<String>,
     dataset: Option<String>,
     relation_type: Option<String>,
@@ -72,24 +88,34 @@ struct LinkRow {
 async fn load_into(
     txn: &DatabaseTransaction,
     name: &str,
-    rows: Vec<LinkRow>,
+    rows: Vec<SheetRow>,
     summary: &mut Summary,
+    records: &mut Records,
 ) -> Result<(), ImportError> {
-    for row in rows {
-        let line = row.line;
-        match apply(txn, row).await {
-            Ok(true) => summary.links += 1,
-            Ok(false) => {}
-            Err(UpsertError::Invalid { field, reason }) => {
-                return Err(RecordError {
-                    file: name.to_owned(),
-                    line,
-                    field,
-                    reason,
-                }
-                .into());
+    for SheetRow {
+        line,
+        text,
+        columns,
+    } in rows
+    {
+        let at = |field: String, reason: String| RecordError {
+            file: name.to_owned(),
+            line,
+            field,
+            reason,
+        };
+        let row = match columns {
+            Ok(row) => row,
+            Err((field, reason)) => {
+                records.refuse(at(field, reason), text)?;
+                continue;
             }
-            Err(UpsertError::Db(err)) => return Err(err.into()),
+        };
+        let written = records
+            .write(txn, at, || text, async |txn| apply(txn, row).await)
+            .await?;
+        if written == Some(true) {
+            summary.links += 1;
         }
     }
     Ok(())
@@ -236,7 +262,7 @@ fn column_key(header: &str) -> String {
 }
 
 /// The header and data rows of a sheet, by column.
-fn parse_sheet(name: &str, text: &str) -> Result<Vec<LinkRow>, RecordError> {
+fn parse_sheet(name: &str, text: &str) -> Result<Vec<SheetRow>, RecordError> {
     let error = |line: usize, field: &str, reason: String| RecordError {
         file: name.to_owned(),
         line,
@@ -283,21 +309,23 @@ fn parse_sheet(name: &str, text: &str) -> Result<Vec<LinkRow>, RecordError> {
     }
     let mut rows = Vec::new();
     for (line, fields) in records {
+        let text = write_row(&fields, separator);
         if fields.len() > columns.len()
             && fields[columns.len()..].iter().any(|f| !f.trim().is_empty())
         {
-            return Err(error(
+            let reason = format!(
+                "{} fields, but the header has {} columns (quote fields that hold commas)",
+                fields.len(),
+                columns.len()
+            );
+            rows.push(SheetRow {
                 line,
-                "record",
-                format!(
-                    "{} fields, but the header has {} columns (quote fields that hold commas)",
-                    fields.len(),
-                    columns.len()
-                ),
-            ));
+                text,
+                columns: Err(("record".into(), reason)),
+            });
+            continue;
         }
         let mut row = LinkRow {
-            line,
             publication: None,
             dataset: None,
             relation_type: None,
@@ -314,9 +342,28 @@ fn parse_sheet(name: &str, text: &str) -> Result<Vec<LinkRow>, RecordError> {
                 _ => row.linked_on = value,
             }
         }
-        rows.push(row);
+        rows.push(SheetRow {
+            line,
+            text,
+            columns: Ok(row),
+        });
     }
     Ok(rows)
+}
+
+/// A row written back as it could be read again: fields joined by `separator`, quoted when
+/// they hold a separator, a quote, a line break or spaces at either end.
+fn write_row(fields: &[String], separator: char) -> String {
+    let quoted = |field: &String| {
+        let needs = field.contains([separator, '"', '\n', '\r']) || field.trim() != field;
+        if needs {
+            format!("\"{}\"", field.replace('"', "\"\""))
+        } else {
+            field.clone()
+        }
+    };
+    let fields: Vec<String> = fields.iter().map(quoted).collect();
+    fields.join(&separator.to_string())
 }
 
 /// A CSV record: the line it starts on, and its fields.
@@ -446,6 +493,16 @@ mod tests {
         assert_eq!(read_records("a\n\"open", ',').unwrap_err().0, 2);
         assert_eq!(read_records("\"a\"b", ',').unwrap_err().0, 1);
         assert_eq!(fields("it's 5\" long,x")[0].1[0], "it's 5\" long");
+    }
+
+    #[test]
+    fn rows_are_written_back_as_they_read() {
+        let rows = fields("a,\"x, y\",\"say \"\"hi\"\"\", pad ,\"multi\nline\",");
+        let written = write_row(&rows[0].1, ',');
+        assert_eq!(fields(&written), vec![(1, rows[0].1.clone())]);
+        let tabs = read_records("a\t\"b\tc\"", '\t').unwrap();
+        let written = write_row(&tabs[0].1, '\t');
+        assert_eq!(read_records(&written, '\t').unwrap(), tabs);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod dcat;
 pub mod edits;
 pub mod native;
 pub mod progress;
+pub mod rejects;
 pub mod run;
 pub mod scholix;
 pub mod upsert;

@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use clap::ValueEnum as _;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::native::{ImportOptions, Outcome, Rejected};
+use super::rejects::Records;
 use super::{csv_links, dcat, native, scholix, upsert};
 use crate::config::ImportFormat;
 use crate::db::Db;
@@ -51,7 +51,7 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
     .await
 }
 
-/// Each file with its format; `--skip-invalid` is for native files only (so far).
+/// Each file with its format.
 fn formats(
     files: &[PathBuf],
     options: &RunOptions,
@@ -63,16 +63,6 @@ fn formats(
                 Some(format) => format,
                 None => super::guess_format(file)?,
             };
-            if options.rejects.is_some() && format != ImportFormat::Native {
-                let name = format
-                    .to_possible_value()
-                    .map(|value| value.get_name().to_owned())
-                    .unwrap_or_default();
-                anyhow::bail!(
-                    "{}: --skip-invalid is not available for the {name} format yet",
-                    file.display()
-                );
-            }
             Ok((file.clone(), format))
         })
         .collect()
@@ -88,6 +78,7 @@ async fn load(
     let mut outcome = Outcome::default();
     for group in plan.chunk_by(|a, b| a.1 == b.1) {
         let files: Vec<PathBuf> = group.iter().map(|(file, _)| file.clone()).collect();
+        let mut records = Records::new(skip_invalid);
         let summary = match group[0].1 {
             ImportFormat::Native => {
                 let options = ImportOptions { skip_invalid };
@@ -95,10 +86,11 @@ async fn load(
                 outcome.rejected.extend(loaded.rejected);
                 loaded.summary
             }
-            ImportFormat::DcatUs => dcat::load_files(txn, &files).await?,
-            ImportFormat::Scholix => scholix::load_files(txn, &files).await?,
-            ImportFormat::Csv => csv_links::load_files(txn, &files).await?,
+            ImportFormat::DcatUs => dcat::load_files(txn, &files, &mut records).await?,
+            ImportFormat::Scholix => scholix::load_files(txn, &files, &mut records).await?,
+            ImportFormat::Csv => csv_links::load_files(txn, &files, &mut records).await?,
         };
+        outcome.rejected.extend(records.into_rejected());
         outcome.summary += summary;
     }
     Ok(outcome)

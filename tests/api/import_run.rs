@@ -14,7 +14,9 @@ on_both_backends_empty!(
     rejects_that_cannot_be_written_load_nothing,
     rejects_never_overwrite_an_input_file,
     a_run_without_rejects_removes_an_earlier_rejects_file,
-    a_line_that_is_not_utf8_is_rejected_with_its_number
+    a_line_that_is_not_utf8_is_rejected_with_its_number,
+    every_format_skips_bad_records_and_keeps_them,
+    a_skipped_catalog_record_takes_its_new_producers_with_it
 );
 
 /// A scratch directory for one test's files.
@@ -228,5 +230,212 @@ fn rejects_without_skip_invalid_is_an_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--skip-invalid"), "{stderr}");
     assert!(!dir.join("cli.db").exists(), "nothing was opened");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The rejects file's records: (file name, line, field, start of the reason, record text).
+fn read_rejects(path: &Path) -> Vec<(String, u64, String, String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let text = |key: &str| value[key].as_str().unwrap().to_owned();
+            let file = Path::new(&text("file"))
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (
+                file,
+                value["line"].as_u64().unwrap(),
+                text("field"),
+                text("reason"),
+                text("record"),
+            )
+        })
+        .collect()
+}
+
+/// A Scholix link from a new article (by DOI) to a dataset: `dataset_title` names a dataset
+/// the link creates.
+fn scholix(article: &str, dataset_doi: &str, dataset_title: &str) -> String {
+    serde_json::json!({
+        "RelationshipType": {"Name": "References"},
+        "Source": {"Identifier": [{"ID": article, "IDScheme": "doi"}], "Type": {"Name": "literature"},
+                   "Title": format!("Article {article}")},
+        "Target": {"Identifier": [{"ID": dataset_doi, "IDScheme": "doi"}], "Type": {"Name": "dataset"},
+                   "Title": dataset_title},
+    })
+    .to_string()
+}
+
+/// `--skip-invalid` in a sheet, a Scholix file and a catalog: the good records load, each bad
+/// one is in the rejects file with its file, line, field and text, and whatever a bad record
+/// wrote before it failed is undone (the article of a link whose dataset cannot be created).
+/// Without `--skip-invalid` the same files load nothing.
+async fn every_format_skips_bad_records_and_keeps_them(app: &TestApp) {
+    let dir = scratch();
+    let catalog = write(
+        &dir,
+        "catalog.json",
+        r#"{"dataset": [
+  {"title": "Kept Study", "identifier": "a", "distribution": [{"accessURL": "https://doi.org/10.3886/ICPSR70001.v1"}],
+   "publisher": {"name": "Skip Agency"}},
+  {"identifier": "no title", "publisher": {"name": "Skip Agency"}},
+  {"title": "Second Kept Study", "identifier": "c", "distribution": [{"accessURL": "https://doi.org/10.3886/ICPSR70002.v1"}]}
+]}"#,
+    );
+    let too_long = "T".repeat(2_001);
+    let links = write(
+        &dir,
+        "links.jsonl",
+        [
+            scholix(
+                "10.5555/kept.1",
+                "10.3886/ICPSR70001.v1",
+                "ignored: the study exists",
+            ),
+            r#"{"RelationshipType": {"Name": "References"}, "Source": {"#.to_owned(),
+            scholix("10.5555/undone.2", "10.5555/new-dataset", &too_long),
+            scholix("10.5555/kept.3", "10.3886/ICPSR70002.v1", "ignored"),
+        ]
+        .join("\n"),
+    );
+    let sheet = write(
+        &dir,
+        "sheet.csv",
+        "publication,dataset,relation_type\n\
+         10.5555/kept.1,ICPSR 70002,IS_RELATED_TO\n\
+         10.5555/kept.1,ICPSR 99999,IS_RELATED_TO\n\
+         10.5555/kept.3,ICPSR 70001,REFERENCES,extra\n\
+         10.5555/kept.3,ICPSR 70001,\"Cites, maybe\"\n\
+         10.5555/kept.3,ICPSR 70001,DOCUMENTS\n",
+    );
+    let files = [catalog, links, sheet];
+    let empty = counts(app).await;
+    let err = import(&app.db, &files, &RunOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("catalog.json:4: dataset[1].title: "),
+        "{err:#}"
+    );
+    assert_eq!(
+        counts(app).await,
+        empty,
+        "a run that does not skip loads nothing"
+    );
+
+    let rejects = dir.join("rejects.jsonl");
+    let outcome = import(&app.db, &files, &skipping(&rejects))
+        .await
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    let rejected = read_rejects(&rejects);
+    let places: Vec<(&str, u64, &str)> = rejected
+        .iter()
+        .map(|(file, line, field, _, _)| (file.as_str(), *line, field.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("catalog.json", 4, "dataset[1].title"),
+            ("links.jsonl", 2, "record"),
+            ("links.jsonl", 3, "title"),
+            ("sheet.csv", 3, "dataset"),
+            ("sheet.csv", 4, "record"),
+            ("sheet.csv", 5, "relation_type"),
+        ],
+        "{rejected:#?}"
+    );
+    assert_eq!(outcome.rejected.len(), 6);
+    // Each record is kept as it could be loaded again.
+    let catalog_record: serde_json::Value = serde_json::from_str(&rejected[0].4).unwrap();
+    assert_eq!(catalog_record["identifier"], "no title");
+    assert_eq!(
+        rejected[1].4,
+        r#"{"RelationshipType": {"Name": "References"}, "Source": {"#
+    );
+    let link: serde_json::Value = serde_json::from_str(&rejected[2].4).unwrap();
+    assert_eq!(link["Source"]["Identifier"][0]["ID"], "10.5555/undone.2");
+    assert_eq!(rejected[4].4, "10.5555/kept.3,ICPSR 70001,REFERENCES,extra");
+    assert_eq!(rejected[5].4, "10.5555/kept.3,ICPSR 70001,\"Cites, maybe\"");
+
+    assert_eq!(
+        (
+            outcome.summary.datasets,
+            outcome.summary.publications,
+            outcome.summary.links
+        ),
+        (2, 2, 4),
+        "two studies, the two kept articles, two Scholix links and two sheet links"
+    );
+    let data = app
+        .data(
+            r#"{ undone: publication(doi: "10.5555/undone.2") { id }
+                 kept: publication(doi: "10.5555/kept.1") {
+                   relatedDatasets(orderBy: [{field: STUDY_NUMBER, direction: ASC}]) { edges { relationType node { studyNumber } } } }
+                 datasets { totalCount } publications { totalCount } }"#,
+        )
+        .await;
+    assert_eq!(
+        data["undone"],
+        serde_json::Value::Null,
+        "the bad link's article was undone"
+    );
+    assert_eq!(
+        data["kept"]["relatedDatasets"]["edges"],
+        serde_json::json!([
+            {"relationType": "REFERENCES", "node": {"studyNumber": "70001"}},
+            {"relationType": "IS_RELATED_TO", "node": {"studyNumber": "70002"}},
+        ])
+    );
+    assert_eq!(data["datasets"]["totalCount"], 2);
+    assert_eq!(data["publications"]["totalCount"], 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A catalog record whose publisher chain is new but which cannot be written takes the
+/// producers it created with it; a later record with the same publisher creates them again
+/// and is credited to them (not to the undone ones the run had resolved).
+async fn a_skipped_catalog_record_takes_its_new_producers_with_it(app: &TestApp) {
+    let dir = scratch();
+    let publisher =
+        r#"{"name": "Office of Skips", "subOrganizationOf": {"name": "Department of Skips"}}"#;
+    let too_long = "T".repeat(2_001);
+    let catalog = write(
+        &dir,
+        "catalog.json",
+        format!(
+            r#"{{"dataset": [
+  {{"title": "{too_long}", "identifier": "a", "publisher": {publisher}}},
+  {{"title": "Credited Study", "identifier": "b", "distribution": [{{"accessURL": "https://doi.org/10.3886/ICPSR70003.v1"}}], "publisher": {publisher}}}
+]}}"#
+        ),
+    );
+    let rejects = dir.join("rejects.jsonl");
+    let outcome = import(&app.db, std::slice::from_ref(&catalog), &skipping(&rejects))
+        .await
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(outcome.rejected.len(), 1);
+    assert_eq!(outcome.rejected[0].field, "dataset[0].title");
+    assert_eq!(
+        (outcome.summary.producers, outcome.summary.datasets),
+        (2, 1),
+        "the two producers are counted once, for the record that kept them"
+    );
+    let data = app
+        .data(
+            r#"{ dataset(studyNumber: "70003") { producers { role producer { name parent { name } } } }
+                 producers { totalCount } }"#,
+        )
+        .await;
+    assert_eq!(
+        data["dataset"]["producers"],
+        serde_json::json!([{"role": "PUBLISHER",
+            "producer": {"name": "Office of Skips", "parent": {"name": "Department of Skips"}}}])
+    );
+    assert_eq!(data["producers"]["totalCount"], 2);
     std::fs::remove_dir_all(&dir).ok();
 }

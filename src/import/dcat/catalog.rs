@@ -1,5 +1,5 @@
 //! Reading a catalog (no database): every record becomes a [`Prepared`] dataset and publisher
-//! chain, and every error is found before anything is written.
+//! chain, or the reason it cannot, before anything is written.
 
 use std::collections::HashMap;
 
@@ -12,10 +12,17 @@ use super::temporal::{parse_issued, parse_temporal};
 use crate::import::RecordError;
 use crate::import::upsert::DatasetInput;
 
-/// One catalog record, read.
-pub(super) struct Prepared {
+/// One catalog record: where it is, its JSON (for a rejects file), and what it reads as, or
+/// why it cannot be read `(field, reason)` (the field without the record's `dataset[N].`).
+pub(super) struct Entry {
     pub(super) line: usize,
     pub(super) index: usize,
+    pub(super) text: String,
+    pub(super) prepared: Result<Prepared, (String, String)>,
+}
+
+/// One catalog record, read.
+pub(super) struct Prepared {
     pub(super) input: DatasetInput,
     /// Root first.
     pub(super) publisher: Vec<Org>,
@@ -23,7 +30,7 @@ pub(super) struct Prepared {
 
 pub(super) struct Catalog {
     pub(super) name: String,
-    pub(super) records: Vec<Prepared>,
+    pub(super) records: Vec<Entry>,
     pub(super) warnings: Vec<String>,
 }
 
@@ -99,13 +106,13 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
         let mut warn = |field: &str, reason: String| {
             warnings.push(format!("{name}:{line}: dataset[{index}].{field}: {reason}"));
         };
-        let (input, publisher) = read_record(entry, &titles, &mut warn)
-            .map_err(|(field, reason)| at(line, &record_field(index, &field), reason))?;
-        records.push(Prepared {
+        let prepared = read_record(entry, &titles, &mut warn)
+            .map(|(input, publisher)| Prepared { input, publisher });
+        records.push(Entry {
             line,
             index,
-            input,
-            publisher,
+            text: serde_json::to_string(entry).unwrap_or_default(),
+            prepared,
         });
     }
     Ok(Catalog {

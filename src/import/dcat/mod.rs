@@ -4,7 +4,8 @@
 //! transaction per run: a structurally bad catalog or record stops the run with
 //! `FILE:LINE: field: reason` (LINE is where the record starts; every record of a minified
 //! catalog is on line 1, so the field names the record too: `dataset[2].title`) and nothing is
-//! written.
+//! written. With `--skip-invalid` a bad record is left out (with whatever it wrote, producers
+//! included) and kept with its reason; a bad catalog still stops the run.
 //!
 //! # Mapping
 //!
@@ -75,9 +76,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
-use self::catalog::{Catalog, Prepared, parse_catalog, record_field};
+use self::catalog::{Catalog, Entry, Prepared, parse_catalog, record_field};
 use self::producers::{Resolved, resolve_chain};
 use super::native::ImportError;
+use super::rejects::Records;
 use super::upsert::{self, CreditInput, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
@@ -111,14 +113,19 @@ pub async fn import_report(db: &Db, name: &str, text: &str) -> Result<Report, Im
     let catalog = parse_catalog(name, text)?;
     let txn = db.conn.begin().await?;
     let mut report = Report::default();
-    let loaded = load_into(&txn, catalog, &mut report).await;
+    let loaded = load_into(&txn, catalog, &mut report, &mut Records::new(false)).await;
     crate::import::settle(txn, loaded).await?;
     log_report(name, &report);
     Ok(report)
 }
 
-/// Loads catalogs in order inside the caller's transaction (the command line's run).
-pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow::Result<Summary> {
+/// Loads catalogs in order inside the caller's transaction (the command line's run), leaving
+/// out and keeping bad records when `records` skips them.
+pub async fn load_files(
+    txn: &DatabaseTransaction,
+    files: &[PathBuf],
+    records: &mut Records,
+) -> anyhow::Result<Summary> {
     let mut total = Summary::default();
     for file in files {
         let text = std::fs::read_to_string(file)
@@ -126,7 +133,7 @@ pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow:
         let name = file.display().to_string();
         let catalog = parse_catalog(&name, &text)?;
         let mut report = Report::default();
-        load_into(txn, catalog, &mut report).await?;
+        load_into(txn, catalog, &mut report, records).await?;
         log_report(&name, &report);
         total += report.summary;
     }
@@ -148,85 +155,124 @@ fn log_report(name: &str, report: &Report) {
     );
 }
 
+/// What one record did.
+struct Written {
+    created: bool,
+    keyless: bool,
+    /// The key it was matched by, to notice a later record of the catalog with the same.
+    key: String,
+    producers: usize,
+}
+
 async fn load_into(
     txn: &DatabaseTransaction,
     catalog: Catalog,
     report: &mut Report,
+    records: &mut Records,
 ) -> Result<(), ImportError> {
     let name = catalog.name;
     report.warnings.extend(catalog.warnings);
     let mut chains: HashMap<String, Resolved> = HashMap::new();
     let mut seen_keys: HashSet<String> = HashSet::new();
-    for record in catalog.records {
-        let Prepared {
-            line,
-            index,
-            mut input,
-            publisher,
-        } = record;
+    for Entry {
+        line,
+        index,
+        text,
+        prepared,
+    } in catalog.records
+    {
         let at = |field: String, reason: String| RecordError {
             file: name.clone(),
             line,
             field: record_field(index, &field),
             reason,
         };
-        let step = async {
-            let publisher = if publisher.is_empty() {
-                None
-            } else {
-                Some(resolve_chain(txn, &publisher, &mut chains, &mut report.summary).await?)
-            };
-            if let Some(publisher) = &publisher {
-                let role = if publisher.archive {
-                    ProducerRole::Distributor
-                } else {
-                    ProducerRole::Publisher
-                };
-                input.producers.push(CreditInput {
-                    producer: publisher.path.clone(),
-                    role: role.as_db().to_owned(),
-                });
+        let prepared = match prepared {
+            Ok(prepared) => prepared,
+            Err((field, reason)) => {
+                records.refuse(at(field, reason), text)?;
+                continue;
             }
-            let keyless = input.doi.is_none() && input.study_number.is_none();
-            let key = match (&input.study_number, &input.doi) {
-                (Some(n), _) => format!("study {n}"),
-                (None, Some(doi)) => format!("doi {}", crate::db::lookup::doi_key(doi)),
-                (None, None) => format!(
-                    "title {} {}",
-                    publisher.as_ref().map_or(0, |p| p.id),
-                    input.title
-                ),
-            };
-            if !seen_keys.insert(key) {
-                report.warnings.push(format!(
-                    "{name}:{line}: dataset[{index}]: same {} as an earlier record of this catalog; it updates that dataset",
-                    if keyless { "title and publisher" } else { "study number or DOI" }
-                ));
-            }
-            let fallback = if keyless {
-                report.keyless += 1;
-                let keyless = upsert::Keyless {
-                    title: &input.title,
-                    url: None,
-                    producer: publisher.as_ref().map(|p| p.id),
-                };
-                upsert::keyless_match(txn, Table::Dataset, keyless).await?
-            } else {
-                None
-            };
-            let (_, created) = upsert::dataset_or(txn, input, fallback).await?;
-            if created {
-                report.summary.datasets += 1;
-            } else {
-                report.updated += 1;
-            }
-            Ok::<(), UpsertError>(())
         };
-        match step.await {
-            Ok(()) => {}
-            Err(UpsertError::Invalid { field, reason }) => return Err(at(field, reason).into()),
-            Err(UpsertError::Db(err)) => return Err(err.into()),
+        let write =
+            async |txn: &DatabaseTransaction| write_record(txn, prepared, &mut chains).await;
+        let Some(written) = records.write(txn, at, || text, write).await? else {
+            // Its writes were undone: producers it created (and cached) are gone too.
+            chains.clear();
+            continue;
+        };
+        report.summary.producers += written.producers;
+        if written.keyless {
+            report.keyless += 1;
+        }
+        if written.created {
+            report.summary.datasets += 1;
+        } else {
+            report.updated += 1;
+        }
+        if !seen_keys.insert(written.key) {
+            report.warnings.push(format!(
+                "{name}:{line}: dataset[{index}]: same {} as an earlier record of this catalog; it updates that dataset",
+                if written.keyless { "title and publisher" } else { "study number or DOI" }
+            ));
         }
     }
     Ok(())
+}
+
+/// Writes one record: its publisher chain (created where missing), then the dataset credited
+/// to it.
+async fn write_record(
+    txn: &DatabaseTransaction,
+    prepared: Prepared,
+    chains: &mut HashMap<String, Resolved>,
+) -> Result<Written, UpsertError> {
+    let Prepared {
+        mut input,
+        publisher,
+    } = prepared;
+    let mut created_producers = Summary::default();
+    let publisher = if publisher.is_empty() {
+        None
+    } else {
+        Some(resolve_chain(txn, &publisher, chains, &mut created_producers).await?)
+    };
+    if let Some(publisher) = &publisher {
+        let role = if publisher.archive {
+            ProducerRole::Distributor
+        } else {
+            ProducerRole::Publisher
+        };
+        input.producers.push(CreditInput {
+            producer: publisher.path.clone(),
+            role: role.as_db().to_owned(),
+        });
+    }
+    let keyless = input.doi.is_none() && input.study_number.is_none();
+    let key = match (&input.study_number, &input.doi) {
+        (Some(n), _) => format!("study {n}"),
+        (None, Some(doi)) => format!("doi {}", crate::db::lookup::doi_key(doi)),
+        (None, None) => format!(
+            "title {} {}",
+            publisher.as_ref().map_or(0, |p| p.id),
+            input.title
+        ),
+    };
+    let fallback = if keyless {
+        let keyless = upsert::Keyless {
+            title: &input.title,
+            url: None,
+            producer: publisher.as_ref().map(|p| p.id),
+        };
+        upsert::keyless_match(txn, Table::Dataset, keyless).await?
+    } else {
+        None
+    };
+    let (_, created) = upsert::dataset_or(txn, input, fallback).await?;
+    Ok(Written {
+        created,
+        keyless,
+        key,
+        producers: created_producers.producers,
+    })
 }

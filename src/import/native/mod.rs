@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::progress::Progress;
+pub use super::rejects::Rejected;
+use super::rejects::{Records, into_record_error};
 use super::upsert::{self, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
@@ -28,16 +30,6 @@ pub enum ImportError {
 pub struct ImportOptions {
     /// Load the other records and report the bad ones, instead of stopping at the first.
     pub skip_invalid: bool,
-}
-
-/// A record left out of a `skip_invalid` run: where, why, and the line itself.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Rejected {
-    pub file: String,
-    pub line: usize,
-    pub field: String,
-    pub reason: String,
-    pub record: String,
 }
 
 /// What a run wrote and what it left out.
@@ -202,7 +194,7 @@ pub async fn load_files(
             }
             Content::NotUtf8(text) => {
                 let error = into_record_error(not_utf8(), locator(&name, line_no))?;
-                run.reject(error, &text)?
+                run.records.refuse(error, text)?
             }
         }
     }
@@ -210,7 +202,7 @@ pub async fn load_files(
     run.finish();
     Ok(Outcome {
         summary: run.summary,
-        rejected: run.rejected,
+        rejected: run.records.into_rejected(),
     })
 }
 
@@ -233,18 +225,16 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
 
 /// One import run: its counts, its rejects, and its progress.
 struct Run {
-    options: ImportOptions,
     summary: Summary,
-    rejected: Vec<Rejected>,
+    records: Records,
     progress: Progress,
 }
 
 impl Run {
     fn new(options: ImportOptions, interactive: bool) -> Self {
         Self {
-            options,
             summary: Summary::default(),
-            rejected: Vec::new(),
+            records: Records::new(options.skip_invalid),
             progress: Progress::new(interactive),
         }
     }
@@ -261,46 +251,21 @@ impl Run {
         }
         self.progress.tick();
         let at = locator(name, line_no);
-        let outcome = match parse_line(line) {
-            Err((field, reason)) => Err(at(field, reason)),
-            Ok(record) if self.options.skip_invalid => {
-                // A savepoint per record: a bad record's partial writes go, the rest stays.
-                let savepoint = txn.begin().await?;
-                match apply(&savepoint, record, &mut self.summary).await {
-                    Ok(()) => {
-                        savepoint.commit().await?;
-                        Ok(())
-                    }
-                    Err(err) => {
-                        savepoint.rollback().await?;
-                        Err(into_record_error(err, at)?)
-                    }
-                }
-            }
-            Ok(record) => match apply(txn, record, &mut self.summary).await {
-                Ok(()) => Ok(()),
-                Err(err) => Err(into_record_error(err, at)?),
-            },
+        let text = || line.to_owned();
+        let record = match parse_line(line) {
+            Ok(record) => record,
+            Err((field, reason)) => return self.records.refuse(at(field, reason), text()),
         };
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(error) => self.reject(error, line),
+        let mut summary = Summary::default();
+        let written = self
+            .records
+            .write(txn, at, text, async |txn| {
+                apply(txn, record, &mut summary).await
+            })
+            .await?;
+        if written.is_some() {
+            self.summary += summary;
         }
-    }
-
-    /// A bad record: kept with its reason and its `line` in runs that skip invalid records,
-    /// else the error that stops the run.
-    fn reject(&mut self, error: RecordError, line: &str) -> Result<(), ImportError> {
-        if !self.options.skip_invalid {
-            return Err(error.into());
-        }
-        self.rejected.push(Rejected {
-            file: error.file,
-            line: error.line,
-            field: error.field,
-            reason: error.reason,
-            record: line.to_owned(),
-        });
         Ok(())
     }
 
@@ -354,17 +319,6 @@ fn locator(name: &str, line_no: usize) -> impl Fn(String, String) -> RecordError
         line: line_no,
         field,
         reason,
-    }
-}
-
-/// A record's own problem becomes a located error; a database failure stops the run.
-fn into_record_error(
-    err: UpsertError,
-    at: impl Fn(String, String) -> RecordError,
-) -> Result<RecordError, ImportError> {
-    match err {
-        UpsertError::Invalid { field, reason } => Ok(at(field, reason)),
-        UpsertError::Db(err) => Err(err.into()),
     }
 }
 

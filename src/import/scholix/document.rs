@@ -10,7 +10,15 @@ use crate::import::RecordError;
 pub(super) struct Located {
     pub(super) line: usize,
     pub(super) element: String,
-    pub(super) value: Value,
+    /// The link, or why its text is not JSON (only in runs that skip bad records).
+    pub(super) value: Result<Value, Unreadable>,
+}
+
+/// A value of JSON Lines that is not JSON: why, and its text up to the next line that starts
+/// a record.
+pub(super) struct Unreadable {
+    pub(super) reason: String,
+    pub(super) text: String,
 }
 
 pub(super) fn element_field(element: &str, field: &str) -> String {
@@ -23,8 +31,15 @@ pub(super) fn element_field(element: &str, field: &str) -> String {
 }
 
 /// The links of a document: JSON Lines (or any sequence of JSON values), each value a link, an
-/// array of links, or an API page whose `result` (or `links`) array holds them.
-pub(super) fn parse_document(name: &str, text: &str) -> Result<Vec<Located>, RecordError> {
+/// array of links, or an API page whose `result` (or `links`) array holds them. Text that is not
+/// JSON stops the reading, except, when `skip_unreadable`, an object that starts a line (as in
+/// JSON Lines): it becomes an [`Unreadable`] value and reading goes on at the next line that
+/// starts with `{`.
+pub(super) fn parse_document(
+    name: &str,
+    text: &str,
+    skip_unreadable: bool,
+) -> Result<Vec<Located>, RecordError> {
     let text = crate::import::without_bom(text);
     let error = |line: usize, field: &str, reason: String| RecordError {
         file: name.to_owned(),
@@ -34,9 +49,11 @@ pub(super) fn parse_document(name: &str, text: &str) -> Result<Vec<Located>, Rec
     };
     let mut lines = LineCounter::new(text);
     let mut links = Vec::new();
+    // Where the values being read start in `text` (it moves on past unreadable ones).
+    let mut base = 0;
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     loop {
-        let before = stream.byte_offset();
+        let before = base + stream.byte_offset();
         let start = before
             + text[before..]
                 .find(|c: char| !c.is_whitespace())
@@ -45,15 +62,31 @@ pub(super) fn parse_document(name: &str, text: &str) -> Result<Vec<Located>, Rec
             None => break,
             Some(Ok(value)) => value,
             Some(Err(err)) => {
-                let line = if err.line() > 0 {
-                    err.line()
-                } else {
-                    lines.line_at(start)
+                let line = lines.line_at(start);
+                let starts_line = text[..start].ends_with('\n') || start == 0;
+                if skip_unreadable && starts_line && text[start..].starts_with('{') {
+                    let resume = next_record_line(text, start);
+                    links.push(Located {
+                        line,
+                        element: String::new(),
+                        value: Err(Unreadable {
+                            reason: without_position(&err),
+                            text: text[start..resume].trim_end().to_owned(),
+                        }),
+                    });
+                    base = resume;
+                    stream = serde_json::Deserializer::from_str(&text[base..]).into_iter();
+                    continue;
+                }
+                // serde_json counts lines from `base`.
+                let line = match err.line() {
+                    0 => line,
+                    counted => text[..base].matches('\n').count() + counted,
                 };
                 return Err(error(line, "record", without_position(&err)));
             }
         };
-        let end = stream.byte_offset();
+        let end = base + stream.byte_offset();
         let line = lines.line_at(start);
         let segment = &text[start..end];
         let (array, key) = match &value {
@@ -85,18 +118,31 @@ pub(super) fn parse_document(name: &str, text: &str) -> Result<Vec<Located>, Rec
                     links.push(Located {
                         line: lines.line_at(at),
                         element: format!("{}[{index}]", key.unwrap_or("")),
-                        value: element.clone(),
+                        value: Ok(element.clone()),
                     });
                 }
             }
             _ => links.push(Located {
                 line,
                 element: String::new(),
-                value,
+                value: Ok(value),
             }),
         }
     }
     Ok(links)
+}
+
+/// Where the first line after the one at `start` that starts with `{` begins (the text's end
+/// when there is none).
+fn next_record_line(text: &str, start: usize) -> usize {
+    let mut offset = start;
+    while let Some(newline) = text[offset..].find('\n') {
+        offset += newline + 1;
+        if text[offset..].starts_with('{') {
+            return offset;
+        }
+    }
+    text.len()
 }
 
 /// serde_json appends " at line L column C", which only repeats the line we name.

@@ -3,7 +3,9 @@
 //! page (`{"result": [...]}`). Each link becomes a publication↔dataset link through the upsert
 //! path, one transaction per run: a bad record stops the run with `FILE:LINE: field: reason`
 //! (LINE is where the record starts; inside an array the field names the element too:
-//! `[2].Source.Type`) and nothing is written.
+//! `[2].Source.Type`) and nothing is written. With `--skip-invalid` bad links are left out and
+//! kept with their reasons, and so is a line of JSON Lines that is not JSON; text that is not
+//! JSON elsewhere (inside an array) still stops the run, since its links cannot be told apart.
 //!
 //! # Mapping
 //!
@@ -51,29 +53,36 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use self::document::{Located, element_field, parse_document};
 use self::record::{Link, read_link};
 use super::native::ImportError;
+use super::rejects::Records;
 use super::upsert::{self, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
 
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
-    let links = parse_document(name, text)?;
+    let links = parse_document(name, text, false)?;
     let txn = db.conn.begin().await?;
     let mut summary = Summary::default();
-    let loaded = load_into(&txn, name, links, &mut summary).await;
+    let mut records = Records::new(false);
+    let loaded = load_into(&txn, name, links, &mut summary, &mut records).await;
     crate::import::settle(txn, loaded).await?;
     Ok(summary)
 }
 
-/// Loads files in order inside the caller's transaction (the command line's run).
-pub async fn load_files(txn: &DatabaseTransaction, files: &[PathBuf]) -> anyhow::Result<Summary> {
+/// Loads files in order inside the caller's transaction (the command line's run), leaving out
+/// and keeping bad links when `records` skips them.
+pub async fn load_files(
+    txn: &DatabaseTransaction,
+    files: &[PathBuf],
+    records: &mut Records,
+) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.display().to_string();
-        let links = parse_document(&name, &text)?;
-        load_into(txn, &name, links, &mut summary).await?;
+        let links = parse_document(&name, &text, records.skips_invalid())?;
+        load_into(txn, &name, links, &mut summary, records).await?;
     }
     Ok(summary)
 }
@@ -83,6 +92,7 @@ async fn load_into(
     name: &str,
     links: Vec<Located>,
     summary: &mut Summary,
+    records: &mut Records,
 ) -> Result<(), ImportError> {
     for located in links {
         let at = |field: String, reason: String| RecordError {
@@ -91,21 +101,34 @@ async fn load_into(
             field: element_field(&located.element, &field),
             reason,
         };
-        let link = read_link(&located.value).map_err(|(field, reason)| at(field, reason))?;
-        match apply(txn, link, summary).await {
-            Ok(()) => {}
-            Err(UpsertError::Invalid { field, reason }) => return Err(at(field, reason).into()),
-            Err(UpsertError::Db(err)) => return Err(err.into()),
+        let value = match located.value {
+            Ok(value) => value,
+            Err(unreadable) => {
+                records.refuse(at(String::new(), unreadable.reason), unreadable.text)?;
+                continue;
+            }
+        };
+        let text = || serde_json::to_string(&value).unwrap_or_default();
+        let link = match read_link(&value) {
+            Ok(link) => link,
+            Err((field, reason)) => {
+                records.refuse(at(field, reason), text())?;
+                continue;
+            }
+        };
+        let written = records
+            .write(txn, at, text, async |txn| apply(txn, link).await)
+            .await?;
+        if let Some(written) = written {
+            *summary += written;
         }
     }
     Ok(())
 }
 
-async fn apply(
-    txn: &DatabaseTransaction,
-    link: Link,
-    summary: &mut Summary,
-) -> Result<(), UpsertError> {
+/// Writes one link with the records it names; what it created.
+async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertError> {
+    let mut summary = Summary::default();
     let Link {
         publication,
         dataset,
@@ -167,5 +190,5 @@ async fn apply(
     if new {
         summary.links += 1;
     }
-    Ok(())
+    Ok(summary)
 }

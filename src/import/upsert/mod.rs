@@ -13,7 +13,9 @@ use crate::dates::PartialDateValue;
 
 pub use self::links::{find_or_create_dataset, find_or_create_publication, link, link_ids};
 pub use self::lists::stored_list;
-pub use self::producers::{producer, producer_under, resolve_producer, with_path_cache};
+pub use self::producers::{
+    forget_paths, producer, producer_under, resolve_producer, with_path_cache,
+};
 pub use self::records::{
     Keyless, dataset, dataset_or, dataset_to, keyless_match, publication, publication_to,
 };

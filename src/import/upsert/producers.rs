@@ -56,7 +56,9 @@ fn cached_path(path: &str) -> Option<producer::Model> {
         .flatten()
 }
 
-fn forget_paths() {
+/// Empties this run's cache of resolved paths (a producer was written, or a record's writes
+/// were undone).
+pub fn forget_paths() {
     let _ = PRODUCER_PATHS.try_with(|cache| cache.borrow_mut().clear());
 }
 
