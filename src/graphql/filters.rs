@@ -35,7 +35,8 @@ pub struct YearRangeInput {
 }
 
 /// Which publications a list holds. Every given field must match; list fields match any of
-/// their values.
+/// their values. A facet bucket's key drills down to the bucket's records: a list field takes
+/// it as it is, "unknown" included (records without a value).
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct PublicationFilter {
     /// ISO date at any precision: "2006" includes "Oct 2006" and year-only 2006 records.
@@ -58,7 +59,8 @@ pub struct PublicationFilter {
     pub related_to_dataset_ids: Option<Vec<ID>>,
 }
 
-/// Which datasets a list holds.
+/// Which datasets a list holds. As for publications: every given field must match, list
+/// fields match any of their values, and take facet keys ("unknown" included) as they are.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct DatasetFilter {
     pub released_from: Option<String>,
@@ -71,6 +73,7 @@ pub struct DatasetFilter {
     pub time_period_overlaps: Option<YearRangeInput>,
     pub subjects: Option<Vec<String>>,
     pub geographic_coverage: Option<Vec<String>>,
+    pub data_types: Option<Vec<String>>,
     pub series: Option<Vec<String>>,
     pub producer_ids: Option<Vec<ID>>,
     pub include_subunits: Option<bool>,
@@ -78,7 +81,7 @@ pub struct DatasetFilter {
     pub related_to_publication_ids: Option<Vec<ID>>,
 }
 
-/// Which producers a list holds.
+/// Which producers a list holds; `kinds` takes the `kinds` facet's keys ("unknown" included).
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct ProducerFilter {
     pub kinds: Option<Vec<String>>,
@@ -393,6 +396,12 @@ pub async fn dataset_list(
         if let Some(values) = trimmed(&f.geographic_coverage) {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::DatasetCoverage,
+                values,
+            });
+        }
+        if let Some(values) = trimmed(&f.data_types) {
+            conditions.push(Condition::ListHasAny {
+                list: ValueList::DatasetDataTypes,
                 values,
             });
         }

@@ -23,6 +23,7 @@ on_both_backends!(
     cursors_belong_to_their_list,
     cursors_fit_their_list_and_parent,
     single_valued_facets_add_up,
+    facet_keys_drill_down_to_their_buckets,
     multi_valued_and_rolled_up_facets,
     stats_match_direct_sql,
     co_use_counts_shared_datasets,
@@ -1206,6 +1207,71 @@ async fn search_vectors_stay_in_their_rows(app: &TestApp) {
             row.try_get::<String>("", "storage").unwrap(),
             "m",
             "{table}"
+        );
+    }
+}
+
+/// Every facet bucket's key, given back to its list's filter, finds exactly the bucket's
+/// records, "unknown" (records without a value) included: a dashboard drills down by the keys
+/// it was given.
+async fn facet_keys_drill_down_to_their_buckets(app: &TestApp) {
+    add_dated_records(app).await;
+    let bare = [
+        r#"{"type":"publication","ncjNumber":"T-BARE","title":"Bare publication"}"#,
+        r#"{"type":"dataset","studyNumber":"T-BARE","title":"Bare dataset"}"#,
+        r#"{"type":"producer","name":"Kindless"}"#,
+    ];
+    import_str(&app.db, "bare.jsonl", &bare.join("\n"))
+        .await
+        .unwrap();
+    let cases = [
+        ("publications", "publicationTypes", "publicationTypes"),
+        ("publications", "languages", "languages"),
+        ("publications", "subjects(first: 100)", "subjects"),
+        ("datasets", "series(first: 100)", "series"),
+        ("datasets", "subjects(first: 100)", "subjects"),
+        ("datasets", "dataTypes(first: 100)", "dataTypes"),
+        (
+            "datasets",
+            "geographicCoverage(first: 100)",
+            "geographicCoverage",
+        ),
+        ("producers", "kinds", "kinds"),
+    ];
+    for (list, facet, filter) in cases {
+        let field = facet.split('(').next().unwrap();
+        let data = app
+            .data(&format!(
+                "{{ {list} {{ facets {{ {facet} {{ key count }} }} }} }}"
+            ))
+            .await;
+        let buckets = data[list]["facets"][field].as_array().unwrap();
+        assert!(
+            buckets.iter().any(|b| b["key"] == "unknown") && buckets.len() > 1,
+            "{list}.{field} has an unknown bucket and others: {buckets:?}"
+        );
+        let query = format!(
+            "query($keys: [String!]) {{ {list}(filter: {{ {filter}: $keys }}) {{ totalCount }} }}"
+        );
+        for bucket in buckets {
+            let key = bucket["key"].as_str().unwrap();
+            let found = app.data_with(&query, json!({ "keys": [key] })).await;
+            assert_eq!(
+                found[list]["totalCount"], bucket["count"],
+                "{list} filtered by {filter}: [{key}]"
+            );
+        }
+        // A key and "unknown" together: either.
+        let key = buckets.iter().find(|b| b["key"] != "unknown").unwrap();
+        let unknown = buckets.iter().find(|b| b["key"] == "unknown").unwrap();
+        let both = app
+            .data_with(&query, json!({ "keys": [key["key"], "unknown"] }))
+            .await;
+        assert_eq!(
+            total(&both[list]),
+            key["count"].as_i64().unwrap() + unknown["count"].as_i64().unwrap(),
+            "{list} filtered by {filter}: [{}, unknown]",
+            key["key"]
         );
     }
 }

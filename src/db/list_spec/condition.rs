@@ -14,12 +14,14 @@ pub enum Condition {
         min: Option<i64>,
         max: Option<i64>,
     },
-    /// `column` is one of `values`.
+    /// `column` is one of `values`; the facet key "unknown" among them also matches rows
+    /// without a value (a facet bucket's key drills down to that bucket's rows).
     OneOf {
         column: &'static str,
         values: Vec<String>,
     },
-    /// The row's list holds at least one of `values`.
+    /// The row's list holds at least one of `values`; "unknown" among them also matches rows
+    /// whose list is empty.
     ListHasAny {
         list: ValueList,
         values: Vec<String>,
@@ -45,6 +47,13 @@ pub enum Condition {
     TitleContains(String),
 }
 
+/// Whether a filter's values name the facets' bucket of rows without a value.
+fn names_unknown(values: &[String]) -> bool {
+    values
+        .iter()
+        .any(|value| value == crate::db::facets::UNKNOWN)
+}
+
 pub(super) fn write_condition(sql: &mut Sql, condition: &Condition, table: Table) {
     let (links_owner, links_other) = match table {
         Table::Dataset => ("dataset_id", "publication_id"),
@@ -67,20 +76,32 @@ pub(super) fn write_condition(sql: &mut Sql, condition: &Condition, table: Table
                 .push(" ESCAPE '\\'");
         }
         Condition::OneOf { column, values } => {
-            sql.push("t.")
+            sql.push("(t.")
                 .push(column)
                 .push(" IN ")
                 .bind_list(values.iter().cloned());
+            if names_unknown(values) {
+                sql.push(" OR t.").push(column).push(" IS NULL");
+            }
+            sql.push(")");
         }
         Condition::ListHasAny { list, values } => {
             let (list_table, owner) = list.table();
-            sql.push("t.id IN (SELECT ")
+            sql.push("(t.id IN (SELECT ")
                 .push(owner)
                 .push(" FROM ")
                 .push(list_table)
                 .push(" WHERE value IN ")
                 .bind_list(values.iter().cloned())
                 .push(")");
+            if names_unknown(values) {
+                sql.push(" OR NOT EXISTS (SELECT 1 FROM ")
+                    .push(list_table)
+                    .push(" l WHERE l.")
+                    .push(owner)
+                    .push(" = t.id)");
+            }
+            sql.push(")");
         }
         Condition::CreditedTo {
             table: credits,
