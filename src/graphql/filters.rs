@@ -51,7 +51,8 @@ pub struct PublicationFilter {
     pub publication_types: Option<Vec<String>>,
     pub subjects: Option<Vec<String>>,
     pub languages: Option<Vec<String>>,
-    /// Credited to any of these producers ...
+    /// Credited to any of these producers (global ids; the producers facet's "unknown": to
+    /// none) ...
     pub producer_ids: Option<Vec<ID>>,
     /// ... or, with this, to any unit below them.
     pub include_subunits: Option<bool>,
@@ -161,6 +162,26 @@ async fn existing_ids<R: Record>(
             unknown.join(", ")
         ))),
     }
+}
+
+/// `producerIds` (with `includeSubunits`): the producers facet's keys, a producer's global id
+/// or "unknown" (records credited to no producer).
+async fn credited_to(
+    ctx: &Context<'_>,
+    table: CreditTable,
+    ids: &[ID],
+    include_subunits: bool,
+) -> ApiResult<Condition> {
+    let (unknown, ids): (Vec<ID>, Vec<ID>) = ids
+        .iter()
+        .cloned()
+        .partition(|id| id.as_str() == crate::db::facets::UNKNOWN);
+    Ok(Condition::CreditedTo {
+        table,
+        producers: existing_ids::<producer::Model>(ctx, "producerIds", &ids).await?,
+        include_subunits,
+        or_uncredited: !unknown.is_empty(),
+    })
 }
 
 /// Which end of a date range a filter field gives.
@@ -319,13 +340,8 @@ pub async fn publication_list(
             });
         }
         if let Some(ids) = &f.producer_ids {
-            let producers = existing_ids::<producer::Model>(ctx, "producerIds", ids).await?;
-            let include_subunits = f.include_subunits.unwrap_or(false);
-            conditions.push(Condition::CreditedTo {
-                table: CreditTable::Publication,
-                producers,
-                include_subunits,
-            });
+            let subunits = f.include_subunits.unwrap_or(false);
+            conditions.push(credited_to(ctx, CreditTable::Publication, ids, subunits).await?);
         }
         if let Some(present) = f.has_related_datasets {
             conditions.push(Condition::HasLinks(present));
@@ -412,13 +428,8 @@ pub async fn dataset_list(
             });
         }
         if let Some(ids) = &f.producer_ids {
-            let producers = existing_ids::<producer::Model>(ctx, "producerIds", ids).await?;
-            let include_subunits = f.include_subunits.unwrap_or(false);
-            conditions.push(Condition::CreditedTo {
-                table: CreditTable::Dataset,
-                producers,
-                include_subunits,
-            });
+            let subunits = f.include_subunits.unwrap_or(false);
+            conditions.push(credited_to(ctx, CreditTable::Dataset, ids, subunits).await?);
         }
         if let Some(present) = f.has_related_publications {
             conditions.push(Condition::HasLinks(present));

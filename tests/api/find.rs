@@ -1218,6 +1218,7 @@ async fn facet_keys_drill_down_to_their_buckets(app: &TestApp) {
     add_dated_records(app).await;
     let bare = [
         r#"{"type":"publication","ncjNumber":"T-BARE","title":"Bare publication"}"#,
+        r#"{"type":"dataset","studyNumber":"T-ROOT","title":"Credited to a root","producers":[{"producer":"Test Agency","role":"PRODUCER"}]}"#,
         r#"{"type":"dataset","studyNumber":"T-BARE","title":"Bare dataset"}"#,
         r#"{"type":"producer","name":"Kindless"}"#,
     ];
@@ -1237,6 +1238,18 @@ async fn facet_keys_drill_down_to_their_buckets(app: &TestApp) {
             "geographicCoverage",
         ),
         ("producers", "kinds", "kinds"),
+        ("publications", "producers(first: 100)", "producerIds"),
+        ("datasets", "producers(first: 100)", "producerIds"),
+        (
+            "publications",
+            "producers(first: 100, level: 0)",
+            "includeSubunits: true, producerIds",
+        ),
+        (
+            "datasets",
+            "producers(first: 100, level: 1)",
+            "includeSubunits: true, producerIds",
+        ),
     ];
     for (list, facet, filter) in cases {
         let field = facet.split('(').next().unwrap();

@@ -26,11 +26,13 @@ pub enum Condition {
         list: ValueList,
         values: Vec<String>,
     },
-    /// The row is credited to one of `producers` (or a unit below one, with subunits).
+    /// The row is credited to one of `producers` (or a unit below one, with subunits), or
+    /// (`or_uncredited`) to no producer at all.
     CreditedTo {
         table: CreditTable,
         producers: Vec<i64>,
         include_subunits: bool,
+        or_uncredited: bool,
     },
     /// The row has (or has no) publication↔dataset links.
     HasLinks(bool),
@@ -45,6 +47,34 @@ pub enum Condition {
     ParentIs(Option<i64>),
     /// The lowercased title contains this lowercased text.
     TitleContains(String),
+}
+
+/// `t.id IN (…)`: the rows credited to one of `producers` (or to a unit below one).
+fn write_credited_to(
+    sql: &mut Sql,
+    credit_table: &str,
+    owner: &str,
+    producers: &[i64],
+    include_subunits: bool,
+) {
+    sql.push("t.id IN (");
+    if include_subunits {
+        sql.push("WITH RECURSIVE sub(id) AS (SELECT id FROM producer WHERE id IN ")
+            .bind_list(producers.iter().copied())
+            .push(" UNION ALL SELECT p.id FROM sub JOIN producer p ON p.parent_id = sub.id) SELECT c.")
+            .push(owner)
+            .push(" FROM ")
+            .push(credit_table)
+            .push(" c JOIN sub ON sub.id = c.producer_id");
+    } else {
+        sql.push("SELECT ")
+            .push(owner)
+            .push(" FROM ")
+            .push(credit_table)
+            .push(" WHERE producer_id IN ")
+            .bind_list(producers.iter().copied());
+    }
+    sql.push(")");
 }
 
 /// Whether a filter's values name the facets' bucket of rows without a value.
@@ -107,24 +137,22 @@ pub(super) fn write_condition(sql: &mut Sql, condition: &Condition, table: Table
             table: credits,
             producers,
             include_subunits,
+            or_uncredited,
         } => {
             let (credit_table, owner, _) = credits.table();
-            sql.push("t.id IN (");
-            if *include_subunits {
-                sql.push("WITH RECURSIVE sub(id) AS (SELECT id FROM producer WHERE id IN ")
-                    .bind_list(producers.iter().copied())
-                    .push(" UNION ALL SELECT p.id FROM sub JOIN producer p ON p.parent_id = sub.id) SELECT c.")
-                    .push(owner)
-                    .push(" FROM ")
+            sql.push("(");
+            if !producers.is_empty() || !or_uncredited {
+                write_credited_to(sql, credit_table, owner, producers, *include_subunits);
+            }
+            if *or_uncredited {
+                if !producers.is_empty() {
+                    sql.push(" OR ");
+                }
+                sql.push("NOT EXISTS (SELECT 1 FROM ")
                     .push(credit_table)
-                    .push(" c JOIN sub ON sub.id = c.producer_id");
-            } else {
-                sql.push("SELECT ")
+                    .push(" c WHERE c.")
                     .push(owner)
-                    .push(" FROM ")
-                    .push(credit_table)
-                    .push(" WHERE producer_id IN ")
-                    .bind_list(producers.iter().copied());
+                    .push(" = t.id)");
             }
             sql.push(")");
         }
