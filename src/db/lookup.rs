@@ -140,11 +140,12 @@ const COUNTRY_FORMS: [&str; 3] = ["united states ", "u.s. ", "u. s. "];
 /// Justice", "U.S. Department of Justice" and "Department of Justice": ICPSR writes the first,
 /// justice.gov's catalog the last).
 pub fn name_forms(name: &str) -> Vec<String> {
-    let name = name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
+    forms_lowered_by(name, str::to_lowercase)
+}
+
+/// [`name_forms`], with the letters lowered by `lower`.
+fn forms_lowered_by(name: &str, lower: fn(&str) -> String) -> Vec<String> {
+    let name = lower(&name.split_whitespace().collect::<Vec<_>>().join(" "));
     let bare = COUNTRY_FORMS
         .iter()
         .find_map(|country| name.strip_prefix(country))
@@ -168,17 +169,26 @@ pub fn name_forms(name: &str) -> Vec<String> {
 
 /// `SELECT` of the producers whose name, abbreviation or an alias is one of `name`'s forms
 /// ([`name_forms`], ignoring case), open for more conditions.
+///
+/// A name is compared by its `name_key` (lowered in Rust, every letter). Abbreviations and
+/// aliases are lowered by the database, and SQLite's `lower()` lowers ASCII letters only:
+/// "Ärzte Verband" is "Ärzte verband" to it, so the forms lowered the same way are asked for
+/// too (on PostgreSQL they can match nothing more).
 fn named_sql(conn: &impl ConnectionTrait, name: &str) -> Sql {
     let forms = name_forms(name);
+    let mut lowered = forms_lowered_by(name, str::to_ascii_lowercase);
+    lowered.extend(forms.iter().cloned());
+    lowered.sort();
+    lowered.dedup();
     let mut sql = Sql::new(conn.get_database_backend());
     sql.push("SELECT ")
         .push(&producer::Model::select_list("producer"))
-        .push(" FROM producer WHERE (lower(name) IN ")
-        .bind_list(forms.iter().cloned())
-        .push(" OR lower(abbreviation) IN ")
-        .bind_list(forms.iter().cloned())
-        .push(" OR id IN (SELECT producer_id FROM producer_alias WHERE lower(value) IN ")
+        .push(" FROM producer WHERE (name_key IN ")
         .bind_list(forms)
+        .push(" OR lower(abbreviation) IN ")
+        .bind_list(lowered.iter().cloned())
+        .push(" OR id IN (SELECT producer_id FROM producer_alias WHERE lower(value) IN ")
+        .bind_list(lowered)
         .push("))");
     sql
 }
@@ -254,7 +264,7 @@ async fn named_or_written_out(
     conn: &impl ConnectionTrait,
     text: &str,
 ) -> Result<producer::Model, ProducerLookupError> {
-    match one_named(conn, text, None).await {
+    match one_named_anywhere(conn, text).await {
         Err(ProducerLookupError::NotFound(_)) => {}
         found => return found,
     }
@@ -263,6 +273,24 @@ async fn named_or_written_out(
         return Err(ProducerLookupError::NotFound(text.trim().to_owned()));
     }
     one_per_level(conn, &levels, text).await
+}
+
+/// The one producer called `name` anywhere in the hierarchy; when several are, the root of
+/// that name (a one-segment path is a path from the root: a root "Acme" stays named "Acme"
+/// when "Holding > Acme" comes).
+async fn one_named_anywhere(
+    conn: &impl ConnectionTrait,
+    name: &str,
+) -> Result<producer::Model, ProducerLookupError> {
+    match one_named(conn, name, None).await {
+        Err(ambiguous @ ProducerLookupError::Ambiguous { .. }) => {
+            match one_named(conn, name, Some(None)).await {
+                Ok(root) => Ok(root),
+                Err(_) => Err(ambiguous),
+            }
+        }
+        found => found,
+    }
 }
 
 /// The one producer called `name` in `scope` (see [`producers_named`]), preferring its own
@@ -301,14 +329,15 @@ fn exactly_one(
     }
 }
 
-/// The levels of a one-string name: the first anywhere, each next one under the previous,
+/// The levels of a one-string name: the first anywhere (the root of that name when several
+/// are), each next one under the previous,
 /// else anywhere below it (a level the string skips).
 async fn one_per_level(
     conn: &impl ConnectionTrait,
     parts: &[String],
     text: &str,
 ) -> Result<producer::Model, ProducerLookupError> {
-    let mut found = one_named(conn, &parts[0], None).await?;
+    let mut found = one_named_anywhere(conn, &parts[0]).await?;
     for part in &parts[1..] {
         found = match one_named(conn, part, Some(Some(found.id))).await {
             Err(ProducerLookupError::NotFound(_)) => one_named_below(conn, part, found.id).await,

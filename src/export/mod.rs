@@ -259,17 +259,15 @@ async fn producers_by_depth(
 }
 
 /// Counts producers that an import would not find by the path an export writes: siblings
-/// sharing a name, alias or abbreviation (an import merges them), and roots whose name is also
-/// another producer's name (a one-segment path is looked up everywhere). Warns about them.
+/// sharing a name, alias or abbreviation (an import merges them). (A root whose name another
+/// producer also has is still found: a one-segment path prefers the root.) Warns about them.
 async fn count_ambiguous_producers(conn: &impl ConnectionTrait) -> Result<usize, DbErr> {
     let sql = "WITH names(id, parent_key, n) AS (\
                SELECT id, parent_key, lower(name) FROM producer \
                UNION SELECT id, parent_key, lower(abbreviation) FROM producer WHERE abbreviation IS NOT NULL \
                UNION SELECT p.id, p.parent_key, lower(a.value) FROM producer_alias a JOIN producer p ON p.id = a.producer_id), \
                clash(id) AS (\
-               SELECT a.id FROM names a JOIN names b ON a.parent_key = b.parent_key AND a.n = b.n AND a.id <> b.id \
-               UNION SELECT r.id FROM producer r JOIN producer o ON lower(o.name) = lower(r.name) AND o.id <> r.id \
-               WHERE r.parent_id IS NULL) \
+               SELECT a.id FROM names a JOIN names b ON a.parent_key = b.parent_key AND a.n = b.n AND a.id <> b.id) \
                SELECT COUNT(*) AS n FROM clash";
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(

@@ -9,7 +9,9 @@ use crate::on_both_backends_empty;
 on_both_backends_empty!(
     a_sibling_s_abbreviation_or_alias_is_an_error,
     names_a_path_allows_still_match,
-    a_name_with_the_path_separator_is_refused
+    a_name_with_the_path_separator_is_refused,
+    names_with_capital_letters_beyond_ascii_are_found,
+    a_root_keeps_its_name_when_a_unit_below_another_shares_it
 );
 
 const DOJ: &str = r#"{"type":"producer","name":"Department of Justice","abbreviation":"DOJ"}"#;
@@ -163,4 +165,71 @@ async fn a_name_with_the_path_separator_is_refused(app: &TestApp) {
         assert!(err.to_string().starts_with(expected), "{err}");
     }
     assert!(producer_names(app).await.is_empty());
+}
+
+/// Names, aliases and paths with capital letters beyond ASCII ("Ä", "Ö") are found by the
+/// names they were written with, so a file of them loads and loads again unchanged (SQLite's
+/// `lower()` lowers ASCII letters only).
+async fn names_with_capital_letters_beyond_ascii_are_found(app: &TestApp) {
+    let lines = [
+        r#"{"type":"producer","name":"Ärzte Verband","aliases":["Österreichische Ärzte"]}"#,
+        r#"{"type":"producer","name":"Sub","parent":"Ärzte Verband"}"#,
+        r#"{"type":"producer","name":"Unter","parent":"Österreichische Ärzte"}"#,
+        r#"{"type":"publication","ncjNumber":"1","title":"Bericht","producers":[{"producer":"Österreichische Ärzte > Sub","role":"PRODUCER"}]}"#,
+    ]
+    .join("\n");
+    let first = import_str(&app.db, "umlauts.jsonl", &lines)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((first.producers, first.publications), (3, 1));
+    let again = import_str(&app.db, "umlauts.jsonl", &lines)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((again.producers, again.publications), (0, 0));
+    assert_eq!(producer_names(app).await, ["Sub", "Unter", "Ärzte Verband"]);
+    let data = app
+        .data(r#"{ publication(ncjNumber: "1") { producers { producer { name parent { name } } } } }"#)
+        .await;
+    assert_eq!(
+        data["publication"]["producers"][0]["producer"],
+        serde_json::json!({"name": "Sub", "parent": {"name": "Ärzte Verband"}})
+    );
+}
+
+/// A root "Acme" is still named "Acme" once "Holding > Acme" exists: a one-segment path is a
+/// path from the root. So the file that made them loads again unchanged, and a credit to
+/// "Acme" stays the root's.
+async fn a_root_keeps_its_name_when_a_unit_below_another_shares_it(app: &TestApp) {
+    let lines = [
+        r#"{"type":"producer","name":"Acme"}"#,
+        r#"{"type":"producer","name":"Lab","parent":"Acme"}"#,
+        r#"{"type":"publication","ncjNumber":"1","title":"Report by Acme","producers":[{"producer":"Acme","role":"PRODUCER"}]}"#,
+        r#"{"type":"producer","name":"Holding"}"#,
+        r#"{"type":"producer","name":"Acme","parent":"Holding"}"#,
+        r#"{"type":"publication","ncjNumber":"2","title":"Report by the other","producers":[{"producer":"Holding > Acme","role":"PRODUCER"}]}"#,
+    ]
+    .join("\n");
+    import_str(&app.db, "acme.jsonl", &lines)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let again = import_str(&app.db, "acme.jsonl", &lines)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((again.producers, again.publications), (0, 0));
+    let data = app
+        .data(
+            r#"{ one: publication(ncjNumber: "1") { producers { producer { name parent { name } } } }
+                 two: publication(ncjNumber: "2") { producers { producer { name parent { name } } } }
+                 producers { totalCount } }"#,
+        )
+        .await;
+    assert_eq!(data["producers"]["totalCount"], 4);
+    assert_eq!(
+        data["one"]["producers"][0]["producer"],
+        serde_json::json!({"name": "Acme", "parent": null})
+    );
+    assert_eq!(
+        data["two"]["producers"][0]["producer"],
+        serde_json::json!({"name": "Acme", "parent": {"name": "Holding"}})
+    );
 }
