@@ -129,6 +129,7 @@ pub async fn load_pages<M: Record>(
     parents: &[i64],
     reads: &PageReads,
 ) -> Result<(HashMap<i64, PageRows<M>>, CarriedByRow), DbErr> {
+    let window = &*crate::db::search::anchor::anchored(conn, spec, window).await?;
     let sort = spec.sort_exprs(conn.get_database_backend());
     let credits = reads.credits;
     let total = reads.total && counts_with_page(spec, parents, conn.get_database_backend());

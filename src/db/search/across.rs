@@ -46,6 +46,13 @@ fn kind_of(table: Table) -> i64 {
     TABLES.iter().position(|t| *t == table).unwrap_or(0) as i64
 }
 
+/// The table a hit's `kind` stands for.
+pub(super) fn table_of_kind(kind: i64) -> Option<Table> {
+    usize::try_from(kind)
+        .ok()
+        .and_then(|k| TABLES.get(k).copied())
+}
+
 /// The text a snippet is cut from on PostgreSQL (SQLite uses the indexed text): the title and
 /// the abstract or summary, so that a match in either is marked.
 fn snippet_source(table: Table) -> &'static str {
@@ -74,6 +81,10 @@ pub async fn search_all(
     count: bool,
 ) -> Result<(Vec<Hit>, Option<i64>), DbErr> {
     let backend = conn.get_database_backend();
+    let after = match after {
+        Some(after) => Some(super::anchor::anchored_hit(conn, query, after).await?),
+        None => None,
+    };
     let text = query.render(backend);
     let mut sql = Sql::new(backend);
     let postgres = backend == DatabaseBackend::Postgres;

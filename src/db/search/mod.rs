@@ -5,6 +5,7 @@
 //! out of its index.
 
 mod across;
+pub mod anchor;
 mod index;
 mod query;
 
