@@ -70,6 +70,7 @@ pub struct Db {
     pub conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
     value_indexes: Arc<ValueIndexes>,
+    pool_size: u32,
 }
 
 impl Db {
@@ -81,11 +82,12 @@ impl Db {
     /// [`Self::connect`] with `pool_size` connections instead of the backend's default.
     pub async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<Self, DbErr> {
         let default_size = if url.starts_with("sqlite:") { 8 } else { 16 };
+        let pool_size = pool_size.unwrap_or(default_size);
         let own_page_cost = !url.contains("random_page_cost");
         let plain_loopback = is_loopback_without_ssl_choice(url);
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(pool_size.unwrap_or(default_size))
+            .max_connections(pool_size)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
@@ -126,12 +128,18 @@ impl Db {
             conn,
             statements,
             value_indexes: Arc::default(),
+            pool_size,
         })
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await
+    }
+
+    /// How many connections the pool opens at most.
+    pub fn pool_size(&self) -> u32 {
+        self.pool_size
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -165,6 +173,18 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }
+}
+
+/// A transaction that writes the graph. On SQLite it takes the database's one write lock at
+/// once (`BEGIN IMMEDIATE`, waiting up to the busy timeout for a writer before it), so that
+/// concurrent writers queue: a deferred transaction that has read cannot take the lock while
+/// another holds it, and fails at once with "database is locked".
+pub async fn begin_write(conn: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    conn.begin_with_options(options).await
 }
 
 /// One read transaction that sees the database as it was when it began.

@@ -147,9 +147,15 @@ async fn run(
     request: async_graphql::Request,
 ) -> Result<Executed, Response> {
     let caller = caller(state, headers, identified, media).await?;
-    let mut request = request.data(caller);
+    let mut request = request;
     let operation = operation_name(&mut request);
-    let response = state.execute(operation.as_deref(), request).await;
+    let response = if is_mutation(&mut request) {
+        state
+            .execute(operation.as_deref(), request.data(caller))
+            .await
+    } else {
+        super::consistent::read(state, operation.as_deref(), request, caller).await
+    };
     // A request error (unparsable or invalid document) has no data and no error paths.
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

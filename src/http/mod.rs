@@ -2,6 +2,7 @@
 //! checks. One [`router`] function serves `main` and the tests alike.
 
 pub mod cache;
+pub mod consistent;
 pub mod explore;
 pub mod export;
 pub mod graphql;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use super::native::{ImportOptions, Outcome, Rejected};
 use super::rejects::Records;
@@ -37,7 +37,7 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
         refuse_input_as_rejects(rejects, files)?;
     }
     upsert::with_path_cache(async {
-        let txn = db.conn.begin().await?;
+        let txn = crate::db::begin_write(&db.conn).await?;
         let mut loaded = load(db, &txn, &plan, options.rejects.is_some()).await;
         let kept = match (&loaded, &options.rejects) {
             (Ok(outcome), Some(path)) => keep_rejects(path, &outcome.rejected),

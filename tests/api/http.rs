@@ -19,7 +19,8 @@ on_both_backends!(
     oversized_bodies,
     playground_and_health,
     readiness_follows_the_database,
-    answers_are_compressed_when_accepted
+    answers_are_compressed_when_accepted,
+    a_read_can_hold_writes_back
 );
 
 fn encode(query: &str) -> String {
@@ -778,4 +779,37 @@ async fn answers_are_compressed_when_accepted(app: &TestApp) {
     assert_eq!(unpacked, plain.to_vec());
     let (get_encoding, _) = raw(Some("gzip"), true).await;
     assert_eq!(get_encoding, None, "GET answers keep their ETag's bytes");
+}
+
+/// The last run of a read that writes kept changing under holds writes back: a write waits
+/// for it, and commits once it is released (see `http::consistent`).
+async fn a_read_can_hold_writes_back(app: &TestApp) {
+    use studygraph::http::consistent::WritesHeld;
+    let count = "{ publications { totalCount } }";
+    let before = app.data(count).await["publications"]["totalCount"].clone();
+    let held = WritesHeld::take(&app.db).await.expect("writes held");
+    let db = app.db.clone();
+    let write = tokio::spawn(async move {
+        studygraph::import::native::import_str(
+            &db,
+            "held.jsonl",
+            r#"{"type":"publication","ncjNumber":"T-HELD","title":"Written after the read"}"#,
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    if write.is_finished() {
+        panic!("the write did not wait: {:?}", write.await.unwrap().err());
+    }
+    assert_eq!(
+        app.data(count).await["publications"]["totalCount"],
+        before,
+        "reads go on, and see no new record"
+    );
+    held.release().await;
+    write.await.unwrap().unwrap();
+    assert_eq!(
+        app.data(count).await["publications"]["totalCount"],
+        before.as_i64().unwrap() + 1
+    );
 }

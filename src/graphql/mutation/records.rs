@@ -5,9 +5,7 @@
 use std::future::Future;
 
 use async_graphql::{Context, ID, SimpleObject};
-use sea_orm::{
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{DatabaseTransaction, DbErr};
 
 use super::user_errors::{Code, UserError, UserErrors};
 use crate::db::Db;
@@ -120,19 +118,10 @@ pub async fn taken_keys<K: Kind>(
     Ok(())
 }
 
-/// A fresh transaction for one mutation. On SQLite it takes the write lock at once (waiting up
-/// to the busy timeout), so that concurrent mutations queue instead of failing when a read
-/// transaction cannot be upgraded.
+/// A fresh transaction for one mutation (see [`crate::db::begin_write`]: on SQLite,
+/// concurrent mutations queue for the write lock).
 pub async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    Ok(ctx
-        .data_unchecked::<Db>()
-        .conn
-        .begin_with_options(options)
-        .await?)
+    Ok(crate::db::begin_write(&ctx.data_unchecked::<Db>().conn).await?)
 }
 
 /// Rolls back and returns the user errors (nothing of the mutation is written).

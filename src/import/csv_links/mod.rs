@@ -31,7 +31,7 @@ mod rfc4180;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use super::native::ImportError;
 use super::rejects::Records;
@@ -45,7 +45,7 @@ use rfc4180::{read_records, write_row};
 /// Loads one sheet (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
     let rows = parse_sheet(name, text)?;
-    let txn = db.conn.begin().await?;
+    let txn = crate::db::begin_write(&db.conn).await?;
     let mut summary = Summary::default();
     let mut records = Records::new(false);
     let loaded = load_into(&txn, name, rows, &mut summary, &mut records).await;

@@ -74,7 +74,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use self::catalog::{Catalog, Entry, Prepared, parse_catalog, record_field};
 use self::producers::{Resolved, resolve_chain};
@@ -111,7 +111,7 @@ pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, Impo
 /// [`import_str`], with the full [`Report`].
 pub async fn import_report(db: &Db, name: &str, text: &str) -> Result<Report, ImportError> {
     let catalog = parse_catalog(name, text)?;
-    let txn = db.conn.begin().await?;
+    let txn = crate::db::begin_write(&db.conn).await?;
     let mut report = Report::default();
     let loaded = load_into(&txn, catalog, &mut report, &mut Records::new(false)).await;
     crate::import::settle(txn, loaded).await?;

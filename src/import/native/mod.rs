@@ -6,7 +6,7 @@ mod line;
 
 use std::path::PathBuf;
 
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use super::progress::Progress;
 pub use super::rejects::Rejected;
@@ -155,7 +155,7 @@ pub async fn import_files(
     options: ImportOptions,
 ) -> anyhow::Result<Outcome> {
     upsert::with_path_cache(async {
-        let txn = db.conn.begin().await?;
+        let txn = crate::db::begin_write(&db.conn).await?;
         let outcome = load_files(db, &txn, files, options).await;
         super::settle(txn, outcome).await
     })
@@ -209,7 +209,7 @@ pub async fn load_files(
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
     upsert::with_path_cache(async {
-        let txn = db.conn.begin().await?;
+        let txn = crate::db::begin_write(&db.conn).await?;
         let mut run = Run::new(ImportOptions::default(), false);
         let mut loaded = Ok(());
         for (index, line) in super::without_bom(text).lines().enumerate() {

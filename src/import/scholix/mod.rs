@@ -48,7 +48,7 @@ mod relation;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use self::document::{Located, element_field, parse_document};
 use self::record::{Link, read_link};
@@ -61,7 +61,7 @@ use crate::db::Db;
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
     let links = parse_document(name, text, false)?;
-    let txn = db.conn.begin().await?;
+    let txn = crate::db::begin_write(&db.conn).await?;
     let mut summary = Summary::default();
     let mut records = Records::new(false);
     let loaded = load_into(&txn, name, links, &mut summary, &mut records).await;
