@@ -300,7 +300,7 @@ fn warn_about(summary: &ExportSummary) {
             publications = summary.keyless_publications,
             datasets = summary.keyless_datasets,
             "records without a natural key exported: an import finds them again by title, URL \
-             and first credited producer"
+             and first credit"
         );
     }
     if summary.unreachable_producers + summary.skipped_credits > 0 {

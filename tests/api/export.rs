@@ -19,6 +19,7 @@ on_both_backends!(
 on_both_backends_empty!(
     records_without_keys_are_exported_and_their_links_skipped,
     records_without_keys_round_trip_by_title_and_url,
+    keyless_records_are_found_by_their_credits_not_their_order,
     unreachable_and_ambiguous_producers_are_reported
 );
 
@@ -612,4 +613,41 @@ fn read_only_commands_refuse_a_missing_database() {
         String::from_utf8_lossy(&exported.stderr)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Two keyless records with one title and URL, both crediting "Alpha" (one as producer, one
+/// as funder beside "Zulu"): an export lists credits by role and name, not in the file's
+/// order, and the second record's export was found again as the first (merged into it in an
+/// empty database; the first overwritten on re-import). A record's first credit is now the
+/// least by role, whatever the order.
+async fn keyless_records_are_found_by_their_credits_not_their_order(app: &TestApp) {
+    let file = [
+        r#"{"type":"producer","name":"Alpha"}"#,
+        r#"{"type":"producer","name":"Zulu"}"#,
+        r#"{"type":"publication","title":"Annual Report","url":"https://x.example/r","producers":[{"producer":"Alpha","role":"PRODUCER"}]}"#,
+        r#"{"type":"publication","title":"Annual Report","url":"https://x.example/r","producers":[{"producer":"Zulu","role":"PRODUCER"},{"producer":"Alpha","role":"FUNDER"}]}"#,
+    ]
+    .join("\n");
+    import_str(&app.db, "keyless.jsonl", &file).await.unwrap();
+    let (exported, _) = native(app).await;
+    assert_eq!(exported.matches("Annual Report").count(), 2, "{exported}");
+
+    let again = import_str(&app.db, "keyless.jsonl", &file).await.unwrap();
+    assert_eq!(again.publications, 0);
+    let reimported = import_str(&app.db, "export.jsonl", &exported)
+        .await
+        .unwrap();
+    assert_eq!(reimported.publications, 0);
+    assert_eq!(native(app).await.0, exported, "re-imports change nothing");
+
+    let copy = empty_like(app).await;
+    import_str(&copy.db, "export.jsonl", &exported)
+        .await
+        .unwrap();
+    assert_eq!(
+        native(&copy).await.0,
+        exported,
+        "the same graph in an empty database"
+    );
+    copy.finish().await;
 }

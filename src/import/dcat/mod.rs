@@ -263,6 +263,7 @@ async fn write_record(
             title: &input.title,
             url: None,
             producer: publisher.as_ref().map(|p| p.id),
+            role: None,
         };
         upsert::keyless_match(txn, Table::Dataset, keyless).await?
     } else {

@@ -110,10 +110,15 @@ pub struct Keyless<'a> {
     pub url: Option<Option<&'a str>>,
     /// A producer the record must be credited to.
     pub producer: Option<i64>,
+    /// With `producer`: the role of that credit, which must be the record's first credit in
+    /// the order of [`first_credit`] (so that of two records crediting the same producer, one
+    /// as funder, the one whose credits start the same way is found).
+    pub role: Option<&'a str>,
 }
 
 /// A native record without keys (`keyed` false) found again by [`keyless_match`]: its title,
-/// URL and first credited producer. A record with a key is found by it instead: `None`.
+/// URL and first credit (see [`first_credit`]). A record with a key is found by it instead:
+/// `None`.
 async fn found_again(
     txn: &DatabaseTransaction,
     table: Table,
@@ -125,23 +130,25 @@ async fn found_again(
     if keyed {
         return Ok(None);
     }
+    let resolved = resolve_credits(txn, credits).await?;
+    let first = first_credit(&resolved);
     let keyless = Keyless {
         title,
         url: Some(url),
-        producer: first_credited(txn, credits).await?,
+        producer: first.map(|(producer, _)| producer),
+        role: first.map(|(_, role)| role),
     };
     keyless_match(txn, table, keyless).await
 }
 
-/// The producer of a record's first credit.
-async fn first_credited(txn: &DatabaseTransaction, credits: &[CreditInput]) -> Result<Option<i64>> {
-    match credits.first() {
-        Some(first) => Ok(resolve_credits(txn, std::slice::from_ref(first))
-            .await?
-            .first()
-            .map(|(id, _)| *id)),
-        None => Ok(None),
-    }
+/// A record's first credit: the least by role, then producer id. It depends on the credits
+/// alone, not on the order a file lists them in (an export lists them by role and name).
+pub fn first_credit(credits: &[(i64, String)]) -> Option<(i64, &str)> {
+    credits
+        .iter()
+        .map(|(producer, role)| (producer, role.as_str()))
+        .min_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))
+        .map(|(producer, role)| (*producer, role))
 }
 
 /// The oldest record of `table` without any natural key that has `keyless`'s title (and URL,
@@ -186,8 +193,27 @@ pub async fn keyless_match(
         sql.push(&format!(
             " AND EXISTS (SELECT 1 FROM {credits} c WHERE c.{owner} = r.id AND c.producer_id = "
         ))
-        .bind(producer)
-        .push(")");
+        .bind(producer);
+        if let Some(role) = keyless.role {
+            sql.push(" AND c.role = ").bind(role.to_owned());
+        }
+        sql.push(")");
+        if let Some(role) = keyless.role {
+            // No credit of the record comes before it (roles compared byte by byte, as Rust does).
+            let role_column = match txn.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => "c.role COLLATE \"C\"",
+                _ => "c.role",
+            };
+            sql.push(&format!(
+                " AND NOT EXISTS (SELECT 1 FROM {credits} c WHERE c.{owner} = r.id AND ({role_column} < "
+            ))
+            .bind(role.to_owned())
+            .push(" OR (c.role = ")
+            .bind(role.to_owned())
+            .push(" AND c.producer_id < ")
+            .bind(producer)
+            .push(")))");
+        }
     }
     sql.push(" ORDER BY r.id LIMIT 1");
     match txn.query_one_raw(sql.build()).await? {
