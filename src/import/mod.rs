@@ -54,6 +54,68 @@ impl std::ops::AddAssign for Summary {
     }
 }
 
+/// A file's text and the numbers of its lines that hold bytes which are not UTF-8 (shown in
+/// the text as U+FFFD), so that a format can reject those lines' records and load the rest.
+/// Lines end at LF, CRLF or a lone CR, as CSV rows do.
+pub struct FileText {
+    pub text: String,
+    pub not_utf8: Vec<usize>,
+}
+
+impl FileText {
+    pub fn read(path: &std::path::Path) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Self {
+                text,
+                not_utf8: Vec::new(),
+            }),
+            Err(err) => {
+                let bytes = err.into_bytes();
+                Ok(Self {
+                    not_utf8: lines_not_utf8(&bytes),
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                })
+            }
+        }
+    }
+
+    /// The first line from `first` to `last` (inclusive) that is not UTF-8.
+    pub fn bad_line_within(&self, first: usize, last: usize) -> Option<usize> {
+        self.not_utf8
+            .iter()
+            .copied()
+            .find(|line| (first..=last).contains(line))
+    }
+}
+
+/// Why a record on a line that is not UTF-8 is refused.
+pub const NOT_UTF8: &str = "not valid UTF-8 text (save the file as UTF-8)";
+
+/// The numbers of the lines of `bytes` that are not UTF-8.
+fn lines_not_utf8(bytes: &[u8]) -> Vec<usize> {
+    let mut bad = Vec::new();
+    let (mut line, mut start) = (1, 0);
+    let mut i = 0;
+    while i <= bytes.len() {
+        let end = i == bytes.len() || bytes[i] == b'\n' || bytes[i] == b'\r';
+        if end {
+            if std::str::from_utf8(&bytes[start..i]).is_err() {
+                bad.push(line);
+            }
+            if i + 1 < bytes.len() && bytes[i] == b'\r' && bytes[i + 1] == b'\n' {
+                i += 1;
+            }
+            line += 1;
+            start = i + 1;
+        }
+        i += 1;
+    }
+    bad
+}
+
 /// `text` without the UTF-8 byte-order mark some editors (and Excel) write at its start.
 pub fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
@@ -137,14 +199,33 @@ fn is_native_record(line: &str) -> bool {
         #[serde(rename = "type")]
         kind: Option<serde_json::Value>,
     }
-    line.starts_with('{')
-        && serde_json::from_str::<Typed>(line).is_ok_and(|typed| {
-            typed
-                .kind
-                .as_ref()
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|kind| NATIVE_TYPES.contains(&kind))
-        })
+    if !line.starts_with('{') {
+        return false;
+    }
+    match serde_json::from_str::<Typed>(line) {
+        Ok(typed) => typed
+            .kind
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|kind| NATIVE_TYPES.contains(&kind)),
+        // A broken first record (cut off, a stray quote) is still a native line when it says
+        // so, and is rejected as one: a catalog's first line is never a `"type"` field.
+        Err(_) => names_native_type(line),
+    }
+}
+
+/// Whether `line` holds `"type": "<a native record type>"` as text.
+fn names_native_type(line: &str) -> bool {
+    line.match_indices("\"type\"").any(|(at, key)| {
+        let rest = line[at + key.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            return false;
+        };
+        let rest = rest.trim_start();
+        NATIVE_TYPES
+            .iter()
+            .any(|kind| rest.starts_with(&format!("\"{kind}\"")))
+    })
 }
 
 /// Commits the run's transaction (raising the graph's revision, [`crate::db::revision`]) when
@@ -165,5 +246,32 @@ pub async fn settle<T, E: From<sea_orm::DbErr>>(
             }
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lines_not_utf8;
+
+    #[test]
+    fn a_broken_first_line_that_names_a_native_type_is_native() {
+        use super::is_native_record;
+        assert!(is_native_record(
+            r#"{"type":"publication","ncjNumber":"91","title":"cut off"#
+        ));
+        assert!(is_native_record(
+            r#"{"ncjNumber": 1, "type" : "link", oops}"#
+        ));
+        assert!(!is_native_record(
+            r#"{"@type": "dcat:Catalog", "dataset": ["#
+        ));
+        assert!(!is_native_record(r#"{"type": "Catalog", "dataset": ["#));
+    }
+
+    #[test]
+    fn finds_the_lines_that_are_not_utf8() {
+        assert_eq!(lines_not_utf8(b"a\nb\xfc\nc"), [2]);
+        assert_eq!(lines_not_utf8(b"\xfc\r\nok\rM\xfcller\r\n\xc3\xbc"), [1, 3]);
+        assert!(lines_not_utf8("ü\n".as_bytes()).is_empty());
     }
 }

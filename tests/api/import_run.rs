@@ -16,7 +16,8 @@ on_both_backends_empty!(
     a_run_without_rejects_removes_an_earlier_rejects_file,
     a_line_that_is_not_utf8_is_rejected_with_its_number,
     every_format_skips_bad_records_and_keeps_them,
-    a_skipped_catalog_record_takes_its_new_producers_with_it
+    a_skipped_catalog_record_takes_its_new_producers_with_it,
+    lines_that_are_not_utf8_or_not_json_are_named_in_every_format
 );
 
 /// A scratch directory for one test's files.
@@ -437,5 +438,135 @@ async fn a_skipped_catalog_record_takes_its_new_producers_with_it(app: &TestApp)
             "producer": {"name": "Office of Skips", "parent": {"name": "Department of Skips"}}}])
     );
     assert_eq!(data["producers"]["totalCount"], 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A byte that is not UTF-8 rejects its row or link (CSV, Scholix) and stops a catalog, each
+/// naming the line; a Scholix line that is not JSON is rejected, whatever it starts with, and
+/// named by its own line when it runs into the next; a broken first native line is read as
+/// native (it was taken for a DCAT catalog, and named by the next line).
+async fn lines_that_are_not_utf8_or_not_json_are_named_in_every_format(app: &TestApp) {
+    let dir = scratch();
+    let records = write(
+        &dir,
+        "records.jsonl",
+        [
+            r#"{"type":"publication","ncjNumber":"1001","title":"One"}"#,
+            r#"{"type":"publication","ncjNumber":"1002","title":"Two"}"#,
+            r#"{"type":"dataset","studyNumber":"6999","title":"Study A"}"#,
+            r#"{"type":"dataset","studyNumber":"20423","title":"Study B"}"#,
+        ]
+        .join("\n"),
+    );
+    let mut sheet = b"publication,dataset,relation_type,source\n1001,6999,References,ok\n".to_vec();
+    sheet.extend_from_slice(b"1002,6999,References,M\xfcller\n1002,20423,References,ok\n");
+    let sheet = write(&dir, "latin1.csv", sheet);
+    let mut links = scholix("10.5555/one", "10.3886/ICPSR06999.v1", "x").into_bytes();
+    links.extend_from_slice(b"\ngarbage here\n");
+    links.extend_from_slice(
+        scholix("10.5555/two", "10.3886/ICPSR06999.v1", "M\u{fffd}")
+            .replace('\u{fffd}', "\u{1}")
+            .as_bytes(),
+    );
+    let links: Vec<u8> = links
+        .into_iter()
+        .map(|b| if b == 1 { 0xfc } else { b })
+        .collect();
+    let mut links = links;
+    links.extend_from_slice(
+        format!(
+            "\n{}\n",
+            scholix("10.5555/three", "10.3886/ICPSR20423.v1", "y")
+        )
+        .as_bytes(),
+    );
+    let links = write(&dir, "links.jsonl", links);
+    let rejects = dir.join("rejects.jsonl");
+    let files = [records.clone(), sheet.clone(), links.clone()];
+    let empty = counts(app).await;
+    let err = import(&app.db, &files, &RunOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("latin1.csv:3: record: not valid UTF-8"),
+        "{err:#}"
+    );
+    assert_eq!(counts(app).await, empty);
+
+    let outcome = import(&app.db, &files, &skipping(&rejects))
+        .await
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    let places: Vec<(String, u64, String)> = read_rejects(&rejects)
+        .into_iter()
+        .map(|(file, line, field, reason, _)| (file, line, format!("{field}: {reason}")))
+        .collect();
+    assert_eq!(places.len(), 3, "{places:#?}");
+    assert_eq!((places[0].0.as_str(), places[0].1), ("latin1.csv", 3));
+    assert!(
+        places[0].2.starts_with("record: not valid UTF-8"),
+        "{places:#?}"
+    );
+    assert_eq!((places[1].0.as_str(), places[1].1), ("links.jsonl", 2));
+    assert_eq!((places[2].0.as_str(), places[2].1), ("links.jsonl", 3));
+    assert!(
+        places[2].2.starts_with("record: not valid UTF-8"),
+        "{places:#?}"
+    );
+    assert_eq!(outcome.summary.links, 4, "two rows and two links");
+
+    // A catalog is one document: a line that is not UTF-8 stops it, named.
+    let catalog = write(
+        &dir,
+        "catalog.json",
+        b"{\"dataset\": [\n{\"title\": \"M\xfcller\"}\n]}".to_vec(),
+    );
+    let err = import(&app.db, std::slice::from_ref(&catalog), &skipping(&rejects))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("catalog.json:2: catalog: not valid UTF-8"),
+        "{err:#}"
+    );
+
+    // Without --skip-invalid, a cut-off Scholix line is named by its own line, not the next.
+    let cut = scholix("10.5555/cut", "10.3886/ICPSR20423.v1", "z");
+    let cut_file = write(
+        &dir,
+        "cut.jsonl",
+        format!(
+            "{}\n{}\n{}\n",
+            scholix("10.5555/a", "10.3886/ICPSR20423.v1", "a"),
+            &cut[..80],
+            cut
+        ),
+    );
+    let err = import(
+        &app.db,
+        std::slice::from_ref(&cut_file),
+        &RunOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("cut.jsonl:2: record: "), "{err:#}");
+
+    // A broken first native line is a native line: rejected as line 1, the rest loads.
+    let native = write(
+        &dir,
+        "broken.jsonl",
+        "{\"type\":\"publication\",\"ncjNumber\":\"91\",\"title\":\"cut off\n{\"type\":\"publication\",\"ncjNumber\":\"92\",\"title\":\"ok\"}\n",
+    );
+    let outcome = import(&app.db, std::slice::from_ref(&native), &skipping(&rejects))
+        .await
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(
+        (
+            outcome.rejected.len(),
+            outcome.rejected[0].line,
+            outcome.summary.publications
+        ),
+        (1, 1, 1)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -30,13 +30,12 @@ mod rfc4180;
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use sea_orm::DatabaseTransaction;
 
 use super::native::ImportError;
 use super::rejects::Records;
 use super::upsert::{self, KeyInput, UpsertError, invalid};
-use super::{RecordError, Summary};
+use super::{FileText, NOT_UTF8, RecordError, Summary};
 use crate::db::Db;
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
 use crate::graphql::types::common::RelationType;
@@ -44,7 +43,7 @@ use rfc4180::{read_records, write_row};
 
 /// Loads one sheet (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
-    let rows = parse_sheet(name, text)?;
+    let rows = parse_sheet(name, text, &[])?;
     let txn = crate::db::begin_write(&db.conn).await?;
     let mut summary = Summary::default();
     let mut records = Records::new(false);
@@ -61,11 +60,10 @@ pub async fn load_files(
     records: &mut Records,
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
-    for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let name = file.display().to_string();
-        let rows = parse_sheet(&name, &text)?;
+    for file_name in files {
+        let file = FileText::read(file_name)?;
+        let name = file_name.display().to_string();
+        let rows = parse_sheet(&name, &file.text, &file.not_utf8)?;
         load_into(txn, &name, rows, &mut summary, records).await?;
     }
     Ok(summary)
@@ -265,7 +263,8 @@ fn column_key(header: &str) -> String {
 }
 
 /// The header and data rows of a sheet, by column.
-fn parse_sheet(name: &str, text: &str) -> Result<Vec<SheetRow>, RecordError> {
+/// Rows on a line in `not_utf8` are refused; a header there is an error.
+fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRow>, RecordError> {
     let error = |line: usize, field: &str, reason: String| RecordError {
         file: name.to_owned(),
         line,
@@ -289,6 +288,15 @@ fn parse_sheet(name: &str, text: &str) -> Result<Vec<SheetRow>, RecordError> {
     let Some((header_at, header)) = records.next() else {
         return Ok(Vec::new());
     };
+    let line_breaks =
+        |fields: &[String]| -> usize { fields.iter().map(|f| f.matches('\n').count()).sum() };
+    let not_utf8_within = |line: usize, fields: &[String]| {
+        let last = line + line_breaks(fields);
+        not_utf8.iter().any(|bad| (line..=last).contains(bad))
+    };
+    if not_utf8_within(header_at, &header) {
+        return Err(error(header_at, "record", NOT_UTF8.into()));
+    }
     // Which of our columns each sheet column is.
     let mut columns: Vec<&'static str> = Vec::with_capacity(header.len());
     for title in &header {
@@ -313,6 +321,14 @@ fn parse_sheet(name: &str, text: &str) -> Result<Vec<SheetRow>, RecordError> {
     let mut rows = Vec::new();
     for (line, fields) in records {
         let text = write_row(&fields, separator);
+        if not_utf8_within(line, &fields) {
+            rows.push(SheetRow {
+                line,
+                text,
+                columns: Err(("record".into(), NOT_UTF8.into())),
+            });
+            continue;
+        }
         if fields.len() > columns.len()
             && fields[columns.len()..].iter().any(|f| !f.trim().is_empty())
         {

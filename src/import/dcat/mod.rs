@@ -73,7 +73,6 @@ mod temporal;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use sea_orm::DatabaseTransaction;
 
 use self::catalog::{Catalog, Entry, Prepared, parse_catalog, record_field};
@@ -81,7 +80,7 @@ use self::producers::{Resolved, resolve_chain};
 use super::native::ImportError;
 use super::rejects::Records;
 use super::upsert::{self, CreditInput, UpsertError};
-use super::{RecordError, Summary};
+use super::{FileText, RecordError, Summary};
 use crate::db::Db;
 use crate::db::pages::Table;
 use crate::graphql::types::common::ProducerRole;
@@ -128,9 +127,19 @@ pub async fn load_files(
 ) -> anyhow::Result<Summary> {
     let mut total = Summary::default();
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let read = FileText::read(file)?;
         let name = file.display().to_string();
+        // A catalog is one JSON document: a line that is not UTF-8 stops it, named.
+        if let Some(line) = read.not_utf8.first() {
+            return Err(RecordError {
+                file: name,
+                line: *line,
+                field: "catalog".into(),
+                reason: super::NOT_UTF8.into(),
+            }
+            .into());
+        }
+        let text = read.text;
         let catalog = parse_catalog(&name, &text)?;
         let mut report = Report::default();
         load_into(txn, catalog, &mut report, records).await?;

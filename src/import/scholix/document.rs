@@ -32,13 +32,17 @@ pub(super) fn element_field(element: &str, field: &str) -> String {
 
 /// The links of a document: JSON Lines (or any sequence of JSON values), each value a link, an
 /// array of links, or an API page whose `result` (or `links`) array holds them. Text that is not
-/// JSON stops the reading, except, when `skip_unreadable`, an object that starts a line (as in
-/// JSON Lines): it becomes an [`Unreadable`] value and reading goes on at the next line that
-/// starts with `{`.
+/// JSON stops the reading, except, when `skip_unreadable`, a value that starts a line and is
+/// not an array (as in JSON Lines): it becomes an [`Unreadable`] value and reading goes on at
+/// the next line that starts with `{`.
+///
+/// A link on a line in `not_utf8` is [`Unreadable`] too (in any run: a run that does not skip
+/// bad records stops there, naming the line); inside an array, such a line stops the reading.
 pub(super) fn parse_document(
     name: &str,
     text: &str,
     skip_unreadable: bool,
+    not_utf8: &[usize],
 ) -> Result<Vec<Located>, RecordError> {
     let text = crate::import::without_bom(text);
     let error = |line: usize, field: &str, reason: String| RecordError {
@@ -63,9 +67,11 @@ pub(super) fn parse_document(
             Some(Ok(value)) => value,
             Some(Err(err)) => {
                 let line = lines.line_at(start);
-                let starts_line = text[..start].ends_with('\n') || start == 0;
-                if skip_unreadable && starts_line && text[start..].starts_with('{') {
-                    let resume = next_record_line(text, start);
+                let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let starts_line = text[line_start..start].trim().is_empty();
+                let resume = next_record_line(text, start);
+                // A value of JSON Lines (not an array, whose links cannot be told apart).
+                if skip_unreadable && starts_line && !text[start..].starts_with('[') {
                     links.push(Located {
                         line,
                         element: String::new(),
@@ -78,10 +84,17 @@ pub(super) fn parse_document(
                     stream = serde_json::Deserializer::from_str(&text[base..]).into_iter();
                     continue;
                 }
-                // serde_json counts lines from `base`.
-                let line = match err.line() {
+                // serde_json counts lines from `base`. When it noticed the error in the next
+                // record (a line cut off ran into it), the record that is wrong is this one.
+                let noticed = match err.line() {
                     0 => line,
                     counted => text[..base].matches('\n').count() + counted,
+                };
+                let next_record = line + text[start..resume].matches('\n').count();
+                let line = if resume < text.len() && noticed >= next_record {
+                    line
+                } else {
+                    noticed
                 };
                 return Err(error(line, "record", without_position(&err)));
             }
@@ -89,6 +102,11 @@ pub(super) fn parse_document(
         let end = base + stream.byte_offset();
         let line = lines.line_at(start);
         let segment = &text[start..end];
+        let last_line = line + segment.matches('\n').count();
+        let bad_line = not_utf8
+            .iter()
+            .copied()
+            .find(|bad| (line..=last_line).contains(bad));
         let (array, key) = match &value {
             Value::Array(_) => (Some(&value), None),
             Value::Object(map)
@@ -110,8 +128,19 @@ pub(super) fn parse_document(
             }
             _ => (None, None),
         };
-        match array {
-            Some(Value::Array(elements)) => {
+        match (array, bad_line) {
+            (Some(_), Some(bad)) => {
+                return Err(error(bad, "record", crate::import::NOT_UTF8.into()));
+            }
+            (None, Some(_)) => links.push(Located {
+                line,
+                element: String::new(),
+                value: Err(Unreadable {
+                    reason: crate::import::NOT_UTF8.into(),
+                    text: segment.to_owned(),
+                }),
+            }),
+            (Some(Value::Array(elements)), None) => {
                 let starts = element_starts(segment, key);
                 for (index, element) in elements.iter().enumerate() {
                     let at = starts.get(index).map_or(start, |offset| start + offset);

@@ -47,7 +47,6 @@ mod relation;
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use sea_orm::DatabaseTransaction;
 
 use self::document::{Located, element_field, parse_document};
@@ -55,12 +54,12 @@ use self::record::{Link, read_link};
 use super::native::ImportError;
 use super::rejects::Records;
 use super::upsert::{self, UpsertError};
-use super::{RecordError, Summary};
+use super::{FileText, RecordError, Summary};
 use crate::db::Db;
 
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
-    let links = parse_document(name, text, false)?;
+    let links = parse_document(name, text, false, &[])?;
     let txn = crate::db::begin_write(&db.conn).await?;
     let mut summary = Summary::default();
     let mut records = Records::new(false);
@@ -78,10 +77,9 @@ pub async fn load_files(
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let read = FileText::read(file)?;
         let name = file.display().to_string();
-        let links = parse_document(&name, &text, records.skips_invalid())?;
+        let links = parse_document(&name, &read.text, records.skips_invalid(), &read.not_utf8)?;
         load_into(txn, &name, links, &mut summary, records).await?;
     }
     Ok(summary)
