@@ -461,21 +461,18 @@ async fn lines_that_are_not_utf8_or_not_json_are_named_in_every_format(app: &Tes
     let mut sheet = b"publication,dataset,relation_type,source\n1001,6999,References,ok\n".to_vec();
     sheet.extend_from_slice(b"1002,6999,References,M\xfcller\n1002,20423,References,ok\n");
     let sheet = write(&dir, "latin1.csv", sheet);
-    let mut links = scholix("10.5555/one", "10.3886/ICPSR06999.v1", "x").into_bytes();
-    links.extend_from_slice(b"\ngarbage here\n");
-    links.extend_from_slice(
-        scholix("10.5555/two", "10.3886/ICPSR06999.v1", "M\u{fffd}")
-            .replace('\u{fffd}', "\u{1}")
-            .as_bytes(),
-    );
-    let links: Vec<u8> = links
-        .into_iter()
-        .map(|b| if b == 1 { 0xfc } else { b })
-        .collect();
-    let mut links = links;
+    // A good link, a line that is not JSON, a link with a Latin-1 byte, a good link.
+    let latin1 = scholix("10.5555/two", "10.3886/ICPSR06999.v1", "M-ller");
+    let (before, after) = latin1.split_once("M-ller").unwrap();
+    let mut links = format!(
+        "{}\ngarbage here\n{before}M",
+        scholix("10.5555/one", "10.3886/ICPSR06999.v1", "x")
+    )
+    .into_bytes();
+    links.push(0xfc);
     links.extend_from_slice(
         format!(
-            "\n{}\n",
+            "ller{after}\n{}\n",
             scholix("10.5555/three", "10.3886/ICPSR20423.v1", "y")
         )
         .as_bytes(),
@@ -519,7 +516,7 @@ async fn lines_that_are_not_utf8_or_not_json_are_named_in_every_format(app: &Tes
     let catalog = write(
         &dir,
         "catalog.json",
-        b"{\"dataset\": [\n{\"title\": \"M\xfcller\"}\n]}".to_vec(),
+        b"{\"dataset\": [\n{\"title\": \"M\xfcller\"}\n]}",
     );
     let err = import(&app.db, std::slice::from_ref(&catalog), &skipping(&rejects))
         .await
