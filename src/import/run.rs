@@ -41,6 +41,12 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
         let mut loaded = load(db, &txn, &plan, options.rejects.is_some()).await;
         let kept = match (&loaded, &options.rejects) {
             (Ok(outcome), Some(path)) => keep_rejects(path, &outcome.rejected),
+            // A run that stopped loaded nothing and rejected nothing: a rejects file there
+            // would be an earlier run's.
+            (Err(_), Some(path)) => {
+                let _ = keep_rejects(path, &[]);
+                Ok(())
+            }
             _ => Ok(()),
         };
         if let Err(err) = kept {

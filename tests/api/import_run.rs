@@ -17,7 +17,8 @@ on_both_backends_empty!(
     a_line_that_is_not_utf8_is_rejected_with_its_number,
     every_format_skips_bad_records_and_keeps_them,
     a_skipped_catalog_record_takes_its_new_producers_with_it,
-    lines_that_are_not_utf8_or_not_json_are_named_in_every_format
+    lines_that_are_not_utf8_or_not_json_are_named_in_every_format,
+    unnamed_empty_columns_are_allowed
 );
 
 /// A scratch directory for one test's files.
@@ -175,6 +176,54 @@ async fn a_run_without_rejects_removes_an_earlier_rejects_file(app: &TestApp) {
     assert!(
         !rejects.exists(),
         "the earlier run's rejects file was removed"
+    );
+    // A run that stops (a sheet whose quoting cannot be read) removes it too.
+    import(&app.db, std::slice::from_ref(&file), &skipping(&rejects))
+        .await
+        .unwrap();
+    std::fs::write(&file, MIXED).unwrap();
+    import(&app.db, std::slice::from_ref(&file), &skipping(&rejects))
+        .await
+        .unwrap();
+    assert!(rejects.exists());
+    let unreadable = write(
+        &dir,
+        "open.csv",
+        "publication,dataset,relation_type\n\"1,2,REFERENCES\n",
+    );
+    import(&app.db, &[file, unreadable], &skipping(&rejects))
+        .await
+        .unwrap_err();
+    assert!(!rejects.exists(), "a stopped run leaves no earlier rejects");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Spreadsheets write unnamed empty columns after the last one (`a,b,c,,`): allowed while
+/// they stay empty; a value under one is the row's error.
+async fn unnamed_empty_columns_are_allowed(app: &TestApp) {
+    let dir = scratch();
+    let records = write(
+        &dir,
+        "records.jsonl",
+        "{\"type\":\"publication\",\"ncjNumber\":\"1\",\"title\":\"One\"}\n{\"type\":\"dataset\",\"studyNumber\":\"2\",\"title\":\"Two\"}\n{\"type\":\"dataset\",\"studyNumber\":\"3\",\"title\":\"Three\"}\n",
+    );
+    let sheet = write(
+        &dir,
+        "excel.csv",
+        "publication,dataset,relation_type,,\n1,2,REFERENCES,,\n1,3,REFERENCES,,note\n",
+    );
+    let rejects = dir.join("rejects.jsonl");
+    let outcome = import(&app.db, &[records, sheet], &skipping(&rejects))
+        .await
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(outcome.summary.links, 1);
+    assert_eq!(
+        (
+            outcome.rejected.len(),
+            outcome.rejected[0].line,
+            outcome.rejected[0].field.as_str()
+        ),
+        (1, 3, "record")
     );
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -343,7 +392,7 @@ async fn every_format_skips_bad_records_and_keeps_them(app: &TestApp) {
         [
             ("catalog.json", 4, "dataset[1].title"),
             ("links.jsonl", 2, "record"),
-            ("links.jsonl", 3, "title"),
+            ("links.jsonl", 3, "Target.Title"),
             ("sheet.csv", 3, "dataset"),
             ("sheet.csv", 4, "record"),
             ("sheet.csv", 5, "relation_type"),

@@ -10,7 +10,8 @@
 //! - The header row names the columns, in any order, ignoring case, spaces, `_` and `-`
 //!   (`relation_type`, `Relation Type`, `relationType`): `publication`, `dataset` and
 //!   `relation_type` are required, `source` and `linked_on` optional; any other column is an
-//!   error (a misspelled `linked_on` must not be dropped silently).
+//!   error (a misspelled `linked_on` must not be dropped silently). A column without a name
+//!   (spreadsheets add them: `a,b,c,,`) is allowed while it stays empty.
 //! - `publication` is an NCJ number (`NCJ 216547`, `216547`) or a DOI; `dataset` an ICPSR study
 //!   number (`ICPSR 20423`, `20423`, `06999`) or a DOI (with or without `https://doi.org/`).
 //!   A key is one word (synthetic records have keys like `SYN-0001`). Both records must exist.
@@ -174,6 +175,8 @@ const RELATION_TYPE: &str = "relation_type";
 const SOURCE: &str = "source";
 const LINKED_ON: &str = "linked_on";
 const COLUMNS: [&str; 5] = [PUBLICATION, DATASET, RELATION_TYPE, SOURCE, LINKED_ON];
+/// A header column without a name (its values must be empty).
+const UNNAMED: &str = "";
 
 /// A DOI (`10.…/…`, with or without a resolver prefix).
 fn as_doi(value: &str) -> Option<String> {
@@ -300,6 +303,11 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
     // Which of our columns each sheet column is.
     let mut columns: Vec<&'static str> = Vec::with_capacity(header.len());
     for title in &header {
+        // Spreadsheets write empty columns past the last one (`a,b,c,,`): kept, and empty.
+        if title.trim().is_empty() {
+            columns.push(UNNAMED);
+            continue;
+        }
         let key = column_key(title);
         let Some(column) = COLUMNS.iter().find(|c| column_key(c) == key) else {
             return Err(error(
@@ -326,6 +334,21 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
                 line,
                 text,
                 columns: Err(("record".into(), NOT_UTF8.into())),
+            });
+            continue;
+        }
+        let unnamed_value = columns
+            .iter()
+            .zip(&fields)
+            .any(|(column, field)| *column == UNNAMED && !field.trim().is_empty());
+        if unnamed_value {
+            rows.push(SheetRow {
+                line,
+                text,
+                columns: Err((
+                    "record".into(),
+                    "a value under a column the header gives no name".into(),
+                )),
             });
             continue;
         }
@@ -358,7 +381,8 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
                 DATASET => row.dataset = value,
                 RELATION_TYPE => row.relation_type = value,
                 SOURCE => row.source = value,
-                _ => row.linked_on = value,
+                LINKED_ON => row.linked_on = value,
+                _ => {}
             }
         }
         rows.push(SheetRow {

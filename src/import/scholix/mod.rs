@@ -130,10 +130,16 @@ async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertE
     let Link {
         publication,
         dataset,
+        publication_side,
         relation_type,
         source,
         linked_on,
     } = link;
+    let dataset_side = if publication_side == "Source" {
+        "Target"
+    } else {
+        "Source"
+    };
     let publication_input = upsert::PublicationInput {
         ncj_number: publication.ncj_number,
         doi: publication.doi,
@@ -151,8 +157,9 @@ async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertE
         producers: Vec::new(),
         synthetic: false,
     };
-    let (publication_id, created) =
-        upsert::find_or_create_publication(txn, publication_input).await?;
+    let (publication_id, created) = upsert::find_or_create_publication(txn, publication_input)
+        .await
+        .map_err(|err| on_side(err, publication_side))?;
     if created {
         summary.publications += 1;
     }
@@ -172,7 +179,9 @@ async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertE
         producers: Vec::new(),
         synthetic: false,
     };
-    let (dataset_id, created) = upsert::find_or_create_dataset(txn, dataset_input).await?;
+    let (dataset_id, created) = upsert::find_or_create_dataset(txn, dataset_input)
+        .await
+        .map_err(|err| on_side(err, dataset_side))?;
     if created {
         summary.datasets += 1;
     }
@@ -189,4 +198,19 @@ async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertE
         summary.links += 1;
     }
     Ok(summary)
+}
+
+/// A record's problem named as a field of the link's `side` (`Target.Title`), as reading
+/// names its fields.
+fn on_side(err: UpsertError, side: &str) -> UpsertError {
+    match err {
+        UpsertError::Invalid { field, reason } => {
+            let field = match field.as_str() {
+                "title" => "Title".to_owned(),
+                other => other.to_owned(),
+            };
+            upsert::invalid(format!("{side}.{field}"), reason)
+        }
+        other => other,
+    }
 }

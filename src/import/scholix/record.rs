@@ -12,6 +12,8 @@ use crate::graphql::types::common::RelationType;
 pub(super) struct Link {
     pub(super) publication: Side,
     pub(super) dataset: Side,
+    /// Which side of the record the publication is: `Source` or `Target`.
+    pub(super) publication_side: &'static str,
     pub(super) relation_type: RelationType,
     pub(super) source: Option<String>,
     pub(super) linked_on: Option<chrono::NaiveDate>,
@@ -90,6 +92,7 @@ pub(super) fn read_link(record: &Value) -> Result<Link, FieldError> {
     Ok(Link {
         publication,
         dataset,
+        publication_side: if inverse { "Target" } else { "Source" },
         relation_type,
         source: source_name,
         linked_on,
