@@ -38,6 +38,7 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
     }
     upsert::with_path_cache(async {
         let txn = crate::db::begin_write(&db.conn).await?;
+        larger_page_cache(&txn).await?;
         let mut loaded = load(db, &txn, &plan, options.rejects.is_some()).await;
         let kept = match (&loaded, &options.rejects) {
             (Ok(outcome), Some(path)) => keep_rejects(path, &outcome.rejected),
@@ -55,6 +56,18 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
         super::settle(txn, loaded).await
     })
     .await
+}
+
+/// SQLite's page cache for the import's connection: 256 MiB instead of 2 MiB, so the indexes
+/// a large import updates stay in memory instead of being read back from the file (the
+/// 160,500-record benchmark file: 6.7–7.0 s → 5.9–6.1 s, 0.8 s less system time; peak memory
+/// ~180 → ~460 MB). The connection keeps it: the command's process ends with the import.
+async fn larger_page_cache(txn: &DatabaseTransaction) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DatabaseBackend};
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("PRAGMA cache_size = -262144").await?;
+    }
+    Ok(())
 }
 
 /// Each file with its format.
