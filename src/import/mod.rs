@@ -6,6 +6,7 @@ mod bulk;
 pub mod csv_links;
 pub mod dcat;
 pub mod edits;
+mod link_files;
 pub mod native;
 pub mod progress;
 pub mod rejects;

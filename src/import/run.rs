@@ -65,7 +65,8 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
 async fn larger_page_cache(txn: &DatabaseTransaction) -> anyhow::Result<()> {
     use sea_orm::{ConnectionTrait, DatabaseBackend};
     if txn.get_database_backend() == DatabaseBackend::Sqlite {
-        txn.execute_unprepared("PRAGMA cache_size = -262144").await?;
+        txn.execute_unprepared("PRAGMA cache_size = -262144")
+            .await?;
     }
     Ok(())
 }

@@ -33,10 +33,11 @@ use std::path::PathBuf;
 
 use sea_orm::DatabaseTransaction;
 
+use super::link_files::{self, LinkFormat};
 use super::native::ImportError;
 use super::rejects::Records;
 use super::upsert::{self, KeyInput, UpsertError, invalid};
-use super::{FileText, NOT_UTF8, RecordError, Summary};
+use super::{NOT_UTF8, RecordError, Summary};
 use crate::db::Db;
 use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
 use crate::graphql::types::common::RelationType;
@@ -44,13 +45,7 @@ use rfc4180::{read_records, write_row};
 
 /// Loads one sheet (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
-    let rows = parse_sheet(name, text, &[])?;
-    let txn = crate::db::begin_write(&db.conn).await?;
-    let mut summary = Summary::default();
-    let mut records = Records::new(false);
-    let loaded = load_into(&txn, name, rows, &mut summary, &mut records).await;
-    crate::import::settle(txn, loaded).await?;
-    Ok(summary)
+    link_files::import_str::<Sheet>(db, name, text).await
 }
 
 /// Loads sheets in order inside the caller's transaction (the command line's run), leaving out
@@ -60,14 +55,33 @@ pub async fn load_files(
     files: &[PathBuf],
     records: &mut Records,
 ) -> anyhow::Result<Summary> {
-    let mut summary = Summary::default();
-    for file_name in files {
-        let file = FileText::read(file_name)?;
-        let name = file_name.display().to_string();
-        let rows = parse_sheet(&name, &file.text, &file.not_utf8)?;
-        load_into(txn, &name, rows, &mut summary, records).await?;
+    link_files::load_files::<Sheet>(txn, files, records).await
+}
+
+/// CSV link sheets as a [`LinkFormat`].
+struct Sheet;
+
+impl LinkFormat for Sheet {
+    type Record = SheetRow;
+
+    fn parse(
+        name: &str,
+        text: &str,
+        _skip_unreadable: bool,
+        not_utf8: &[usize],
+    ) -> Result<Vec<SheetRow>, RecordError> {
+        parse_sheet(name, text, not_utf8)
     }
-    Ok(summary)
+
+    async fn load(
+        txn: &DatabaseTransaction,
+        name: &str,
+        rows: Vec<SheetRow>,
+        summary: &mut Summary,
+        kept: &mut Records,
+    ) -> Result<(), ImportError> {
+        load_into(txn, name, rows, summary, kept).await
+    }
 }
 
 /// One data row of a sheet: where it starts, its text (for a rejects file), and its columns or

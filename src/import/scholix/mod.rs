@@ -51,21 +51,16 @@ use sea_orm::DatabaseTransaction;
 
 use self::document::{Located, element_field, parse_document};
 use self::record::{Link, read_link};
+use super::link_files::{self, LinkFormat};
 use super::native::ImportError;
 use super::rejects::Records;
 use super::upsert::{self, UpsertError};
-use super::{FileText, RecordError, Summary};
+use super::{RecordError, Summary};
 use crate::db::Db;
 
 /// Loads one document (named `name` in errors) in its own transaction.
 pub async fn import_str(db: &Db, name: &str, text: &str) -> Result<Summary, ImportError> {
-    let links = parse_document(name, text, false, &[])?;
-    let txn = crate::db::begin_write(&db.conn).await?;
-    let mut summary = Summary::default();
-    let mut records = Records::new(false);
-    let loaded = load_into(&txn, name, links, &mut summary, &mut records).await;
-    crate::import::settle(txn, loaded).await?;
-    Ok(summary)
+    link_files::import_str::<ScholixFile>(db, name, text).await
 }
 
 /// Loads files in order inside the caller's transaction (the command line's run), leaving out
@@ -75,14 +70,33 @@ pub async fn load_files(
     files: &[PathBuf],
     records: &mut Records,
 ) -> anyhow::Result<Summary> {
-    let mut summary = Summary::default();
-    for file in files {
-        let read = FileText::read(file)?;
-        let name = file.display().to_string();
-        let links = parse_document(&name, &read.text, records.skips_invalid(), &read.not_utf8)?;
-        load_into(txn, &name, links, &mut summary, records).await?;
+    link_files::load_files::<ScholixFile>(txn, files, records).await
+}
+
+/// Scholix documents as a [`LinkFormat`].
+struct ScholixFile;
+
+impl LinkFormat for ScholixFile {
+    type Record = Located;
+
+    fn parse(
+        name: &str,
+        text: &str,
+        skip_unreadable: bool,
+        not_utf8: &[usize],
+    ) -> Result<Vec<Located>, RecordError> {
+        parse_document(name, text, skip_unreadable, not_utf8)
     }
-    Ok(summary)
+
+    async fn load(
+        txn: &DatabaseTransaction,
+        name: &str,
+        links: Vec<Located>,
+        summary: &mut Summary,
+        kept: &mut Records,
+    ) -> Result<(), ImportError> {
+        load_into(txn, name, links, summary, kept).await
+    }
 }
 
 async fn load_into(
