@@ -111,7 +111,7 @@ pub struct Keyless<'a> {
     /// A producer the record must be credited to.
     pub producer: Option<i64>,
     /// With `producer`: the role of that credit, which must be the record's first credit in
-    /// the order of [`first_credit`] (so that of two records crediting the same producer, one
+    /// the order of credits by role, then producer id (so that of two records crediting the same producer, one
     /// as funder, the one whose credits start the same way is found).
     pub role: Option<&'a str>,
 }
@@ -143,7 +143,7 @@ async fn found_again(
 
 /// A record's first credit: the least by role, then producer id. It depends on the credits
 /// alone, not on the order a file lists them in (an export lists them by role and name).
-pub fn first_credit(credits: &[(i64, String)]) -> Option<(i64, &str)> {
+fn first_credit(credits: &[(i64, String)]) -> Option<(i64, &str)> {
     credits
         .iter()
         .map(|(producer, role)| (producer, role.as_str()))
