@@ -10,9 +10,20 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement};
 /// The SQL expression of the current revision (a scalar subquery).
 pub const CURRENT: &str = "(SELECT revision FROM graph_revision WHERE id = 1)";
 
+/// This process's commits of graph writes: each takes it alone, and a read that must see one
+/// state of the graph holds it shared while it runs ([`hold_commits`]; `http::consistent`).
+/// Tokio's lock is fair: a waiting commit goes before later readers.
+static COMMITS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Holds back this process's commits of graph writes while the guard lives; readers share it.
+pub async fn hold_commits() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    COMMITS.read().await
+}
+
 /// Raises the revision and commits `txn`: the end of every transaction that writes the graph
 /// (the row is taken by every writer in turn, held only until its commit).
 pub async fn commit_write(txn: DatabaseTransaction) -> Result<(), DbErr> {
+    let _turn = COMMITS.write().await;
     let backend = txn.get_database_backend();
     txn.execute_raw(Statement::from_string(
         backend,

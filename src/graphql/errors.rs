@@ -21,10 +21,11 @@ pub enum ApiError {
     /// The database cannot be reached (down, restarting, or every connection busy past the
     /// acquire timeout): worth retrying, unlike `Internal`. The cause is logged.
     Unavailable(String),
-    /// A write broke a unique index because a concurrent write took the same key first
-    /// (PostgreSQL runs mutations side by side): a mutation runs again then, and sees that
-    /// write ([`crate::graphql::mutation::records::retrying`]). `INTERNAL` if it escapes.
-    UniqueViolation(String),
+    /// A write lost a race to a concurrent one (PostgreSQL runs mutations side by side): it
+    /// broke a unique index because the other took the same key first, or a foreign key
+    /// because the other deleted the record it refers to. A mutation runs again then, and sees
+    /// that write ([`crate::graphql::mutation::records::retrying`]). `INTERNAL` if it escapes.
+    LostRace(String),
     /// The cause, for logs only; clients see "internal error".
     Internal(String),
 }
@@ -49,9 +50,9 @@ impl ApiError {
             | Self::QueryTooComplex(message)
             | Self::Invalid(message) => message,
             Self::Unavailable(_) => {
-                "the database is not reachable right now; try again in a few seconds"
+                "the database is not reachable or busy with another write right now; try again in a few seconds"
             }
-            Self::UniqueViolation(_) | Self::Internal(_) => "internal error",
+            Self::LostRace(_) | Self::Internal(_) => "internal error",
         }
     }
 
@@ -63,16 +64,28 @@ impl ApiError {
             Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             Self::Invalid(_) => "GRAPHQL_VALIDATION_FAILED",
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
-            Self::UniqueViolation(_) | Self::Internal(_) => "INTERNAL",
+            Self::LostRace(_) | Self::Internal(_) => "INTERNAL",
         }
     }
 
-    /// A database error: `Unavailable` when no connection could be had, `UniqueViolation` for
-    /// a key taken by a concurrent write, else `Internal`.
+    /// A database error: `Unavailable` when no connection could be had or SQLite's write lock
+    /// stayed taken past the busy timeout (an import, say), `LostRace` for a key taken or a
+    /// referenced record deleted by a concurrent write, else `Internal`.
     fn from_db(err: &sea_orm::DbErr) -> Self {
-        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(cause)) = err.sql_err() {
-            tracing::warn!(%cause, "a write lost a race for a unique key");
-            return Self::UniqueViolation(cause);
+        match err.sql_err() {
+            Some(
+                sea_orm::SqlErr::UniqueConstraintViolation(cause)
+                | sea_orm::SqlErr::ForeignKeyConstraintViolation(cause),
+            ) => {
+                tracing::warn!(%cause, "a write lost a race to a concurrent one");
+                return Self::LostRace(cause);
+            }
+            _ => {}
+        }
+        if err.to_string().contains("database is locked") {
+            let cause = err.to_string();
+            tracing::warn!(%cause, "another write held the database past the busy timeout");
+            return Self::Unavailable(cause);
         }
         match err {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {

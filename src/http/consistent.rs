@@ -4,12 +4,12 @@
 //! make one answer disagree with itself (a `totalCount` that is not the nodes', facets that do
 //! not add up). So a read notes the graph's revision before and after it runs; when a write
 //! moved it, the read runs again, up to [`ATTEMPTS`] times in all. The last run holds writes
-//! back while it runs ([`WritesHeld`]), so that a read answers consistently even under writes
-//! that never pause. Mutations run once.
+//! back while it runs ([`WritesHeld`]; reads do not hold each other back), so that a read
+//! answers consistently even under writes that never pause. Mutations run once.
 
 use async_graphql::{Request, Response};
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 
 use super::AppState;
 use crate::auth::Caller;
@@ -107,32 +107,47 @@ where
     }
 }
 
-/// Every write to the graph held back while it lives: a transaction holding the row each writer
-/// raises the revision of just before it commits ([`revision::commit_write`]); on SQLite, the
-/// database's one write lock. Readers go on (PostgreSQL's rows and SQLite's write-ahead log
-/// keep them apart from writers); writers wait at their commit until it is released. Its
-/// statements are not counted with the request's.
-pub struct WritesHeld(DatabaseTransaction);
+/// Every write to the graph held back while it lives, without holding readers back: this
+/// process's commits wait for it ([`revision::hold_commits`], shared by every read that holds
+/// writes), and on PostgreSQL so do other processes' (a share lock on the row each writer
+/// raises the revision of just before it commits, [`revision::commit_write`]). Another
+/// process's write to a SQLite file (an import) is not held back. Its statements are not
+/// counted with the request's.
+pub struct WritesHeld {
+    _commits: tokio::sync::RwLockReadGuard<'static, ()>,
+    row: Option<DatabaseTransaction>,
+}
 
 impl WritesHeld {
-    /// Holds writes back, unless the pool has no connection to spare for it (the read needs
-    /// one) or the database refuses (then the read runs without).
+    /// Holds writes back (on PostgreSQL, unless the database refuses the row lock: then this
+    /// process's writes only).
     pub async fn take(db: &Db) -> Option<Self> {
-        if db.pool_size() < 2 {
-            return None;
-        }
-        in_background(async {
-            let txn = crate::db::begin_write(&db.conn).await.ok()?;
-            txn.execute_unprepared("UPDATE graph_revision SET revision = revision WHERE id = 1")
+        let commits = revision::hold_commits().await;
+        let row = match db.backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                in_background(async {
+                    let txn = db.conn.begin().await.ok()?;
+                    txn.execute_unprepared(
+                        "SELECT revision FROM graph_revision WHERE id = 1 FOR SHARE",
+                    )
+                    .await
+                    .ok()?;
+                    Some(txn)
+                })
                 .await
-                .ok()?;
-            Some(Self(txn))
+            }
+            _ => None,
+        };
+        Some(Self {
+            _commits: commits,
+            row,
         })
-        .await
     }
 
     pub async fn release(self) {
-        if let Err(err) = in_background(self.0.rollback()).await {
+        if let Some(row) = self.row
+            && let Err(err) = in_background(row.rollback()).await
+        {
             tracing::warn!(%err, "could not release the writes a read held back");
         }
     }

@@ -134,13 +134,14 @@ pub async fn rejected<T>(
     Ok(payload(errors.into_vec()))
 }
 
-/// How many times a mutation runs at most while it keeps losing races for unique keys.
+/// How many times a mutation runs at most while it keeps losing races to concurrent writes.
 const ATTEMPTS: usize = 3;
 
-/// Runs a mutation on `input`, and again when a concurrent write took one of its unique keys
-/// between its checks and its write ([`ApiError::UniqueViolation`]; on PostgreSQL, where
-/// mutations run side by side). The next run sees that write: it answers `TAKEN` as any later
-/// mutation would, or succeeds as a repeated link or credit does.
+/// Runs a mutation on `input`, and again when a concurrent write took one of its unique keys,
+/// or deleted a record it refers to, between its checks and its write
+/// ([`ApiError::LostRace`]; on PostgreSQL, where mutations run side by side). The next run
+/// sees that write: it answers `TAKEN` or `NOT_FOUND` as any later mutation would, or succeeds
+/// as a repeated link or credit does.
 pub async fn retrying<I: Clone, T, F: Future<Output = ApiResult<T>>>(
     input: I,
     run: impl Fn(I) -> F,
@@ -148,7 +149,7 @@ pub async fn retrying<I: Clone, T, F: Future<Output = ApiResult<T>>>(
     let mut attempt = 1;
     loop {
         match run(input.clone()).await {
-            Err(ApiError::UniqueViolation(_)) if attempt < ATTEMPTS => attempt += 1,
+            Err(ApiError::LostRace(_)) if attempt < ATTEMPTS => attempt += 1,
             answer => return answer,
         }
     }

@@ -10,7 +10,10 @@ use super::{call, errors, key, mutate, mutation_document};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
-on_both_backends!(identical_mutations_at_once_never_fail_internally);
+on_both_backends!(
+    identical_mutations_at_once_never_fail_internally,
+    a_link_to_a_record_deleted_meanwhile_is_not_found
+);
 
 /// How many copies of a mutation are sent at once.
 const COPIES: usize = 8;
@@ -103,4 +106,105 @@ async fn identical_mutations_at_once_never_fail_internally(app: &TestApp) {
         app.data(&read).await["node"],
         json!({ "relatedDatasets": { "totalCount": 1 }, "producers": [{ "role": "PUBLISHER" }] })
     );
+}
+
+/// A link (or credit) to a publication a concurrent transaction deletes while the link is
+/// being written: the link's foreign key fails on PostgreSQL (it found the publication, then
+/// waited on the deleting transaction's lock), which answered `INTERNAL`; the mutation now
+/// runs again and answers `NOT_FOUND`, as SQLite (where writers queue) always did.
+async fn a_link_to_a_record_deleted_meanwhile_is_not_found(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let writer = key(app, "linker", Scope::Write).await;
+    let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
+    for field in ["linkDataset", "creditProducer"] {
+        let created = mutate(
+            app,
+            &writer,
+            "createPublication",
+            json!({ "title": format!("Deleted meanwhile {field}") }),
+            "publication { id }",
+        )
+        .await;
+        let publication = created["publication"]["id"].clone();
+        let raw_id: i64 = {
+            let data = app
+                .data(&format!(
+                    r#"{{ node(id: {publication}) {{ ... on Publication {{ title }} }} }}"#
+                ))
+                .await;
+            assert!(!data["node"].is_null());
+            let title = format!("Deleted meanwhile {field}");
+            let row = app
+                .db
+                .conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    app.db.backend(),
+                    format!("SELECT id FROM publication WHERE title = '{title}'"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get("", "id").unwrap()
+        };
+        let deleting = studygraph::db::begin_write(&app.db.conn).await.unwrap();
+        deleting
+            .execute_unprepared(&format!("DELETE FROM publication WHERE id = {raw_id}"))
+            .await
+            .unwrap();
+        let input = match field {
+            "linkDataset" => json!({ "publicationId": publication, "datasetId": dataset }),
+            _ => {
+                let producer = app
+                    .id_of(r#"producer(name: "National Institute of Justice")"#)
+                    .await;
+                json!({ "publicationId": publication, "producerId": producer, "role": "FUNDER" })
+            }
+        };
+        let router = app.router.clone();
+        let writer_key = writer.clone();
+        let link = tokio::spawn(async move {
+            let query = mutation_document(field, "");
+            call(
+                &router,
+                Some(&writer_key),
+                &query,
+                json!({ "input": input }),
+            )
+            .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        deleting.commit().await.unwrap();
+        let (_, body) = link.await.unwrap();
+        assert!(body.get("errors").is_none(), "{field}: {body:#}");
+        let refused = errors(&body["data"][field]);
+        assert_eq!(refused.len(), 1, "{field}: {body:#}");
+        assert!(refused[0].ends_with(":NOT_FOUND"), "{field}: {refused:?}");
+    }
+}
+
+/// SQLite: a mutation that waits past the busy timeout behind another writer (an import from
+/// another process holds the database's one write lock for its whole run) answers
+/// `DATABASE_UNAVAILABLE`, which says to try again, not `INTERNAL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mutation_behind_a_long_write_is_unavailable_on_sqlite() {
+    use crate::helpers::{Backend, spawn_app};
+    let Some(app) = spawn_app(Backend::Sqlite, true).await else {
+        return;
+    };
+    let writer = key(&app, "behind", Scope::Write).await;
+    let long_write = studygraph::db::begin_write(&app.db.conn).await.unwrap();
+    let query = mutation_document("createPublication", "publication { id }");
+    let (_, body) = call(
+        &app.router,
+        Some(&writer),
+        &query,
+        json!({ "input": { "title": "Behind a long write" } }),
+    )
+    .await;
+    long_write.rollback().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE",
+        "{body:#}"
+    );
+    app.finish().await;
 }
