@@ -72,15 +72,13 @@ impl ApiError {
     /// stayed taken past the busy timeout (an import, say), `LostRace` for a key taken or a
     /// referenced record deleted by a concurrent write, else `Internal`.
     fn from_db(err: &sea_orm::DbErr) -> Self {
-        match err.sql_err() {
-            Some(
-                sea_orm::SqlErr::UniqueConstraintViolation(cause)
-                | sea_orm::SqlErr::ForeignKeyConstraintViolation(cause),
-            ) => {
-                tracing::warn!(%cause, "a write lost a race to a concurrent one");
-                return Self::LostRace(cause);
-            }
-            _ => {}
+        if let Some(
+            sea_orm::SqlErr::UniqueConstraintViolation(cause)
+            | sea_orm::SqlErr::ForeignKeyConstraintViolation(cause),
+        ) = err.sql_err()
+        {
+            tracing::warn!(%cause, "a write lost a race to a concurrent one");
+            return Self::LostRace(cause);
         }
         if err.to_string().contains("database is locked") {
             let cause = err.to_string();
