@@ -113,7 +113,7 @@ async fn identical_mutations_at_once_never_fail_internally(app: &TestApp) {
 /// waited on the deleting transaction's lock), which answered `INTERNAL`; the mutation now
 /// runs again and answers `NOT_FOUND`, as SQLite (where writers queue) always did.
 async fn a_link_to_a_record_deleted_meanwhile_is_not_found(app: &TestApp) {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use sea_orm::ConnectionTrait;
     let writer = key(app, "linker", Scope::Write).await;
     let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
     for field in ["linkDataset", "creditProducer"] {
