@@ -24,6 +24,7 @@ on_both_backends!(
     cursors_fit_their_list_and_parent,
     single_valued_facets_add_up,
     facet_keys_drill_down_to_their_buckets,
+    a_value_named_unknown_is_refused,
     multi_valued_and_rolled_up_facets,
     stats_match_direct_sql,
     co_use_counts_shared_datasets,
@@ -1345,4 +1346,51 @@ async fn relevance_cursors_hold_across_writes(app: &TestApp) {
             assert_eq!(ids_of(&next), expected, "round {round}: {query}");
         }
     }
+}
+
+/// "unknown" is the facets' key for records without a value: a value of that name would make
+/// a second bucket with the same key, and drilling into either would find both. Refused in
+/// every faceted field, naming it.
+async fn a_value_named_unknown_is_refused(app: &TestApp) {
+    let records = [
+        (
+            r#"{"type":"publication","ncjNumber":"U-1","title":"A","publicationType":"unknown"}"#,
+            "publicationType",
+        ),
+        (
+            r#"{"type":"publication","ncjNumber":"U-2","title":"B","subjects":["crime","unknown"]}"#,
+            "subjects",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"U-3","title":"C","dataTypes":["unknown"]}"#,
+            "dataTypes",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"U-4","title":"D","series":"unknown"}"#,
+            "series",
+        ),
+        (
+            r#"{"type":"producer","name":"Unknown kind","kind":"unknown"}"#,
+            "kind",
+        ),
+    ];
+    for (record, field) in records {
+        let err = import_str(&app.db, "unknown.jsonl", record)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "unknown.jsonl:1: {field}: \"unknown\" is how facets"
+            )),
+            "{record}: {err}"
+        );
+    }
+    // "Unknown" (another key) is a value like any other.
+    import_str(
+        &app.db,
+        "known.jsonl",
+        r#"{"type":"publication","ncjNumber":"U-5","title":"E","publicationType":"Unknown"}"#,
+    )
+    .await
+    .unwrap();
 }

@@ -154,23 +154,70 @@ fn check_lengths(fields: [(&'static str, Option<&str>, usize); 2]) -> Result<()>
     Ok(())
 }
 
+/// Refuses a faceted value that is the facets' key for records without one ("unknown"): a
+/// bucket of that name would share its key with theirs, and drilling into it would find both.
+fn refuse_unknown<'a>(
+    fields: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
+) -> Result<()> {
+    for (field, value) in fields {
+        if value == Some(crate::db::facets::UNKNOWN) {
+            return Err(invalid(
+                field,
+                "\"unknown\" is how facets name records without a value; leave the value out instead",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `(field, value)` of every value of a list field.
+fn each<'a>(
+    field: &'static str,
+    values: &'a [String],
+) -> impl Iterator<Item = (&'static str, Option<&'a str>)> {
+    values
+        .iter()
+        .map(move |value| (field, Some(value.as_str())))
+}
+
 impl PublicationInput {
-    /// Checks the lengths of its title and abstract.
+    /// Checks the lengths of its title and abstract, and its faceted values.
     pub fn check_lengths(&self) -> Result<()> {
         check_lengths([
             ("title", Some(&self.title), MAX_TITLE_CHARS),
             ("abstract", self.abstract_text.as_deref(), MAX_TEXT_CHARS),
-        ])
+        ])?;
+        refuse_unknown(
+            [
+                ("publicationType", self.publication_type.as_deref()),
+                ("language", self.language.as_deref()),
+            ]
+            .into_iter()
+            .chain(each("subjects", &self.subjects)),
+        )
     }
 }
 
 impl DatasetInput {
-    /// Checks the lengths of its title and summary.
+    /// Checks the lengths of its title and summary, and its faceted values.
     pub fn check_lengths(&self) -> Result<()> {
         check_lengths([
             ("title", Some(&self.title), MAX_TITLE_CHARS),
             ("summary", self.summary.as_deref(), MAX_TEXT_CHARS),
-        ])
+        ])?;
+        refuse_unknown(
+            std::iter::once(("series", self.series.as_deref()))
+                .chain(each("subjects", &self.subjects))
+                .chain(each("geographicCoverage", &self.geographic_coverage))
+                .chain(each("dataTypes", &self.data_types)),
+        )
+    }
+}
+
+impl ProducerInput {
+    /// Checks its faceted value (`kind`).
+    pub fn check_values(&self) -> Result<()> {
+        refuse_unknown([("kind", self.kind.as_deref())])
     }
 }
 

@@ -80,6 +80,7 @@ pub async fn producer_under(
     target: Target,
 ) -> Result<(i64, bool)> {
     refuse_path_separator(&input)?;
+    input.check_values()?;
     let named = same_producer(txn, &input, parent).await?;
     let existing = target.row(named.map(|p| (p.id, "name")), "producer under this parent")?;
     refuse_sibling_names(txn, &input, parent, existing).await?;
