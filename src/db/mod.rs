@@ -70,7 +70,6 @@ pub struct Db {
     pub conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
     value_indexes: Arc<ValueIndexes>,
-    pool_size: u32,
 }
 
 impl Db {
@@ -82,12 +81,11 @@ impl Db {
     /// [`Self::connect`] with `pool_size` connections instead of the backend's default.
     pub async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<Self, DbErr> {
         let default_size = if url.starts_with("sqlite:") { 8 } else { 16 };
-        let pool_size = pool_size.unwrap_or(default_size);
         let own_page_cost = !url.contains("random_page_cost");
         let plain_loopback = is_loopback_without_ssl_choice(url);
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(pool_size)
+            .max_connections(pool_size.unwrap_or(default_size))
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
@@ -128,18 +126,12 @@ impl Db {
             conn,
             statements,
             value_indexes: Arc::default(),
-            pool_size,
         })
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await
-    }
-
-    /// How many connections the pool opens at most.
-    pub fn pool_size(&self) -> u32 {
-        self.pool_size
     }
 
     pub fn backend(&self) -> DatabaseBackend {

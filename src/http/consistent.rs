@@ -68,7 +68,7 @@ pub async fn read(
                 .unwrap_or_else(|| again.request(caller.clone()));
             async move {
                 let held = match attempt {
-                    ATTEMPTS => WritesHeld::take(&state.db).await,
+                    ATTEMPTS => Some(WritesHeld::take(&state.db).await),
                     _ => None,
                 };
                 let response = state.execute(operation, request).await;
@@ -121,7 +121,7 @@ pub struct WritesHeld {
 impl WritesHeld {
     /// Holds writes back (on PostgreSQL, unless the database refuses the row lock: then this
     /// process's writes only).
-    pub async fn take(db: &Db) -> Option<Self> {
+    pub async fn take(db: &Db) -> Self {
         let commits = revision::hold_commits().await;
         let row = match db.backend() {
             sea_orm::DatabaseBackend::Postgres => {
@@ -138,10 +138,10 @@ impl WritesHeld {
             }
             _ => None,
         };
-        Some(Self {
+        Self {
             _commits: commits,
             row,
-        })
+        }
     }
 
     pub async fn release(self) {
