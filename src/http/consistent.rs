@@ -18,34 +18,31 @@ use crate::db::{Db, in_background, revision};
 /// Runs of one read at most.
 pub const ATTEMPTS: u32 = 3;
 
-/// What it takes to run a request again: its text, variables, operation, extensions and
-/// parsed document (a request's data cannot be copied; the caller is given back to it).
+/// What it takes to run a request again: its text, variables, operation and extensions (a
+/// request's data cannot be copied: the caller is given back to it; the document is parsed
+/// again through the schema's cache of parsed documents, only when a read runs again).
 struct Again {
     query: String,
     variables: async_graphql::Variables,
     operation_name: Option<String>,
     extensions: async_graphql::Extensions,
-    document: Option<async_graphql::parser::types::ExecutableDocument>,
 }
 
 impl Again {
-    fn of(request: &mut Request) -> Self {
+    fn of(request: &Request) -> Self {
         Self {
             query: request.query.clone(),
             variables: request.variables.clone(),
             operation_name: request.operation_name.clone(),
             extensions: request.extensions.clone(),
-            document: request.parsed_query().ok().cloned(),
         }
     }
 
-    fn request(&self, caller: Caller) -> Request {
+    fn request(&self, state: &AppState, caller: Caller) -> Request {
         let mut request = Request::new(self.query.clone()).variables(self.variables.clone());
         request.operation_name = self.operation_name.clone();
         request.extensions = self.extensions.clone();
-        if let Some(document) = &self.document {
-            request.set_parsed_query(document.clone());
-        }
+        state.schema.parse(&mut request);
         request.data(caller)
     }
 }
@@ -55,17 +52,17 @@ impl Again {
 pub async fn read(
     state: &AppState,
     operation: Option<&str>,
-    mut request: Request,
+    request: Request,
     caller: Caller,
 ) -> Response {
-    let again = Again::of(&mut request);
+    let again = Again::of(&request);
     let mut first = Some(request.data(caller.clone()));
     until_unmoved(
         || revision_now(state),
         |attempt| {
             let request = first
                 .take()
-                .unwrap_or_else(|| again.request(caller.clone()));
+                .unwrap_or_else(|| again.request(state, caller.clone()));
             async move {
                 let held = match attempt {
                     ATTEMPTS => Some(WritesHeld::take(&state.db).await),

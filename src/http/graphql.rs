@@ -144,10 +144,9 @@ async fn run(
     state: &AppState,
     media: &'static str,
     (headers, identified): (&HeaderMap, Option<Identified>),
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> Result<Executed, Response> {
     let caller = caller(state, headers, identified, media).await?;
-    let mut request = request;
     let operation = operation_name(&mut request);
     let response = if is_mutation(&mut request) {
         state

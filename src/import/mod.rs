@@ -82,14 +82,15 @@ impl FileText {
             }
         }
     }
+}
 
-    /// The first line from `first` to `last` (inclusive) that is not UTF-8.
-    pub fn bad_line_within(&self, first: usize, last: usize) -> Option<usize> {
-        self.not_utf8
-            .iter()
-            .copied()
-            .find(|line| (first..=last).contains(line))
-    }
+/// The first of `not_utf8` (line numbers, as [`FileText`] keeps them) from `first` to `last`
+/// inclusive: a record spanning those lines holds bytes that are not UTF-8.
+pub(crate) fn not_utf8_within(not_utf8: &[usize], first: usize, last: usize) -> Option<usize> {
+    not_utf8
+        .iter()
+        .copied()
+        .find(|line| (first..=last).contains(line))
 }
 
 /// Why a record on a line that is not UTF-8 is refused.

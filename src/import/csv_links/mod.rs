@@ -305,11 +305,10 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
     let Some((header_at, header)) = records.next() else {
         return Ok(Vec::new());
     };
-    let line_breaks =
-        |fields: &[String]| -> usize { fields.iter().map(|f| f.matches('\n').count()).sum() };
+    // A row spans its start line and one more per line break inside its quoted fields.
     let not_utf8_within = |line: usize, fields: &[String]| {
-        let last = line + line_breaks(fields);
-        not_utf8.iter().any(|bad| (line..=last).contains(bad))
+        let breaks: usize = fields.iter().map(|f| f.matches('\n').count()).sum();
+        super::not_utf8_within(not_utf8, line, line + breaks).is_some()
     };
     if not_utf8_within(header_at, &header) {
         return Err(error(header_at, "record", NOT_UTF8.into()));

@@ -103,10 +103,7 @@ pub(super) fn parse_document(
         let line = lines.line_at(start);
         let segment = &text[start..end];
         let last_line = line + segment.matches('\n').count();
-        let bad_line = not_utf8
-            .iter()
-            .copied()
-            .find(|bad| (line..=last_line).contains(bad));
+        let bad_line = crate::import::not_utf8_within(not_utf8, line, last_line);
         let (array, key) = match &value {
             Value::Array(_) => (Some(&value), None),
             Value::Object(map)
