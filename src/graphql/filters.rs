@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject};
 
 use super::errors::{ApiError, ApiResult};
 use super::ids::decode_id_of;
+use super::types::common::RelationType;
 use crate::dates::PartialDateValue;
 use crate::db::Db;
 use crate::db::entities::{CreditTable, Record, ValueList, dataset, producer, publication};
@@ -48,6 +49,8 @@ pub struct PublicationFilter {
     pub published_before: Option<String>,
     /// Title contains this text, ignoring case (a substring, not a word search).
     pub title_contains: Option<String>,
+    /// Published in one of these years: the years facet's keys ("unknown": no date).
+    pub years: Option<Vec<String>>,
     pub publication_types: Option<Vec<String>>,
     pub subjects: Option<Vec<String>>,
     pub languages: Option<Vec<String>>,
@@ -58,6 +61,10 @@ pub struct PublicationFilter {
     pub include_subunits: Option<bool>,
     pub has_related_datasets: Option<bool>,
     pub related_to_dataset_ids: Option<Vec<ID>>,
+    /// With a link of one of these types (`RelationType` names; "unknown": without links),
+    /// to any dataset: the relation types facet's keys. A publication↔dataset list's own
+    /// edges are chosen by its `relationType` argument.
+    pub relation_types: Option<Vec<String>>,
 }
 
 /// Which datasets a list holds. As for publications: every given field must match, list
@@ -70,6 +77,8 @@ pub struct DatasetFilter {
     pub released_before: Option<String>,
     /// Title contains this text, ignoring case (a substring, not a word search).
     pub title_contains: Option<String>,
+    /// Released in one of these years: the release years facet's keys ("unknown": no date).
+    pub release_years: Option<Vec<String>>,
     /// Datasets whose time period overlaps [start, end].
     pub time_period_overlaps: Option<YearRangeInput>,
     pub subjects: Option<Vec<String>>,
@@ -80,6 +89,9 @@ pub struct DatasetFilter {
     pub include_subunits: Option<bool>,
     pub has_related_publications: Option<bool>,
     pub related_to_publication_ids: Option<Vec<ID>>,
+    /// As `relationTypes` for publications: with a link of one of these types (read from
+    /// the publication's side; "unknown": without links).
+    pub relation_types: Option<Vec<String>>,
 }
 
 /// Which producers a list holds; `kinds` takes the `kinds` facet's keys ("unknown" included).
@@ -247,6 +259,49 @@ fn date_range(
     Ok((min.is_some() || max.is_some()).then_some(Condition::Between { column, min, max }))
 }
 
+/// Years given as facet keys: numbers, or "unknown" for records without a date.
+fn years_in(field: &str, column: &'static str, keys: &[String]) -> ApiResult<Condition> {
+    let mut years = Vec::new();
+    let mut or_unknown = false;
+    for key in keys.iter().map(|k| k.trim()) {
+        if key == crate::db::facets::UNKNOWN {
+            or_unknown = true;
+        } else {
+            years.push(key.parse::<i32>().map_err(|_| {
+                ApiError::bad_input(format!(
+                    "`{field}`: \"{key}\" is not a year (a number, or \"unknown\")"
+                ))
+            })?);
+        }
+    }
+    Ok(Condition::YearIn {
+        column,
+        years,
+        or_unknown,
+    })
+}
+
+/// Relation types given as facet keys: `RelationType` names, or "unknown" for records
+/// without links.
+fn link_types_in(keys: &[String]) -> ApiResult<Condition> {
+    let mut types = Vec::new();
+    let mut or_unlinked = false;
+    for key in keys.iter().map(|k| k.trim()) {
+        if key == crate::db::facets::UNKNOWN {
+            or_unlinked = true;
+        } else {
+            let kind = RelationType::parse_name(key).ok_or_else(|| {
+                ApiError::bad_input(format!(
+                    "`relationTypes`: \"{key}\" is not a relation type (one of {}, or \"unknown\")",
+                    RelationType::names().join(", ")
+                ))
+            })?;
+            types.push(kind.as_db().to_owned());
+        }
+    }
+    Ok(Condition::LinkTypeIn { types, or_unlinked })
+}
+
 /// A case-insensitive title substring condition; blank text means none.
 fn title_contains(text: Option<&String>) -> Option<Condition> {
     text.map(|t| t.trim().to_lowercase())
@@ -321,6 +376,9 @@ pub async fn publication_list(
             "published_key",
         )?);
         conditions.extend(title_contains(f.title_contains.as_ref()));
+        if let Some(keys) = &f.years {
+            conditions.push(years_in("years", "published_year", keys)?);
+        }
         if let Some(values) = trimmed(&f.publication_types) {
             conditions.push(Condition::OneOf {
                 column: "publication_type",
@@ -350,6 +408,9 @@ pub async fn publication_list(
             conditions.push(Condition::LinkedTo(
                 existing_ids::<dataset::Model>(ctx, "relatedToDatasetIds", ids).await?,
             ));
+        }
+        if let Some(keys) = &f.relation_types {
+            conditions.push(link_types_in(keys)?);
         }
     }
     Ok(ListSpec {
@@ -390,6 +451,9 @@ pub async fn dataset_list(
             "released_key",
         )?);
         conditions.extend(title_contains(f.title_contains.as_ref()));
+        if let Some(keys) = &f.release_years {
+            conditions.push(years_in("releaseYears", "released_year", keys)?);
+        }
         if let Some(range) = &f.time_period_overlaps {
             if let (Some(start), Some(end)) = (range.start, range.end)
                 && start > end
@@ -438,6 +502,9 @@ pub async fn dataset_list(
             let ids =
                 existing_ids::<publication::Model>(ctx, "relatedToPublicationIds", ids).await?;
             conditions.push(Condition::LinkedTo(ids));
+        }
+        if let Some(keys) = &f.relation_types {
+            conditions.push(link_types_in(keys)?);
         }
     }
     Ok(ListSpec {

@@ -508,6 +508,25 @@ async fn unknown_ids_in_filters_are_named(app: &TestApp) {
         .await;
     assert_eq!(code, "BAD_USER_INPUT", "{message}");
     assert!(message.contains("YEAR twice"), "{message}");
+    // Facet keys a list does not have are refused, naming the key (they matched nothing).
+    for (query, named) in [
+        (
+            r#"{ publications(filter: { years: ["2006", "20O6"] }) { totalCount } }"#,
+            "`years`: \"20O6\" is not a year",
+        ),
+        (
+            r#"{ datasets(filter: { releaseYears: ["later"] }) { totalCount } }"#,
+            "`releaseYears`: \"later\" is not a year",
+        ),
+        (
+            r#"{ publications(filter: { relationTypes: ["USES"] }) { totalCount } }"#,
+            "`relationTypes`: \"USES\" is not a relation type",
+        ),
+    ] {
+        let (code, message) = app.error_code(query).await;
+        assert_eq!(code, "BAD_USER_INPUT", "{message}");
+        assert!(message.contains(named), "{message}");
+    }
     let wrong_kind = app.id_of(r#"publication(ncjNumber: "216547")"#).await;
     let answer = app
         .post(
@@ -1240,6 +1259,10 @@ async fn facet_keys_drill_down_to_their_buckets(app: &TestApp) {
             "geographicCoverage",
         ),
         ("producers", "kinds", "kinds"),
+        ("publications", "years", "years"),
+        ("datasets", "releaseYears", "releaseYears"),
+        ("publications", "relationTypes", "relationTypes"),
+        ("datasets", "relationTypes", "relationTypes"),
         ("publications", "producers(first: 100)", "producerIds"),
         ("datasets", "producers(first: 100)", "producerIds"),
         (

@@ -34,6 +34,19 @@ pub enum Condition {
         include_subunits: bool,
         or_uncredited: bool,
     },
+    /// The year `column` is one of `years`, or (`or_unknown`) the row has no year: the years
+    /// facet's keys.
+    YearIn {
+        column: &'static str,
+        years: Vec<i32>,
+        or_unknown: bool,
+    },
+    /// The row has a publication↔dataset link of one of `types`, or (`or_unlinked`) no link
+    /// at all: the relation types facet's keys.
+    LinkTypeIn {
+        types: Vec<String>,
+        or_unlinked: bool,
+    },
     /// The row has (or has no) publication↔dataset links.
     HasLinks(bool),
     /// The row is linked to one of these records of the other side.
@@ -152,6 +165,33 @@ pub(super) fn write_condition(sql: &mut Sql, condition: &Condition, table: Table
                     .push(credit_table)
                     .push(" c WHERE c.")
                     .push(owner)
+                    .push(" = t.id)");
+            }
+            sql.push(")");
+        }
+        Condition::YearIn {
+            column,
+            years,
+            or_unknown,
+        } => {
+            sql.push("(t.")
+                .push(column)
+                .push(" IN ")
+                .bind_list(years.iter().copied());
+            if *or_unknown {
+                sql.push(" OR t.").push(column).push(" IS NULL");
+            }
+            sql.push(")");
+        }
+        Condition::LinkTypeIn { types, or_unlinked } => {
+            sql.push("(t.id IN (SELECT ")
+                .push(links_owner)
+                .push(" FROM publication_dataset WHERE relation_type IN ")
+                .bind_list(types.iter().cloned())
+                .push(")");
+            if *or_unlinked {
+                sql.push(" OR NOT EXISTS (SELECT 1 FROM publication_dataset x WHERE x.")
+                    .push(links_owner)
                     .push(" = t.id)");
             }
             sql.push(")");

@@ -276,8 +276,11 @@ impl ListSpec {
         ];
         let covered = |column: &str| COVERED.contains(&column);
         let conditions_covered = self.conditions.iter().all(|condition| match condition {
-            Condition::Between { column, .. } | Condition::OneOf { column, .. } => covered(column),
+            Condition::Between { column, .. }
+            | Condition::OneOf { column, .. }
+            | Condition::YearIn { column, .. } => covered(column),
             Condition::ListHasAny { .. }
+            | Condition::LinkTypeIn { .. }
             | Condition::CreditedTo { .. }
             | Condition::HasLinks(_)
             | Condition::LinkedTo(_) => true,

@@ -122,6 +122,14 @@ macro_rules! stored_as_name {
                     .find(|item| item.name == name)
                     .map(|item| item.value)
             }
+
+            /// Every variant's name, in declaration order.
+            pub fn names() -> Vec<&'static str> {
+                <$ty as async_graphql::resolver_utils::EnumType>::items()
+                    .iter()
+                    .map(|item| item.name)
+                    .collect()
+            }
         }
     )*};
 }
