@@ -15,6 +15,7 @@ on_both_backends!(
     scholix_reimport_changes_nothing,
     a_bad_scholix_record_leaves_the_database_unchanged,
     a_csv_sheet_links_existing_records,
+    a_csv_sheet_keeps_what_its_columns_do_not_give,
     a_bad_csv_row_names_its_line,
 );
 
@@ -280,6 +281,43 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
 
 const RELATED: &str = r#"{ p: publication(ncjNumber: "216547") {
     relatedDatasets { totalCount edges { relationType source linkedOn node { studyNumber } } } } }"#;
+
+/// A sheet that re-types links without `source` or `linked_on` columns keeps the links' own
+/// (they cleared them: a curator's sheet wiped what NCJRS or a Scholix dump had said); a
+/// column that is there but empty clears them, as a native record does.
+async fn a_csv_sheet_keeps_what_its_columns_do_not_give(app: &TestApp) {
+    let edge = |data: &Value| {
+        data["p"]["relatedDatasets"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["studyNumber"] == "35308")
+            .cloned()
+            .expect("a link to ICPSR 35308")
+    };
+    let full = "publication,dataset,relation_type,source,linked_on\n216547,35308,REFERENCES,NCJRS,2024-01-15\n";
+    csv_links::import_str(&app.db, "full.csv", full)
+        .await
+        .unwrap();
+    let retyped = "publication,dataset,relation_type\n216547,35308,DOCUMENTS\n";
+    csv_links::import_str(&app.db, "retyped.csv", retyped)
+        .await
+        .unwrap();
+    assert_eq!(
+        edge(&app.data(RELATED).await),
+        json!({ "relationType": "DOCUMENTS", "source": "NCJRS", "linkedOn": "2024-01-15",
+                "node": { "studyNumber": "35308" } })
+    );
+    let dated = "publication,dataset,relation_type,linked_on\n216547,35308,DOCUMENTS,\n";
+    csv_links::import_str(&app.db, "dated.csv", dated)
+        .await
+        .unwrap();
+    assert_eq!(
+        edge(&app.data(RELATED).await),
+        json!({ "relationType": "DOCUMENTS", "source": "NCJRS", "linkedOn": null,
+                "node": { "studyNumber": "35308" } })
+    );
+}
 
 async fn a_csv_sheet_links_existing_records(app: &TestApp) {
     let before = snapshot(app).await;

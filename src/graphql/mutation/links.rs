@@ -1,11 +1,11 @@
 //! Edits of relationships: linking a publication to a dataset (or changing how they relate),
 //! unlinking them, and crediting or uncrediting a producer for a publication or dataset.
 
-use async_graphql::{Context, ID, InputObject, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, SimpleObject};
 use sea_orm::DatabaseTransaction;
 
 use super::records::{begin, find, rejected};
-use super::user_errors::{Code, UserError, UserErrors, clean};
+use super::user_errors::{Code, UserError, UserErrors, clean, given};
 use crate::db::entities::{CreditTable, dataset, producer, publication};
 use crate::db::revision;
 use crate::graphql::errors::ApiResult;
@@ -21,10 +21,12 @@ pub struct LinkDatasetInput {
     /// How the publication relates to the dataset.
     #[graphql(default_with = "RelationType::IsRelatedTo")]
     pub relation_type: RelationType,
-    /// Who asserts the link: "NCJRS", "ICPSR bibliography", ...
-    pub source: Option<String>,
-    /// When it was asserted: YYYY-MM-DD.
-    pub linked_on: Option<String>,
+    /// Who asserts the link: "NCJRS", "ICPSR bibliography", ... Relinking without it keeps
+    /// the link's own; null or blank clears it.
+    pub source: MaybeUndefined<String>,
+    /// When it was asserted: YYYY-MM-DD. Relinking without it keeps the link's own; null or
+    /// blank clears it.
+    pub linked_on: MaybeUndefined<String>,
 }
 
 #[derive(InputObject, Clone)]
@@ -83,21 +85,20 @@ pub async fn link(ctx: &Context<'_>, input: LinkDatasetInput) -> ApiResult<LinkP
     let txn = begin(ctx).await?;
     let mut errors = UserErrors::default();
     let found = ends(&txn, &mut errors, &input.publication_id, &input.dataset_id).await?;
-    let linked_on = match clean(input.linked_on) {
-        None => None,
-        Some(text) => {
+    let linked_on = given(input.linked_on).map(|value| {
+        clean(value).and_then(|text| {
             let date = crate::dates::parse_day(&text);
             if date.is_none() {
                 errors.add("linkedOn", Code::Invalid, crate::dates::not_a_day(&text));
             }
             date
-        }
-    };
+        })
+    });
     let Some((publication, dataset)) = found.filter(|_| errors.is_empty()) else {
         return rejected(txn, errors, link_payload).await;
     };
     let relation = input.relation_type.as_db().to_owned();
-    let source = clean(input.source);
+    let source = given(input.source).map(clean);
     if let Err(err) = upsert::link_ids(
         &txn,
         publication.id,

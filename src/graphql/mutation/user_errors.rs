@@ -168,7 +168,7 @@ fn dated(text: &str) -> Result<PartialDateValue, String> {
 }
 
 /// `None` when the field was left out, else its value (`Some(None)` for null).
-fn given<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+pub fn given<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),

@@ -105,8 +105,9 @@ pub(super) async fn write(
             publication: *publication,
             dataset: *dataset,
             relation_type: link.relation_type.clone(),
-            source: link.source.clone(),
-            linked_on: link.linked_on,
+            // Native links give every value (see `native::line`).
+            source: link.source.clone().flatten(),
+            linked_on: link.linked_on.flatten(),
         });
     }
     // The pairs already stored.

@@ -97,8 +97,9 @@ struct LinkRow {
     publication: Option<String>,
     dataset: Option<String>,
     relation_type: Option<String>,
-    source: Option<String>,
-    linked_on: Option<String>,
+    /// `None` when the sheet has no such column (an existing link keeps its own).
+    source: upsert::LinkValue<String>,
+    linked_on: upsert::LinkValue<String>,
 }
 
 async fn load_into(
@@ -157,10 +158,12 @@ async fn apply(txn: &DatabaseTransaction, row: LinkRow) -> Result<bool, UpsertEr
         )
     })?;
     let linked_on = match row.linked_on {
-        Some(text) => Some(
-            crate::dates::parse_day(&text)
-                .ok_or_else(|| invalid(LINKED_ON, crate::dates::not_a_day(&text)))?,
-        ),
+        Some(Some(text)) => {
+            Some(Some(crate::dates::parse_day(&text).ok_or_else(|| {
+                invalid(LINKED_ON, crate::dates::not_a_day(&text))
+            })?))
+        }
+        Some(None) => Some(None),
         None => None,
     };
     let input = upsert::LinkInput {
@@ -393,8 +396,8 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
                 PUBLICATION => row.publication = value,
                 DATASET => row.dataset = value,
                 RELATION_TYPE => row.relation_type = value,
-                SOURCE => row.source = value,
-                LINKED_ON => row.linked_on = value,
+                SOURCE => row.source = Some(value),
+                LINKED_ON => row.linked_on = Some(value),
                 _ => {}
             }
         }

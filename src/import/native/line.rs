@@ -334,8 +334,9 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
                 publication,
                 dataset,
                 relation_type: relation_type.as_db().to_owned(),
-                source: clean(r.source),
-                linked_on,
+                // A native record is the whole link: an omitted value is unknown.
+                source: Some(clean(r.source)),
+                linked_on: Some(linked_on),
             };
             Input::Link(input)
         }

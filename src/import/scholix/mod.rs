@@ -204,8 +204,8 @@ async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertE
         publication_id,
         dataset_id,
         relation_type.as_db().to_owned(),
-        source,
-        linked_on,
+        Some(source),
+        Some(linked_on),
     )
     .await?;
     if new {

@@ -1,11 +1,12 @@
 //! Links between publications and datasets, and finding (else briefly creating) the linked
 //! works for link importers that describe them only in passing.
 
-use sea_orm::ActiveValue::Set;
+use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction};
 
 use super::{
-    DatasetInput, KeyInput, LinkInput, PublicationInput, Result, dataset, invalid, publication,
+    DatasetInput, KeyInput, LinkInput, LinkValue, PublicationInput, Result, dataset, invalid,
+    publication,
 };
 use crate::db::entities::{dataset, publication, publication_dataset};
 use crate::db::lookup;
@@ -154,14 +155,14 @@ async fn first_match<R: crate::db::entities::Record>(
 }
 
 /// [`link`] between records already found by id: inserts the link, or updates its relation
-/// type, source and date. Returns whether it is new.
+/// type, and its source and date where given. Returns whether it is new.
 pub async fn link_ids(
     txn: &DatabaseTransaction,
     publication_id: i64,
     dataset_id: i64,
     relation_type: String,
-    source: Option<String>,
-    linked_on: Option<chrono::NaiveDate>,
+    source: LinkValue<String>,
+    linked_on: LinkValue<chrono::NaiveDate>,
 ) -> Result<bool> {
     let mut sql = Sql::new(txn.get_database_backend());
     sql.push("SELECT COUNT(*) AS n FROM publication_dataset WHERE publication_id = ")
@@ -176,8 +177,8 @@ pub async fn link_ids(
         publication_id: Set(publication_id),
         dataset_id: Set(dataset_id),
         relation_type: Set(relation_type),
-        source: Set(source),
-        linked_on: Set(linked_on),
+        source: source.map_or(NotSet, Set),
+        linked_on: linked_on.map_or(NotSet, Set),
     };
     if exists {
         model.update(txn).await?;

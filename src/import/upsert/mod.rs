@@ -231,6 +231,11 @@ pub struct LinkInput {
     pub publication: KeyInput,
     pub dataset: KeyInput,
     pub relation_type: String,
-    pub source: Option<String>,
-    pub linked_on: Option<chrono::NaiveDate>,
+    pub source: LinkValue<String>,
+    pub linked_on: LinkValue<chrono::NaiveDate>,
 }
+
+/// An optional value of a link: `None` when the input does not give it (a CSV sheet without
+/// that column, a mutation without that field), so an existing link keeps its own; `Some(None)`
+/// clears it.
+pub type LinkValue<T> = Option<Option<T>>;
