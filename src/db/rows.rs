@@ -30,6 +30,28 @@ pub async fn by_ids<R: Record>(
     Ok(out)
 }
 
+/// The row of `R`'s table with this id, locked for the rest of the transaction: on
+/// PostgreSQL `FOR UPDATE`, so that concurrent writes to one record run one after another
+/// (each reads what the one before it committed, and a record deleted meanwhile is not
+/// found); SQLite's write transactions already take the whole database.
+pub async fn locked<R: Record>(conn: &impl ConnectionTrait, id: i64) -> Result<Option<R>, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT ")
+        .push(&R::select_list("t"))
+        .push(" FROM ")
+        .push(R::TABLE.name())
+        .push(" t WHERE t.id = ")
+        .bind(id);
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        sql.push(" FOR UPDATE OF t");
+    }
+    conn.query_one_raw(sql.build())
+        .await?
+        .map(|row| R::from_query_result(&row, ""))
+        .transpose()
+}
+
 /// One text column of rows of `table` by id (ids whose value is NULL are absent).
 pub async fn texts(
     conn: &impl ConnectionTrait,

@@ -69,8 +69,8 @@ impl ApiError {
     }
 
     /// A database error: `Unavailable` when no connection could be had or SQLite's write lock
-    /// stayed taken past the busy timeout (an import, say), `LostRace` for a key taken or a
-    /// referenced record deleted by a concurrent write, else `Internal`.
+    /// stayed taken past the busy timeout (an import, say), `LostRace` for a key taken, a
+    /// referenced record deleted or a lock cycle with a concurrent write, else `Internal`.
     fn from_db(err: &sea_orm::DbErr) -> Self {
         if let Some(
             sea_orm::SqlErr::UniqueConstraintViolation(cause)
@@ -79,6 +79,14 @@ impl ApiError {
         {
             tracing::warn!(%cause, "a write lost a race to a concurrent one");
             return Self::LostRace(cause);
+        }
+        // PostgreSQL broke a lock cycle between concurrent mutations (each locks the records it
+        // edits), or an update found its row deleted meanwhile: running again answers as a
+        // later mutation would.
+        let text = err.to_string();
+        if matches!(err, sea_orm::DbErr::RecordNotUpdated) || text.contains("deadlock detected") {
+            tracing::warn!(cause = %text, "a write lost a race to a concurrent one");
+            return Self::LostRace(text);
         }
         if err.to_string().contains("database is locked") {
             let cause = err.to_string();

@@ -82,7 +82,9 @@ pub async fn row<R: Record>(txn: &DatabaseTransaction, id: i64) -> Result<Option
 }
 
 /// The record `id` (a global id of `R`'s table) names, or `None` with the reason recorded
-/// against `field`.
+/// against `field`. The row stays locked until the mutation ends ([`rows::locked`]): a
+/// concurrent update, link or delete of the same record waits for this one, then reads what
+/// it wrote (two updates of different fields both land; of two deletes one finds nothing).
 pub async fn find<R: Record>(
     txn: &DatabaseTransaction,
     errors: &mut UserErrors,
@@ -93,7 +95,7 @@ pub async fn find<R: Record>(
     let Some(number) = errors.id(field, id, R::TABLE) else {
         return Ok(None);
     };
-    let found = row::<R>(txn, number).await?;
+    let found = rows::locked::<R>(txn, number).await?;
     if found.is_none() {
         errors.add(field, Code::NotFound, format!("no {what} has this id"));
     }

@@ -12,7 +12,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     identical_mutations_at_once_never_fail_internally,
-    a_link_to_a_record_deleted_meanwhile_is_not_found
+    a_link_to_a_record_deleted_meanwhile_is_not_found,
+    a_mutation_behind_a_concurrent_write_sees_it
 );
 
 /// How many copies of a mutation are sent at once.
@@ -180,6 +181,130 @@ async fn a_link_to_a_record_deleted_meanwhile_is_not_found(app: &TestApp) {
         assert_eq!(refused.len(), 1, "{field}: {body:#}");
         assert!(refused[0].ends_with(":NOT_FOUND"), "{field}: {refused:?}");
     }
+}
+
+/// Runs `statements` in a write transaction, sends `field(input:)` while it is open and
+/// commits it 300 ms later; returns the mutation's answer (no top-level error allowed) and its
+/// user errors.
+async fn behind_a_write(
+    app: &TestApp,
+    key: &str,
+    statements: &[String],
+    field: &'static str,
+    input: Value,
+    selection: &'static str,
+) -> (Value, Vec<String>) {
+    use sea_orm::ConnectionTrait;
+    let writing = studygraph::db::begin_write(&app.db.conn).await.unwrap();
+    for statement in statements {
+        writing.execute_unprepared(statement).await.unwrap();
+    }
+    let router = app.router.clone();
+    let key = key.to_owned();
+    let mutation = tokio::spawn(async move {
+        let query = mutation_document(field, selection);
+        call(&router, Some(&key), &query, json!({ "input": input })).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    writing.commit().await.unwrap();
+    let (_, body) = mutation.await.unwrap();
+    assert!(body.get("errors").is_none(), "{field}: {body:#}");
+    let refused = errors(&body["data"][field]);
+    (body["data"][field].clone(), refused)
+}
+
+/// A record's row id, by a raw query.
+async fn row_id(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let row = app
+        .db
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "id").unwrap()
+}
+
+/// A mutation sent while another transaction writes the same record runs after it and sees
+/// its write, as if sent one after the other. On PostgreSQL mutations read the record
+/// without waiting and wrote it back whole: an update of another field undid the concurrent
+/// one (lost update), a second delete answered success, an update of a record deleted
+/// meanwhile answered `INTERNAL`, and a producer name in other letter case was stored beside
+/// the concurrent one. They now lock the records they edit, and names are unique by their
+/// lowered form in the database too.
+async fn a_mutation_behind_a_concurrent_write_sees_it(app: &TestApp) {
+    let writer = key(app, "racer", Scope::Write).await;
+    let created = mutate(
+        app,
+        &writer,
+        "createPublication",
+        json!({ "title": "Written twice at once" }),
+        "publication { id }",
+    )
+    .await;
+    let publication = created["publication"]["id"].clone();
+    let id = row_id(
+        app,
+        "SELECT id FROM publication WHERE title = 'Written twice at once'",
+    )
+    .await;
+
+    // Two updates of different fields: both land.
+    let (updated, refused) = behind_a_write(
+        app,
+        &writer,
+        &[format!(
+            "UPDATE publication SET subtitle = 'First' WHERE id = {id}"
+        )],
+        "updatePublication",
+        json!({ "id": publication, "language": "Esperanto" }),
+        "publication { subtitle language }",
+    )
+    .await;
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(
+        updated["publication"],
+        json!({ "subtitle": "First", "language": "Esperanto" })
+    );
+    let stored = app
+        .data(&format!(
+            r#"{{ node(id: {publication}) {{ ... on Publication {{ subtitle language }} }} }}"#
+        ))
+        .await;
+    assert_eq!(
+        stored["node"],
+        json!({ "subtitle": "First", "language": "Esperanto" })
+    );
+
+    // An update, then a delete, of a record deleted meanwhile: not found.
+    let gone = [format!("DELETE FROM publication WHERE id = {id}")];
+    for (field, input) in [
+        (
+            "updatePublication",
+            json!({ "id": publication, "subtitle": "Late" }),
+        ),
+        ("deletePublication", json!({ "id": publication })),
+    ] {
+        let (_, refused) = behind_a_write(app, &writer, &gone, field, input, "").await;
+        assert_eq!(refused, ["id:NOT_FOUND"], "{field}");
+        let (_, refused) =
+            behind_a_write(app, &writer, &[], field, json!({ "id": publication }), "").await;
+        assert_eq!(refused, ["id:NOT_FOUND"], "{field}, afterwards");
+    }
+
+    // A producer named as a concurrent one in other letter case: taken.
+    let (_, refused) = behind_a_write(
+        app,
+        &writer,
+        &["INSERT INTO producer (parent_key, name, name_key) VALUES (0, 'Case Race', 'case race')"
+            .to_owned()],
+        "createProducer",
+        json!({ "name": "CASE RACE" }),
+        "",
+    )
+    .await;
+    assert_eq!(refused, ["name:TAKEN"]);
 }
 
 /// SQLite: a mutation that waits past the busy timeout behind another writer (an import from
