@@ -132,6 +132,9 @@ impl ExploreQuery {
     /// `hasMore`, never an error. One database statement per hop. The edges are those of the
     /// expanded nodes (every node nearer than `depth`): two nodes at distance `depth` are not
     /// joined here even when an edge links them; ask with a larger `depth` to see it.
+    #[graphql(
+        complexity = "1usize.saturating_add(bound(max_nodes, DEFAULT_MAX_NODES, MAX_NODES).saturating_mul(child_complexity))"
+    )]
     async fn neighborhood(
         &self,
         ctx: &Context<'_>,
@@ -192,6 +195,9 @@ impl ExploreQuery {
     /// is no such path (and the node alone when `from` is `to`). To stay bounded, each hop is
     /// one statement that expands at most 1000 nodes of one end and reads at most 100
     /// neighbors of each, so through very busy nodes a path can be missed.
+    #[graphql(
+        complexity = "1usize.saturating_add((bound(first, DEFAULT_PATHS, MAX_PATHS) * (bound(max_hops, DEFAULT_MAX_HOPS, MAX_HOPS) + 1)).saturating_mul(child_complexity))"
+    )]
     async fn paths(
         &self,
         ctx: &Context<'_>,
@@ -228,6 +234,12 @@ impl ExploreQuery {
 }
 
 /// `value` when it lies in `min..=max`; a `BAD_USER_INPUT` naming the limit otherwise.
+/// For the cost estimate: how many nodes an argument lets a field return (the default when
+/// not given; out-of-range values count as the maximum, the resolver refuses them anyway).
+fn bound(value: Option<i32>, default: i32, max: i32) -> usize {
+    value.unwrap_or(default).clamp(1, max) as usize
+}
+
 fn in_range(name: &str, value: i32, min: i32, max: i32) -> ApiResult<u32> {
     if (min..=max).contains(&value) {
         Ok(value as u32)

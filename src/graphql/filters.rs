@@ -152,7 +152,7 @@ async fn existing_ids<R: Record>(
     field: &str,
     ids: &[ID],
 ) -> ApiResult<Vec<i64>> {
-    let numbers = ids
+    let mut numbers = within_limit(field, ids)?
         .iter()
         .map(|id| decode_id_of(id, R::TABLE))
         .collect::<ApiResult<Vec<_>>>()?;
@@ -164,6 +164,8 @@ async fn existing_ids<R: Record>(
         .map(|(id, _)| format!("\"{}\"", id.as_str()))
         .collect();
     unknown.dedup();
+    numbers.sort_unstable();
+    numbers.dedup();
     match unknown.as_slice() {
         [] => Ok(numbers),
         [id] => Err(ApiError::bad_input(format!(
@@ -263,7 +265,7 @@ fn date_range(
 fn years_in(field: &str, column: &'static str, keys: &[String]) -> ApiResult<Condition> {
     let mut years = Vec::new();
     let mut or_unknown = false;
-    for key in keys.iter().map(|k| k.trim()) {
+    for key in within_limit(field, keys)?.iter().map(|k| k.trim()) {
         if key == crate::db::facets::UNKNOWN {
             or_unknown = true;
         } else {
@@ -286,7 +288,10 @@ fn years_in(field: &str, column: &'static str, keys: &[String]) -> ApiResult<Con
 fn link_types_in(keys: &[String]) -> ApiResult<Condition> {
     let mut types = Vec::new();
     let mut or_unlinked = false;
-    for key in keys.iter().map(|k| k.trim()) {
+    for key in within_limit("relationTypes", keys)?
+        .iter()
+        .map(|k| k.trim())
+    {
         if key == crate::db::facets::UNKNOWN {
             or_unlinked = true;
         } else {
@@ -302,19 +307,53 @@ fn link_types_in(keys: &[String]) -> ApiResult<Condition> {
     Ok(Condition::LinkTypeIn { types, or_unlinked })
 }
 
-/// A case-insensitive title substring condition; blank text means none.
-fn title_contains(text: Option<&String>) -> Option<Condition> {
-    text.map(|t| t.trim().to_lowercase())
+/// A case-insensitive title substring condition; blank text means none. Text longer than a
+/// title can be is `BAD_USER_INPUT` (SQLite refuses LIKE patterns past 50,000 bytes).
+fn title_contains(text: Option<&String>) -> ApiResult<Option<Condition>> {
+    use crate::import::upsert::MAX_TITLE_CHARS;
+    let Some(text) = text
+        .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty())
-        .map(Condition::TitleContains)
+    else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_TITLE_CHARS {
+        return Err(ApiError::bad_input(format!(
+            "`titleContains` is longer than a title can be ({MAX_TITLE_CHARS} characters)"
+        )));
+    }
+    Ok(Some(Condition::TitleContains(text)))
 }
 
-/// A list filter's values, trimmed. An empty list matches nothing (a client that computed no
-/// values gets no rows, never every row).
-fn trimmed(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+/// Most values one list filter field may give (ids included): a dashboard's selection, not a
+/// table (each value is one bound parameter; the databases take some tens of thousands in all).
+pub const MAX_FILTER_VALUES: usize = 1_000;
+
+/// `field`'s values, or `BAD_USER_INPUT` when there are more than [`MAX_FILTER_VALUES`].
+fn within_limit<'a, T>(field: &str, values: &'a [T]) -> ApiResult<&'a [T]> {
+    if values.len() > MAX_FILTER_VALUES {
+        return Err(ApiError::bad_input(format!(
+            "`{field}` gives {} values, the most a filter field takes is {MAX_FILTER_VALUES}",
+            values.len()
+        )));
+    }
+    Ok(values)
+}
+
+/// A list filter's values, trimmed, each once. An empty list matches nothing (a client that
+/// computed no values gets no rows, never every row).
+fn trimmed(field: &str, values: &Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
     values
-        .as_ref()
-        .map(|v| v.iter().map(|s| s.trim().to_owned()).collect())
+        .as_deref()
+        .map(|v| {
+            let mut seen = std::collections::HashSet::new();
+            Ok(within_limit(field, v)?
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| seen.insert(s.clone()))
+                .collect())
+        })
+        .transpose()
 }
 
 /// The search, parsed; blank means no search.
@@ -375,23 +414,23 @@ pub async fn publication_list(
             ],
             "published_key",
         )?);
-        conditions.extend(title_contains(f.title_contains.as_ref()));
+        conditions.extend(title_contains(f.title_contains.as_ref())?);
         if let Some(keys) = &f.years {
             conditions.push(years_in("years", "published_year", keys)?);
         }
-        if let Some(values) = trimmed(&f.publication_types) {
+        if let Some(values) = trimmed("publicationTypes", &f.publication_types)? {
             conditions.push(Condition::OneOf {
                 column: "publication_type",
                 values,
             });
         }
-        if let Some(values) = trimmed(&f.languages) {
+        if let Some(values) = trimmed("languages", &f.languages)? {
             conditions.push(Condition::OneOf {
                 column: "language",
                 values,
             });
         }
-        if let Some(values) = trimmed(&f.subjects) {
+        if let Some(values) = trimmed("subjects", &f.subjects)? {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::PublicationSubjects,
                 values,
@@ -450,7 +489,7 @@ pub async fn dataset_list(
             ],
             "released_key",
         )?);
-        conditions.extend(title_contains(f.title_contains.as_ref()));
+        conditions.extend(title_contains(f.title_contains.as_ref())?);
         if let Some(keys) = &f.release_years {
             conditions.push(years_in("releaseYears", "released_year", keys)?);
         }
@@ -467,25 +506,25 @@ pub async fn dataset_list(
                 end: range.end,
             });
         }
-        if let Some(values) = trimmed(&f.subjects) {
+        if let Some(values) = trimmed("subjects", &f.subjects)? {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::DatasetSubjects,
                 values,
             });
         }
-        if let Some(values) = trimmed(&f.geographic_coverage) {
+        if let Some(values) = trimmed("geographicCoverage", &f.geographic_coverage)? {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::DatasetCoverage,
                 values,
             });
         }
-        if let Some(values) = trimmed(&f.data_types) {
+        if let Some(values) = trimmed("dataTypes", &f.data_types)? {
             conditions.push(Condition::ListHasAny {
                 list: ValueList::DatasetDataTypes,
                 values,
             });
         }
-        if let Some(values) = trimmed(&f.series) {
+        if let Some(values) = trimmed("series", &f.series)? {
             conditions.push(Condition::OneOf {
                 column: "series",
                 values,
@@ -535,7 +574,7 @@ pub async fn producer_list(
     })?;
     let mut conditions = Vec::new();
     if let Some(f) = filter {
-        if let Some(values) = trimmed(&f.kinds) {
+        if let Some(values) = trimmed("kinds", &f.kinds)? {
             conditions.push(Condition::OneOf {
                 column: "kind",
                 values,

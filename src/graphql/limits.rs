@@ -75,11 +75,19 @@ pub struct Enforce(pub Limits);
 
 impl ExtensionFactory for Enforce {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(EnforceExtension(self.0))
+        Arc::new(EnforceExtension {
+            limits: self.0,
+            entities: std::sync::Mutex::new(0),
+        })
     }
 }
 
-struct EnforceExtension(Limits);
+struct EnforceExtension {
+    limits: Limits,
+    /// How many representations the document's `_entities` fields ask for (see
+    /// [`entity_representations`]), noted when it is parsed.
+    entities: std::sync::Mutex<usize>,
+}
 
 #[async_trait::async_trait]
 impl Extension for EnforceExtension {
@@ -91,7 +99,9 @@ impl Extension for EnforceExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        check_document(&self.0, &document)?;
+        check_document(&self.limits, &document)?;
+        *self.entities.lock().unwrap_or_else(|p| p.into_inner()) =
+            entity_representations(&document, variables);
         Ok(document)
     }
 
@@ -100,8 +110,15 @@ impl Extension for EnforceExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let limits = &self.0;
+        let mut result = next.run(ctx).await?;
+        let limits = &self.limits;
+        // `_entities` is async-graphql's own field, so no complexity attribute can say that
+        // its selection runs once per representation: the estimate is multiplied here (what a
+        // router sends is that one field; other root fields beside it are counted over).
+        let entities = *self.entities.lock().unwrap_or_else(|p| p.into_inner());
+        if entities > 1 {
+            result.complexity = result.complexity.saturating_mul(entities);
+        }
         if result.depth > limits.max_depth {
             return Err(vec![too_complex(format!(
                 "the query is nested {} levels deep, the limit is {} levels",
@@ -116,6 +133,44 @@ impl Extension for EnforceExtension {
         }
         Ok(result)
     }
+}
+
+/// How many representations the `_entities` fields at the root of the document's operations
+/// ask for, in all (a list written in the query, or a list variable).
+fn entity_representations(document: &ExecutableDocument, variables: &Variables) -> usize {
+    use async_graphql::parser::types::DocumentOperations;
+    use async_graphql::{Name, Value as ConstValue};
+    let operations: Vec<_> = match &document.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => ops.values().collect(),
+    };
+    let mut count = 0usize;
+    for operation in operations {
+        for selection in &operation.node.selection_set.node.items {
+            let Selection::Field(field) = &selection.node else {
+                continue;
+            };
+            if field.node.name.node != "_entities" {
+                continue;
+            }
+            let Some(argument) = field.node.get_argument("representations") else {
+                continue;
+            };
+            let value = argument
+                .node
+                .clone()
+                .into_const_with(|name: Name| {
+                    Ok::<_, std::convert::Infallible>(
+                        variables.get(&name).cloned().unwrap_or(ConstValue::Null),
+                    )
+                })
+                .unwrap_or(ConstValue::Null);
+            if let ConstValue::List(items) = value {
+                count = count.saturating_add(items.len());
+            }
+        }
+    }
+    count
 }
 
 fn too_complex(message: String) -> ServerError {

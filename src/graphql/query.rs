@@ -98,6 +98,7 @@ impl QueryRoot {
     }
 
     /// Records by global id, in the order asked, null where one does not exist.
+    #[graphql(complexity = "1usize.saturating_add(ids.len().saturating_mul(child_complexity))")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<Node>>> {
         let decoded = ids
             .iter()

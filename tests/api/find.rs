@@ -508,6 +508,34 @@ async fn unknown_ids_in_filters_are_named(app: &TestApp) {
         .await;
     assert_eq!(code, "BAD_USER_INPUT", "{message}");
     assert!(message.contains("YEAR twice"), "{message}");
+    // Lists past the bind limits of the databases answered INTERNAL; too long a title
+    // substring did on SQLite. Both are the user's error, named.
+    let many: Vec<String> = (0..1_001).map(|i| format!("s{i}")).collect();
+    for (query, variables, named) in [
+        (
+            "query($v: [String!]) { publications(filter: { subjects: $v }) { totalCount } }",
+            json!({ "v": many }),
+            "`subjects` gives 1001 values, the most a filter field takes is 1000",
+        ),
+        (
+            "query($v: [ID!]) { datasets(filter: { producerIds: $v }) { totalCount } }",
+            json!({ "v": vec!["UHJvZHVjZXI6MQ"; 1_001] }),
+            "`producerIds` gives 1001 values",
+        ),
+        (
+            "query($v: String) { publications(filter: { titleContains: $v }) { totalCount } }",
+            json!({ "v": "a".repeat(50_000) }),
+            "`titleContains` is longer than a title can be",
+        ),
+    ] {
+        let answer = app.post(query, variables).await.json();
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{answer}"
+        );
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{message}");
+    }
     // Facet keys a list does not have are refused, naming the key (they matched nothing).
     for (query, named) in [
         (
