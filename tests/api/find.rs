@@ -19,6 +19,7 @@ on_both_backends!(
     dataset_and_producer_filters,
     unknown_ids_in_filters_are_named,
     sort_orders_with_nulls_last,
+    producer_counts_count_each_record_once,
     sorted_pages_walk_both_ways,
     cursors_belong_to_their_list,
     cursors_fit_their_list_and_parent,
@@ -688,6 +689,52 @@ async fn walk_both_ways(app: &TestApp, list: &str) {
         before = page["publications"]["pageInfo"]["startCursor"].clone();
     }
     assert_eq!(backward, everything, "backward pages of {list}");
+}
+
+/// `PUBLICATION_COUNT` and `DATASET_COUNT` order producers by the records credited to them,
+/// each once: they counted credits, so a producer credited in two roles on 2 records sorted
+/// above one with 3 records, against its own `totalCount`s.
+async fn producer_counts_count_each_record_once(app: &TestApp) {
+    let mut lines = vec![
+        r#"{"type":"producer","name":"Twice Credited","kind":"count test"}"#.to_owned(),
+        r#"{"type":"producer","name":"Once Credited","kind":"count test"}"#.to_owned(),
+    ];
+    for kind in ["publication", "dataset"] {
+        let key = if kind == "publication" {
+            "ncjNumber"
+        } else {
+            "studyNumber"
+        };
+        for i in 0..2 {
+            lines.push(format!(
+                r#"{{"type":"{kind}","{key}":"77{i}01","title":"Twice {i}","producers":[{{"producer":"Twice Credited","role":"PRODUCER"}},{{"producer":"Twice Credited","role":"FUNDER"}}]}}"#
+            ));
+        }
+        for i in 0..3 {
+            lines.push(format!(
+                r#"{{"type":"{kind}","{key}":"77{i}02","title":"Once {i}","producers":[{{"producer":"Once Credited","role":"PRODUCER"}}]}}"#
+            ));
+        }
+    }
+    import_str(&app.db, "counts.jsonl", &lines.join("\n"))
+        .await
+        .unwrap();
+    for field in ["PUBLICATION_COUNT", "DATASET_COUNT"] {
+        let data = app
+            .data(&format!(
+                r#"{{ producers(filter: {{ kinds: ["count test"] }}, orderBy: [{{ field: {field}, direction: DESC }}]) {{
+                    nodes {{ name publications {{ totalCount }} datasets {{ totalCount }} }} }} }}"#
+            ))
+            .await;
+        assert_eq!(
+            data["producers"]["nodes"],
+            json!([
+                { "name": "Once Credited", "publications": { "totalCount": 3 }, "datasets": { "totalCount": 3 } },
+                { "name": "Twice Credited", "publications": { "totalCount": 2 }, "datasets": { "totalCount": 2 } },
+            ]),
+            "{field}"
+        );
+    }
 }
 
 async fn sorted_pages_walk_both_ways(app: &TestApp) {

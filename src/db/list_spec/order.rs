@@ -40,6 +40,11 @@ impl SortKey {
         let count = |links: &str, owner: &str| {
             format!("(SELECT COUNT(*) FROM {links} x WHERE x.{owner} = t.id)")
         };
+        let credited = |credits: &str, record: &str| {
+            format!(
+                "(SELECT COUNT(DISTINCT x.{record}) FROM {credits} x WHERE x.producer_id = t.id)"
+            )
+        };
         match self {
             Self::PublishedOn => vec![("t.published_key".into(), KeyType::Int)],
             Self::ReleasedOn => vec![("t.released_key".into(), KeyType::Int)],
@@ -55,10 +60,13 @@ impl SortKey {
                 Table::Dataset => vec![(count("publication_dataset", "dataset_id"), KeyType::Int)],
                 _ => vec![(count("publication_dataset", "publication_id"), KeyType::Int)],
             },
-            Self::PublicationCount => {
-                vec![(count("publication_producer", "producer_id"), KeyType::Int)]
-            }
-            Self::DatasetCount => vec![(count("dataset_producer", "producer_id"), KeyType::Int)],
+            // Records credited, each once: a record credited in two roles is one record, as
+            // the producer's own `publications { totalCount }` counts it.
+            Self::PublicationCount => vec![(
+                credited("publication_producer", "publication_id"),
+                KeyType::Int,
+            )],
+            Self::DatasetCount => vec![(credited("dataset_producer", "dataset_id"), KeyType::Int)],
             Self::SharedDatasets => vec![("l.shared".into(), KeyType::Int)],
         }
     }
