@@ -258,8 +258,24 @@ pub async fn post(
     {
         return refuse_persisted(&state, media, refusal);
     }
+    if let Some(refusal) = without_query(&request, media) {
+        return refusal;
+    }
     state.schema.parse(&mut request);
     execute(&state, media, (&headers, identified.map(|e| e.0)), request).await
+}
+
+/// A request that names no query (and no persisted document) is an HTTP-level refusal, not
+/// a GraphQL parse error of an empty document.
+fn without_query(request: &async_graphql::Request, media: &'static str) -> Option<Response> {
+    request.query.trim().is_empty().then(|| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            media,
+            "BAD_REQUEST",
+            "no query: send the GraphQL document as `query` (or a persisted document's id)",
+        )
+    })
 }
 
 /// One GraphQL request from a JSON body, with its `documentId` (persisted documents) if any.
@@ -330,6 +346,9 @@ pub async fn get(
         Ok(hash) => hash,
         Err(refusal) => return refuse_persisted(&state, media, refusal),
     };
+    if let Some(refusal) = without_query(&request, media) {
+        return refusal;
+    }
     state.schema.parse(&mut request);
     if is_mutation(&mut request) {
         let mut response = refuse(

@@ -179,6 +179,20 @@ async fn request_errors(app: &TestApp) {
         .send(send("application/json", "{ not json".into()))
         .await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    // No query at all is the request's fault, said plainly (it was a parse error of "").
+    for body in ["{}", r#"{"variables":{}}"#, r#"{"query":"  "}"#] {
+        let empty = app.send(send("application/json", body.into())).await;
+        assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{body}");
+        let answer = empty.json();
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("no query"),
+            "{answer}"
+        );
+    }
     // A field error still answers 200 with the data that could be resolved.
     let field_error = app
         .send(send(
