@@ -81,11 +81,27 @@ fn formats(
         .map(|file| {
             let format = match options.format {
                 Some(format) => format,
-                None => super::guess_format(file)?,
+                None => {
+                    refuse_to_guess_a_stream(file)?;
+                    super::guess_format(file)?
+                }
             };
             Ok((file.clone(), format))
         })
         .collect()
+}
+
+/// Guessing reads the start of a file and loading opens it again: a pipe (`<(zcat …)`,
+/// `/dev/stdin`) would be loaded from where the guess stopped, silently without its first
+/// records. Such input needs `--format`, which reads it once.
+fn refuse_to_guess_a_stream(file: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(file) {
+        Ok(metadata) if !metadata.is_file() && !metadata.is_dir() => anyhow::bail!(
+            "{}: not a regular file (a pipe?), so its format cannot be guessed without losing its start; pass --format native, dcat-us, scholix or csv",
+            file.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Loads the files in order, consecutive files of one format together.
