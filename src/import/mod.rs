@@ -118,6 +118,33 @@ fn lines_not_utf8(bytes: &[u8]) -> Vec<usize> {
     bad
 }
 
+/// Why a value holding the NUL character is refused.
+pub(crate) const HOLDS_NUL: &str = "holds the NUL character (U+0000), which text may not contain";
+
+/// The path of the first string under `value` holding the NUL character (PostgreSQL cannot
+/// store it; the run failed there with a database error instead of a located one): every
+/// format that reads JSON checks its records with it.
+pub(crate) fn field_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    let under = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| field_with_nul(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .find_map(|(name, item)| field_with_nul(item, &under(name))),
+        _ => None,
+    }
+}
+
 /// `text` without the UTF-8 byte-order mark some editors (and Excel) write at its start.
 pub fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)

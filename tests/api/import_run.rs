@@ -19,7 +19,8 @@ on_both_backends_empty!(
     a_skipped_catalog_record_takes_its_new_producers_with_it,
     lines_that_are_not_utf8_or_not_json_are_named_in_every_format,
     unnamed_empty_columns_are_allowed,
-    a_stream_needs_its_format_named
+    a_stream_needs_its_format_named,
+    every_format_refuses_the_nul_character
 );
 
 /// A scratch directory for one test's files.
@@ -182,6 +183,45 @@ async fn a_stream_needs_its_format_named(app: &TestApp) {
     import(&app.db, std::slice::from_ref(&stream), &named)
         .await
         .unwrap();
+}
+
+/// No text may hold the NUL character (PostgreSQL cannot store it). Native lines were
+/// checked; a Scholix link, a catalog record or a CSV row holding one was stored on SQLite
+/// (whose export then did not import) and stopped the run on PostgreSQL with a database
+/// error. Each is now refused like any bad record, with its line and field.
+async fn every_format_refuses_the_nul_character(app: &TestApp) {
+    let dir = scratch();
+    let files = [
+        (
+            "links.jsonl",
+            r#"{"RelationshipType":{"Name":"References"},"LinkProvider":[{"Name":"Prov\u0000ider"}],"Source":{"Identifier":[{"ID":"10.9/nul","IDScheme":"doi"}],"Type":"literature","Title":"A"},"Target":{"Identifier":[{"ID":"10.9/nul.d","IDScheme":"doi"}],"Type":"dataset"}}"#
+                .to_owned(),
+            "links.jsonl:1: LinkProvider[0].Name: holds the NUL character",
+        ),
+        (
+            "catalog.json",
+            r#"{"conformsTo":"https://project-open-data.cio.gov/v1.1/schema","dataset":[{"title":"Nul","identifier":"x-1","description":"d\u0000","publisher":{"name":"Pub"}}]}"#
+                .to_owned(),
+            "description: holds the NUL character",
+        ),
+        (
+            "sheet.csv",
+            "publication,dataset,relation_type,source\nNCJ 1,ICPSR 2,REFERENCES,a\0b\n".to_owned(),
+            "sheet.csv:2: source: holds the NUL character",
+        ),
+    ];
+    for (name, text, named) in files {
+        let file = write(&dir, name, text);
+        let err = import(&app.db, std::slice::from_ref(&file), &RunOptions::default())
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains(named), "{name}: {err:#}");
+    }
+    assert_eq!(
+        counts(app).await,
+        serde_json::json!({ "publications": { "totalCount": 0 }, "datasets": { "totalCount": 0 }, "producers": { "totalCount": 0 } })
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 async fn a_run_without_rejects_removes_an_earlier_rejects_file(app: &TestApp) {

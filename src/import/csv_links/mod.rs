@@ -390,6 +390,18 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
             source: None,
             linked_on: None,
         };
+        if let Some((column, _)) = columns
+            .iter()
+            .zip(&fields)
+            .find(|(_, value)| value.contains('\0'))
+        {
+            rows.push(SheetRow {
+                line,
+                text,
+                columns: Err(((*column).to_owned(), crate::import::HOLDS_NUL.into())),
+            });
+            continue;
+        }
         for (column, value) in columns.iter().zip(fields) {
             let value = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
             match *column {

@@ -106,8 +106,11 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
         let mut warn = |field: &str, reason: String| {
             warnings.push(format!("{name}:{line}: dataset[{index}].{field}: {reason}"));
         };
-        let prepared = read_record(entry, &titles, &mut warn)
-            .map(|(input, publisher)| Prepared { input, publisher });
+        let prepared = match crate::import::field_with_nul(entry, "") {
+            Some(field) => Err((field, crate::import::HOLDS_NUL.to_owned())),
+            None => read_record(entry, &titles, &mut warn)
+                .map(|(input, publisher)| Prepared { input, publisher }),
+        };
         records.push(Entry {
             line,
             index,

@@ -133,29 +133,6 @@ pub(super) struct LinkRecord {
     linked_on: Option<String>,
 }
 
-/// The path of the first string under `value` holding the NUL character (PostgreSQL cannot
-/// store it; the run failed there with a database error instead of a located one).
-fn field_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
-    let under = |name: &str| {
-        if path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    match value {
-        serde_json::Value::String(text) => text.contains('\0').then(|| path.to_owned()),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| field_with_nul(item, &format!("{path}[{i}]"))),
-        serde_json::Value::Object(fields) => fields
-            .iter()
-            .find_map(|(name, item)| field_with_nul(item, &under(name))),
-        _ => None,
-    }
-}
-
 /// Parses one line; the error is `(field path, reason)`.
 pub(super) fn parse_line(line: &str) -> Result<Record, (String, String)> {
     let value: serde_json::Value =
@@ -166,11 +143,8 @@ pub(super) fn parse_line(line: &str) -> Result<Record, (String, String)> {
             "not a JSON object: each line is one record, an object with a \"type\"".into(),
         ));
     }
-    if let Some(field) = field_with_nul(&value, "") {
-        return Err((
-            field,
-            "holds the NUL character (U+0000), which text may not contain".into(),
-        ));
+    if let Some(field) = crate::import::field_with_nul(&value, "") {
+        return Err((field, crate::import::HOLDS_NUL.into()));
     }
     let kind = match value.get("type") {
         Some(serde_json::Value::String(kind)) => kind.clone(),

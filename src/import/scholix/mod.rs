@@ -121,6 +121,10 @@ async fn load_into(
             }
         };
         let text = || serde_json::to_string(&value).unwrap_or_default();
+        if let Some(field) = crate::import::field_with_nul(&value, "") {
+            records.refuse(at(field, crate::import::HOLDS_NUL.into()), text())?;
+            continue;
+        }
         let link = match read_link(&value) {
             Ok(link) => link,
             Err((field, reason)) => {
