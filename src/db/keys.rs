@@ -75,7 +75,18 @@ fn numbered(input: &str, prefix: &str) -> Option<String> {
 /// (resolver prefixes dropped first); else why not.
 pub fn parse_doi(input: &str) -> Result<String, String> {
     let doi = normalize_doi(input);
-    if doi.starts_with("10.") && doi.contains('/') {
+    let well_formed = doi
+        .strip_prefix("10.")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(registrant, suffix)| {
+            // The registrant code is digits, subdivided by dots ("10.1000.10/…").
+            registrant
+                .split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+                && !suffix.is_empty()
+                && !suffix.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if well_formed {
         Ok(doi)
     } else {
         Err(format!(
@@ -167,8 +178,19 @@ mod tests {
             parse_doi("https://doi.org/10.3886/ICPSR20423.v1").as_deref(),
             Ok("10.3886/ICPSR20423.v1")
         );
-        for malformed in ["not a doi", "10.3886", "11.1/x", "doi:"] {
+        for malformed in [
+            "not a doi",
+            "10.3886",
+            "11.1/x",
+            "doi:",
+            "10./abc",
+            "10.5555/",
+            "10.x/y",
+            "10.5555/a b",
+            "10.1..2/x",
+        ] {
             assert!(parse_doi(malformed).is_err(), "{malformed}");
         }
+        assert_eq!(parse_doi("10.1000.10/a/b").as_deref(), Ok("10.1000.10/a/b"));
     }
 }

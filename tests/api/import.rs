@@ -122,6 +122,28 @@ async fn errors_name_line_and_field(app: &TestApp) {
             r#"{"type":"publication","title":"x","subjects":["ok","nul\u0000"]}"#,
             "t.jsonl:2: subjects[1]: holds the NUL character",
         ),
+        // A key that is only its prefix was stored as "" (merging every such work); a DOI
+        // that is not one ("N/A") was a key shared by every record that wrote it.
+        (
+            r#"{"type":"publication","ncjNumber":"NCJ-","title":"x"}"#,
+            "t.jsonl:2: ncjNumber: \"NCJ-\" has no number after its prefix",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"ICPSR","title":"x"}"#,
+            "t.jsonl:2: studyNumber: \"ICPSR\" has no number after its prefix",
+        ),
+        (
+            r#"{"type":"publication","doi":"https://doi.org/","title":"x"}"#,
+            "t.jsonl:2: doi: \"https://doi.org/\" is not a DOI",
+        ),
+        (
+            r#"{"type":"dataset","doi":"N/A","title":"x"}"#,
+            "t.jsonl:2: doi: \"N/A\" is not a DOI",
+        ),
+        (
+            r#"{"type":"link","publication":{"doi":"10.x/y"},"dataset":{"studyNumber":"2"},"relationType":"REFERENCES"}"#,
+            "t.jsonl:2: publication.doi: \"10.x/y\" is not a DOI",
+        ),
         (
             r#"{"type":"publication","title":" "}"#,
             "t.jsonl:2: title: must not be empty",

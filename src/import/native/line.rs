@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::Input;
 use crate::dates::{PartialDateValue, not_a_day, parse_day};
-use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::db::lookup::{normalize_ncj, normalize_study_number};
 use crate::graphql::types::common::{ProducerRole, RelationType};
 use crate::import::upsert::{self, CreditInput, KeyInput, UpsertError, invalid};
 
@@ -203,6 +203,35 @@ fn without_position(err: &serde_json::Error) -> String {
     text.split(" at line ").next().unwrap_or(&text).to_owned()
 }
 
+/// A natural key in its stored form (see `db::keys`), or why it is none: a value that is only
+/// its prefix ("NCJ", "ICPSR", "doi:") was stored as the empty key and merged works, and a DOI
+/// must be one ("N/A" was a key shared by every record that wrote it).
+fn key(
+    field: &str,
+    value: Option<String>,
+    form: fn(&str) -> Result<String, String>,
+) -> Result<Option<String>, UpsertError> {
+    clean(value)
+        .map(|value| form(&value).map_err(|reason| invalid(field, reason)))
+        .transpose()
+}
+
+fn ncj(value: &str) -> Result<String, String> {
+    Some(normalize_ncj(value))
+        .filter(|key| !key.is_empty())
+        .ok_or_else(|| format!("\"{value}\" has no number after its prefix"))
+}
+
+fn study(value: &str) -> Result<String, String> {
+    Some(normalize_study_number(value))
+        .filter(|key| !key.is_empty())
+        .ok_or_else(|| format!("\"{value}\" has no number after its prefix"))
+}
+
+fn doi(value: &str) -> Result<String, String> {
+    crate::db::lookup::parse_doi(value)
+}
+
 /// Checks and normalises one parsed record.
 pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
     Ok(match record {
@@ -221,8 +250,8 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
         }
         Record::Publication(r) => {
             let input = upsert::PublicationInput {
-                ncj_number: clean(r.ncj_number).map(|n| normalize_ncj(&n)),
-                doi: clean(r.doi).map(|d| normalize_doi(&d)),
+                ncj_number: key("ncjNumber", r.ncj_number, ncj)?,
+                doi: key("doi", r.doi, doi)?,
                 title: required("title", r.title)?,
                 subtitle: clean(r.subtitle),
                 publication_type: clean(r.publication_type),
@@ -242,8 +271,8 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
         Record::Dataset(r) => {
             let period = r.time_period.map_or((None, None), |p| (p.start, p.end));
             let input = upsert::DatasetInput {
-                study_number: clean(r.study_number).map(|n| normalize_study_number(&n)),
-                doi: clean(r.doi).map(|d| normalize_doi(&d)),
+                study_number: key("studyNumber", r.study_number, study)?,
+                doi: key("doi", r.doi, doi)?,
                 title: required("title", r.title)?,
                 summary: clean(r.summary),
                 time_period: period,
@@ -266,12 +295,12 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
                     (
                         "ncjNumber",
                         "ncj_number",
-                        clean(r.publication.ncj_number).map(|n| normalize_ncj(&n)),
+                        key("publication.ncjNumber", r.publication.ncj_number, ncj)?,
                     ),
                     (
                         "doi",
                         "doi",
-                        clean(r.publication.doi).map(|d| normalize_doi(&d)),
+                        key("publication.doi", r.publication.doi, doi)?,
                     ),
                     ("url", "url", clean(r.publication.url)),
                 ],
@@ -282,13 +311,9 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
                     (
                         "studyNumber",
                         "study_number",
-                        clean(r.dataset.study_number).map(|n| normalize_study_number(&n)),
+                        key("dataset.studyNumber", r.dataset.study_number, study)?,
                     ),
-                    (
-                        "doi",
-                        "doi",
-                        clean(r.dataset.doi).map(|d| normalize_doi(&d)),
-                    ),
+                    ("doi", "doi", key("dataset.doi", r.dataset.doi, doi)?),
                     ("url", "url", clean(r.dataset.url)),
                 ],
             )?;
