@@ -194,6 +194,43 @@ pub async fn snapshot(conn: &DatabaseConnection) -> Result<DatabaseTransaction, 
     }
 }
 
+/// Refuses to write `path` (an export, a rejects file) when it is the SQLite database's own
+/// file or its write-ahead log: writing there destroyed the database, and the command
+/// reported success.
+pub async fn refuse_to_overwrite(db: &Db, path: &std::path::Path) -> anyhow::Result<()> {
+    if db.conn.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let rows = db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT file FROM pragma_database_list",
+        ))
+        .await?;
+    let target = std::fs::canonicalize(path).ok();
+    for row in rows {
+        let file: String = row.try_get("", "file")?;
+        if file.is_empty() {
+            continue;
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let candidate = std::path::PathBuf::from(format!("{file}{suffix}"));
+            let same = match (&target, std::fs::canonicalize(&candidate)) {
+                (Some(target), Ok(candidate)) => *target == candidate,
+                _ => path == candidate,
+            };
+            if same {
+                anyhow::bail!(
+                    "{} is the database's own file; writing there would destroy the database",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The file a SQLite URL names (`sqlite://FILE?…`, `sqlite:FILE`), or `None` for PostgreSQL and
 /// in-memory databases.
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {

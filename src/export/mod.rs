@@ -116,6 +116,10 @@ pub async fn export_to(
         stdout.flush()?;
         return Ok(summary);
     };
+    crate::db::refuse_to_overwrite(db, path).await?;
+    if path.is_dir() {
+        anyhow::bail!("cannot write {}: it is a directory", path.display());
+    }
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
@@ -130,8 +134,10 @@ pub async fn export_to(
     .await;
     match written {
         Ok(summary) => {
-            std::fs::rename(&partial, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            if let Err(err) = std::fs::rename(&partial, path) {
+                let _ = std::fs::remove_file(&partial);
+                return Err(err).with_context(|| format!("cannot write {}", path.display()));
+            }
             Ok(summary)
         }
         Err(err) => {

@@ -35,6 +35,7 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
     let plan = formats(files, options)?;
     if let Some(rejects) = &options.rejects {
         refuse_input_as_rejects(rejects, files)?;
+        crate::db::refuse_to_overwrite(db, rejects).await?;
     }
     upsert::with_path_cache(async {
         let txn = crate::db::begin_write(&db.conn).await?;

@@ -612,6 +612,33 @@ fn read_only_commands_refuse_a_missing_database() {
         "{}",
         String::from_utf8_lossy(&exported.stderr)
     );
+    // The database's own file, as the export or the rejects file: refused, the database kept
+    // (it was replaced by the export, exit 0). A directory leaves no partial file behind.
+    let database = missing.to_str().unwrap();
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"type\":\"publication\"}\n").unwrap();
+    for args in [
+        &["export", "--out", database][..],
+        &[
+            "import",
+            "--skip-invalid",
+            "--rejects",
+            database,
+            bad.to_str().unwrap(),
+        ],
+    ] {
+        let output = run(args, url());
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("is the database's own file"), "{stderr}");
+    }
+    let still = run(&["export", "--out", out.to_str().unwrap()], url());
+    assert!(still.status.success(), "the database is intact");
+    let into_dir = run(&["export", "--out", dir.to_str().unwrap()], url());
+    assert!(!into_dir.status.success());
+    let mut partial = dir.clone().into_os_string();
+    partial.push(".partial");
+    assert!(!std::path::Path::new(&partial).exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 
