@@ -18,9 +18,9 @@ use crate::import::{edits, upsert};
 pub struct LinkDatasetInput {
     pub publication_id: ID,
     pub dataset_id: ID,
-    /// How the publication relates to the dataset.
-    #[graphql(default_with = "RelationType::IsRelatedTo")]
-    pub relation_type: RelationType,
+    /// How the publication relates to the dataset: a new link without it is
+    /// `IS_RELATED_TO`; relinking without it keeps the link's own.
+    pub relation_type: Option<RelationType>,
     /// Who asserts the link: "NCJRS", "ICPSR bibliography", ... Relinking without it keeps
     /// the link's own; null or blank clears it.
     pub source: MaybeUndefined<String>,
@@ -97,7 +97,7 @@ pub async fn link(ctx: &Context<'_>, input: LinkDatasetInput) -> ApiResult<LinkP
     let Some((publication, dataset)) = found.filter(|_| errors.is_empty()) else {
         return rejected(txn, errors, link_payload).await;
     };
-    let relation = input.relation_type.as_db().to_owned();
+    let relation = input.relation_type.map(|r| r.as_db().to_owned());
     let source = given(input.source).map(clean);
     if let Err(err) = upsert::link_ids(
         &txn,

@@ -207,7 +207,7 @@ async fn apply(txn: &DatabaseTransaction, link: Link) -> Result<Summary, UpsertE
         txn,
         publication_id,
         dataset_id,
-        relation_type.as_db().to_owned(),
+        Some(relation_type.as_db().to_owned()),
         Some(source),
         Some(linked_on),
     )

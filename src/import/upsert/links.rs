@@ -12,6 +12,7 @@ use crate::db::entities::{dataset, publication, publication_dataset};
 use crate::db::lookup;
 use crate::db::pages::Table;
 use crate::db::sql::Sql;
+use crate::graphql::types::common::RelationType;
 
 /// Inserts or updates the link between an existing publication and dataset.
 pub async fn link(txn: &DatabaseTransaction, input: LinkInput) -> Result<bool> {
@@ -21,7 +22,7 @@ pub async fn link(txn: &DatabaseTransaction, input: LinkInput) -> Result<bool> {
         txn,
         publication,
         dataset,
-        input.relation_type,
+        Some(input.relation_type),
         input.source,
         input.linked_on,
     )
@@ -155,12 +156,13 @@ async fn first_match<R: crate::db::entities::Record>(
 }
 
 /// [`link`] between records already found by id: inserts the link, or updates its relation
-/// type, and its source and date where given. Returns whether it is new.
+/// type, source and date where given (a new link without a relation type is
+/// `IS_RELATED_TO`). Returns whether it is new.
 pub async fn link_ids(
     txn: &DatabaseTransaction,
     publication_id: i64,
     dataset_id: i64,
-    relation_type: String,
+    relation_type: Option<String>,
     source: LinkValue<String>,
     linked_on: LinkValue<chrono::NaiveDate>,
 ) -> Result<bool> {
@@ -176,7 +178,11 @@ pub async fn link_ids(
     let model = publication_dataset::ActiveModel {
         publication_id: Set(publication_id),
         dataset_id: Set(dataset_id),
-        relation_type: Set(relation_type),
+        relation_type: match relation_type {
+            Some(relation_type) => Set(relation_type),
+            None if exists => NotSet,
+            None => Set(RelationType::IsRelatedTo.as_db().to_owned()),
+        },
         source: source.map_or(NotSet, Set),
         linked_on: linked_on.map_or(NotSet, Set),
     };

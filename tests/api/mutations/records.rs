@@ -88,7 +88,7 @@ async fn a_write_key_edits_a_publication(app: &TestApp) {
         "node": { "studyNumber": "20423" } });
     let edges = app.data(&related).await["node"]["relatedDatasets"].clone();
     assert_eq!(edges, json!({ "totalCount": 1, "edges": [edge] }));
-    // Relinking without a source or date keeps the link's own; null clears one.
+    // Relinking without a relation type, source or date keeps the link's own; null clears one.
     let retype = json!({ "publicationId": id, "datasetId": dataset, "relationType": "DOCUMENTS" });
     mutate(app, &writer, "linkDataset", retype, "dataset { id }").await;
     let edges = app.data(&related).await["node"]["relatedDatasets"].clone();
@@ -97,14 +97,14 @@ async fn a_write_key_edits_a_publication(app: &TestApp) {
         json!({ "relationType": "DOCUMENTS", "source": "test suite", "linkedOn": "2024-05-01",
             "node": { "studyNumber": "20423" } })
     );
-    let undated = json!({ "publicationId": id, "datasetId": dataset, "relationType": "REFERENCES",
-        "linkedOn": null });
+    let undated = json!({ "publicationId": id, "datasetId": dataset, "linkedOn": null });
     mutate(app, &writer, "linkDataset", undated, "dataset { id }").await;
     let edges = app.data(&related).await["node"]["relatedDatasets"].clone();
     assert_eq!(
         edges["edges"][0],
-        json!({ "relationType": "REFERENCES", "source": "test suite", "linkedOn": null,
-            "node": { "studyNumber": "20423" } })
+        json!({ "relationType": "DOCUMENTS", "source": "test suite", "linkedOn": null,
+            "node": { "studyNumber": "20423" } }),
+        "the relation type stays too"
     );
     let ends = json!({ "publicationId": id, "datasetId": dataset });
     let unlinked = mutate(
