@@ -101,27 +101,37 @@ fn with_request_id(mut response: async_graphql::Response, id: &str) -> async_gra
 
 /// A request whose text holds the NUL character (U+0000), in its document or its variables,
 /// is refused before it runs: PostgreSQL cannot store or compare such text (it answered
-/// `INTERNAL` where SQLite went on), and no catalog value holds one.
+/// `INTERNAL` where SQLite went on), and no catalog value holds one. The message names the
+/// variable's path (`$input.abstract`), so a form can mark the field.
 fn refuse_nul(request: &async_graphql::Request) -> Option<async_graphql::ServerError> {
-    fn in_value(value: &async_graphql::Value) -> bool {
+    fn path_in(value: &async_graphql::Value, path: String) -> Option<String> {
         use async_graphql::Value;
         match value {
-            Value::String(text) => text.contains('\0'),
-            Value::List(items) => items.iter().any(in_value),
-            Value::Object(fields) => fields
+            Value::String(text) => text.contains('\0').then_some(path),
+            Value::List(items) => items
                 .iter()
-                .any(|(name, value)| name.contains('\0') || in_value(value)),
-            _ => false,
+                .enumerate()
+                .find_map(|(i, item)| path_in(item, format!("{path}[{i}]"))),
+            Value::Object(fields) => fields.iter().find_map(|(name, value)| {
+                let here = format!("{path}.{name}");
+                if name.contains('\0') {
+                    Some(here)
+                } else {
+                    path_in(value, here)
+                }
+            }),
+            _ => None,
         }
     }
-    let document = request.query.contains('\0') || request.query.contains("\\u0000");
-    let variables = request.variables.iter().any(|(_, value)| in_value(value));
-    (document || variables).then(|| {
-        coded(
-            "text may not contain the NUL character (U+0000)".to_owned(),
-            "BAD_USER_INPUT",
-        )
-    })
+    let nul = "may not contain the NUL character (U+0000)";
+    if request.query.contains('\0') || request.query.contains("\\u0000") {
+        return Some(coded(format!("the query's text {nul}"), "BAD_USER_INPUT"));
+    }
+    request
+        .variables
+        .iter()
+        .find_map(|(name, value)| path_in(value, format!("${name}")))
+        .map(|path| coded(format!("`{path}`: text {nul}"), "BAD_USER_INPUT"))
 }
 
 /// Errors async-graphql reports itself, before any resolver runs, carry no code: a document

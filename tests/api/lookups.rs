@@ -49,6 +49,19 @@ async fn nul_characters_are_bad_input(app: &TestApp) {
             "{answer}"
         );
     }
+    // The message names the variable's field, so that a form can mark it.
+    let answer = app
+        .post(
+            "mutation($input: CreatePublicationInput!) { createPublication(input: $input) { userErrors { field } } }",
+            json!({ "input": { "title": "ok", "subjects": ["fine", "bad\u{0}"] } }),
+        )
+        .await
+        .json();
+    assert_eq!(
+        answer["errors"][0]["message"],
+        "`$input.subjects[1]`: text may not contain the NUL character (U+0000)",
+        "{answer}"
+    );
 }
 
 /// Errors of the request itself (it does not parse, or does not validate against the schema)
