@@ -306,7 +306,7 @@ fn warn_about(summary: &ExportSummary) {
             publications = summary.keyless_publications,
             datasets = summary.keyless_datasets,
             "records without a natural key exported: an import finds them again by title, URL \
-             and first credit"
+             and credits"
         );
     }
     if summary.unreachable_producers + summary.skipped_credits > 0 {

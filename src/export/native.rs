@@ -4,7 +4,7 @@
 //!
 //! Unknown values and empty lists are left out (the format reads both as unknown/empty);
 //! `synthetic` is written only when true. Records without a natural key are written (an import
-//! finds them again by title, URL and first credit); a link names such a record by
+//! finds them again by title, URL and credits); a link names such a record by
 //! its URL when no other such record has it, and is skipped otherwise (counted in
 //! [`ExportSummary::skipped_links`]).
 

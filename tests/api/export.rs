@@ -653,11 +653,23 @@ async fn keyless_records_are_found_by_their_credits_not_their_order(app: &TestAp
         r#"{"type":"producer","name":"Zulu"}"#,
         r#"{"type":"publication","title":"Annual Report","url":"https://x.example/r","producers":[{"producer":"Alpha","role":"PRODUCER"}]}"#,
         r#"{"type":"publication","title":"Annual Report","url":"https://x.example/r","producers":[{"producer":"Zulu","role":"PRODUCER"},{"producer":"Alpha","role":"FUNDER"}]}"#,
+        // Producer ids that an export renumbers (it writes parents first): the first credit
+        // by id was Child's here and Root Two's after export → import, and merged these two.
+        r#"{"type":"producer","name":"Root One"}"#,
+        r#"{"type":"producer","name":"Child","parent":"Root One"}"#,
+        r#"{"type":"producer","name":"Root Two"}"#,
+        r#"{"type":"publication","title":"Shared Title","abstract":"X","producers":[{"producer":"Root One > Child","role":"PRODUCER"},{"producer":"Root Two","role":"PRODUCER"}]}"#,
+        r#"{"type":"publication","title":"Shared Title","abstract":"Y","producers":[{"producer":"Root Two","role":"PRODUCER"}]}"#,
+        // A record without credits found the credited one of its title.
+        r#"{"type":"publication","title":"Plain Title","producers":[{"producer":"Alpha","role":"PRODUCER"}]}"#,
+        r#"{"type":"publication","title":"Plain Title"}"#,
     ]
     .join("\n");
     import_str(&app.db, "keyless.jsonl", &file).await.unwrap();
     let (exported, _) = native(app).await;
-    assert_eq!(exported.matches("Annual Report").count(), 2, "{exported}");
+    for title in ["Annual Report", "Shared Title", "Plain Title"] {
+        assert_eq!(exported.matches(title).count(), 2, "{title}: {exported}");
+    }
 
     let again = import_str(&app.db, "keyless.jsonl", &file).await.unwrap();
     assert_eq!(again.publications, 0);

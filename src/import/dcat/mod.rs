@@ -271,8 +271,9 @@ async fn write_record(
         let keyless = upsert::Keyless {
             title: &input.title,
             url: None,
-            producer: publisher.as_ref().map(|p| p.id),
-            role: None,
+            credits: publisher.as_ref().map_or(upsert::KeylessCredits::Any, |p| {
+                upsert::KeylessCredits::To(p.id)
+            }),
         };
         upsert::keyless_match(txn, Table::Dataset, keyless).await?
     } else {

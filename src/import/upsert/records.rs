@@ -108,17 +108,24 @@ pub struct Keyless<'a> {
     /// `Some(url)`: the record's URL, compared too (`Some(None)`: it has none); `None`: not
     /// compared.
     pub url: Option<Option<&'a str>>,
-    /// A producer the record must be credited to.
-    pub producer: Option<i64>,
-    /// With `producer`: the role of that credit, which must be the record's first credit in
-    /// the order of credits by role, then producer id (so that of two records crediting the same producer, one
-    /// as funder, the one whose credits start the same way is found).
-    pub role: Option<&'a str>,
+    pub credits: KeylessCredits<'a>,
+}
+
+/// Which credits a record without keys must have to be found again.
+pub enum KeylessCredits<'a> {
+    /// Whatever its credits.
+    Any,
+    /// Credited to this producer, in any role (a catalog's publisher).
+    To(i64),
+    /// Exactly these credits `(producer, role)`, no more and no fewer: a native record's
+    /// credits are part of what it is. They were compared by the first credit in producer id
+    /// order, which an export → import renumbers, so two records merged; and a record
+    /// without credits found any record of its title.
+    Exactly(&'a [(i64, String)]),
 }
 
 /// A native record without keys (`keyed` false) found again by [`keyless_match`]: its title,
-/// URL and first credit (see [`first_credit`]). A record with a key is found by it instead:
-/// `None`.
+/// URL and credits. A record with a key is found by it instead: `None`.
 async fn found_again(
     txn: &DatabaseTransaction,
     table: Table,
@@ -130,29 +137,19 @@ async fn found_again(
     if keyed {
         return Ok(None);
     }
-    let resolved = resolve_credits(txn, credits).await?;
-    let first = first_credit(&resolved);
+    let mut resolved = resolve_credits(txn, credits).await?;
+    resolved.sort();
+    resolved.dedup();
     let keyless = Keyless {
         title,
         url: Some(url),
-        producer: first.map(|(producer, _)| producer),
-        role: first.map(|(_, role)| role),
+        credits: KeylessCredits::Exactly(&resolved),
     };
     keyless_match(txn, table, keyless).await
 }
 
-/// A record's first credit: the least by role, then producer id. It depends on the credits
-/// alone, not on the order a file lists them in (an export lists them by role and name).
-fn first_credit(credits: &[(i64, String)]) -> Option<(i64, &str)> {
-    credits
-        .iter()
-        .map(|(producer, role)| (producer, role.as_str()))
-        .min_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))
-        .map(|(producer, role)| (*producer, role))
-}
-
 /// The oldest record of `table` without any natural key that has `keyless`'s title (and URL,
-/// and producer): how a record without keys is found again, so that importing it twice (a
+/// and credits): how a record without keys is found again, so that importing it twice (a
 /// file, or an export of records a catalog gave no key) changes nothing.
 pub async fn keyless_match(
     txn: &DatabaseTransaction,
@@ -189,30 +186,28 @@ pub async fn keyless_match(
         }
         None => {}
     }
-    if let Some(producer) = keyless.producer {
-        sql.push(&format!(
-            " AND EXISTS (SELECT 1 FROM {credits} c WHERE c.{owner} = r.id AND c.producer_id = "
-        ))
-        .bind(producer);
-        if let Some(role) = keyless.role {
-            sql.push(" AND c.role = ").bind(role.to_owned());
+    let credited = format!(" AND EXISTS (SELECT 1 FROM {credits} c WHERE c.{owner} = r.id");
+    match keyless.credits {
+        KeylessCredits::Any => {}
+        KeylessCredits::To(producer) => {
+            sql.push(&credited)
+                .push(" AND c.producer_id = ")
+                .bind(producer)
+                .push(")");
         }
-        sql.push(")");
-        if let Some(role) = keyless.role {
-            // No credit of the record comes before it (roles compared byte by byte, as Rust does).
-            let role_column = match txn.get_database_backend() {
-                sea_orm::DatabaseBackend::Postgres => "c.role COLLATE \"C\"",
-                _ => "c.role",
-            };
+        KeylessCredits::Exactly(exactly) => {
             sql.push(&format!(
-                " AND NOT EXISTS (SELECT 1 FROM {credits} c WHERE c.{owner} = r.id AND ({role_column} < "
+                " AND (SELECT COUNT(*) FROM {credits} c WHERE c.{owner} = r.id) = "
             ))
-            .bind(role.to_owned())
-            .push(" OR (c.role = ")
-            .bind(role.to_owned())
-            .push(" AND c.producer_id < ")
-            .bind(producer)
-            .push(")))");
+            .bind(exactly.len() as i64);
+            for (producer, role) in exactly {
+                sql.push(&credited)
+                    .push(" AND c.producer_id = ")
+                    .bind(*producer)
+                    .push(" AND c.role = ")
+                    .bind(role.clone())
+                    .push(")");
+            }
         }
     }
     sql.push(" ORDER BY r.id LIMIT 1");
