@@ -44,12 +44,13 @@ pub async fn publication_to(
     )
     .await?;
     let existing = target.row(existing, "publication")?;
+    let keep = keeps_omitted_keys(target, existing);
     let credits = resolve_credits(txn, &input.producers).await?;
     let date = input.published_on;
     let model = publication::ActiveModel {
         id: existing.map_or(NotSet, Set),
-        ncj_number: Set(input.ncj_number),
-        doi: Set(input.doi),
+        ncj_number: key_value(input.ncj_number, keep),
+        doi: key_value(input.doi, keep),
         title_key: Set(input.title.to_lowercase()),
         title: Set(input.title),
         subtitle: Set(input.subtitle),
@@ -100,6 +101,23 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
     let (title, url) = (&input.title, input.url.as_deref());
     let fallback = found_again(txn, Table::Dataset, keyed, title, url, &input.producers).await?;
     dataset_or(txn, input, fallback).await
+}
+
+/// Whether an import's record updating a stored one keeps the natural keys it leaves out.
+/// Keys are what later records and links find a work by: a record found by its DOI that omits
+/// the NCJ number another source gave (a Scholix dump, an NCJRS file) cleared it, and the next
+/// run of the same file no longer found the work by that number. An API update (`Row`) edits
+/// a key like any other field.
+fn keeps_omitted_keys(target: Target, existing: Option<i64>) -> bool {
+    matches!(target, Target::ByKey(_)) && existing.is_some()
+}
+
+/// A natural key column's new value: the given one, else (with `keep`) the stored one.
+fn key_value(value: Option<String>, keep: bool) -> sea_orm::ActiveValue<Option<String>> {
+    match value {
+        None if keep => NotSet,
+        value => Set(value),
+    }
 }
 
 /// What identifies a record that has no natural key.
@@ -244,6 +262,7 @@ pub async fn dataset_to(
     )
     .await?;
     let existing = target.row(existing, "dataset")?;
+    let keep = keeps_omitted_keys(target, existing);
     if let (Some(start), Some(end)) = input.time_period
         && start > end
     {
@@ -256,8 +275,8 @@ pub async fn dataset_to(
     let date = input.released_on;
     let model = dataset::ActiveModel {
         id: existing.map_or(NotSet, Set),
-        study_number: Set(input.study_number),
-        doi: Set(input.doi),
+        study_number: key_value(input.study_number, keep),
+        doi: key_value(input.doi, keep),
         title_key: Set(input.title.to_lowercase()),
         title: Set(input.title),
         summary: Set(input.summary),
