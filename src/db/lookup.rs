@@ -135,6 +135,12 @@ async fn producers_named_below(
 /// How catalogs write the country before a United States federal body, or leave it out.
 const COUNTRY_FORMS: [&str; 3] = ["united states ", "u.s. ", "u. s. "];
 
+/// `text` with every run of whitespace one space, and none at its ends: how names are
+/// compared, and so how they are stored.
+pub fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The lowercase forms of a producer's name that name the same body: the name as given and,
 /// with or without the country in front, its other forms ("United States Department of
 /// Justice", "U.S. Department of Justice" and "Department of Justice": ICPSR writes the first,
@@ -145,7 +151,7 @@ pub fn name_forms(name: &str) -> Vec<String> {
 
 /// [`name_forms`], with the letters lowered by `lower`.
 fn forms_lowered_by(name: &str, lower: fn(&str) -> String) -> Vec<String> {
-    let name = lower(&name.split_whitespace().collect::<Vec<_>>().join(" "));
+    let name = lower(&collapse_whitespace(name));
     let bare = COUNTRY_FORMS
         .iter()
         .find_map(|country| name.strip_prefix(country))

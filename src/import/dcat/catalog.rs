@@ -9,6 +9,7 @@ use super::identifiers::{find_doi, find_study_number, icpsr_version};
 use super::lines::record_lines;
 use super::producers::{Org, publisher_chain};
 use super::temporal::{parse_issued, parse_temporal};
+use crate::db::lookup::collapse_whitespace;
 use crate::import::RecordError;
 use crate::import::upsert::DatasetInput;
 
@@ -358,10 +359,6 @@ fn string_list(
             Vec::new()
         }
     }
-}
-
-pub(super) fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `spatial` as place names: one per `;`, `|` or line; commas stay ("Washington, DC").

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::Value;
 
-use super::catalog::{collapse_whitespace, json_type};
+use super::catalog::json_type;
 use crate::db::entities::producer;
+use crate::db::lookup::collapse_whitespace;
 use crate::db::lookup::{self, ProducerLookupError};
 use crate::db::producer_names::split_producer_name;
 use crate::import::Summary;

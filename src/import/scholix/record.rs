@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::relation::read_relation;
 use crate::dates::PartialDateValue;
-use crate::db::lookup::{normalize_doi, normalize_ncj, normalize_study_number};
+use crate::db::lookup::{
+    collapse_whitespace, normalize_doi, normalize_ncj, normalize_study_number,
+};
 use crate::graphql::types::common::RelationType;
 
 /// One Scholix link, read from the publication's side.
@@ -408,10 +410,6 @@ pub(super) fn text_field(object: &Value, key: &str) -> Result<Option<String>, Fi
 pub(super) fn clean(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `2017-01-15T10:00:00Z` → `2017-01-15`.

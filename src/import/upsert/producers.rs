@@ -79,6 +79,15 @@ pub async fn producer_under(
     parent: Option<i64>,
     target: Target,
 ) -> Result<(i64, bool)> {
+    // Names are found with their whitespace collapsed; one stored with a double space or a
+    // tab was never found by its own name (and a re-import inserted it again).
+    let collapse = |text: String| lookup::collapse_whitespace(&text);
+    let input = ProducerInput {
+        name: collapse(input.name),
+        abbreviation: input.abbreviation.map(collapse),
+        aliases: input.aliases.into_iter().map(collapse).collect(),
+        ..input
+    };
     refuse_path_separator(&input)?;
     input.check_values()?;
     let named = same_producer(txn, &input, parent).await?;
