@@ -20,7 +20,8 @@ on_both_backends_empty!(
     records_without_keys_are_exported_and_their_links_skipped,
     records_without_keys_round_trip_by_title_and_url,
     keyless_records_are_found_by_their_credits_not_their_order,
-    unreachable_and_ambiguous_producers_are_reported
+    unreachable_and_ambiguous_producers_are_reported,
+    a_scholix_export_imports_again_onto_the_same_works
 );
 
 async fn native(app: &TestApp) -> (String, studygraph::export::ExportSummary) {
@@ -689,4 +690,41 @@ async fn keyless_records_are_found_by_their_credits_not_their_order(app: &TestAp
         "the same graph in an empty database"
     );
     copy.finish().await;
+}
+
+/// A Scholix export names a work without keys by its URL; importing it again linked the
+/// oldest work with that URL, a keyed report that shares it, which nobody had linked. A side
+/// known by URL now finds the keyless work first. And a dataset side with neither a key nor a
+/// title (an NCJ number is no dataset key) is refused: it made one untitled dataset that every
+/// such link shared.
+async fn a_scholix_export_imports_again_onto_the_same_works(app: &TestApp) {
+    let file = [
+        r#"{"type":"publication","ncjNumber":"1","title":"Keyed report","url":"https://www.ojp.gov/library"}"#,
+        r#"{"type":"publication","title":"Keyless note","url":"https://www.ojp.gov/library"}"#,
+        r#"{"type":"dataset","studyNumber":"2","title":"D2"}"#,
+        r#"{"type":"link","publication":{"url":"https://www.ojp.gov/library"},"dataset":{"studyNumber":"2"},"relationType":"REFERENCES"}"#,
+    ]
+    .join("\n");
+    import_str(&app.db, "su2.jsonl", &file).await.unwrap();
+    let (before, _) = native(app).await;
+    let (links, _) = scholix(app).await;
+    studygraph::import::scholix::import_str(&app.db, "su2.sx", &links)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        native(app).await.0,
+        before,
+        "the same links, on the same works"
+    );
+
+    let untitled = r#"{"RelationshipType":{"Name":"References"},"Source":{"Identifier":[{"ID":"10.9/zz","IDScheme":"doi"}],"Type":"literature","Title":"Z"},"Target":{"Identifier":[{"ID":"NCJ 216547","IDScheme":"ncj"}],"Type":"dataset"}}"#;
+    let err = studygraph::import::scholix::import_str(&app.db, "sxw.jsonl", untitled)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("sxw.jsonl:1: Target.Title: must not be empty"),
+        "{err}"
+    );
+    assert_eq!(native(app).await.0, before);
 }

@@ -124,7 +124,8 @@ pub async fn find_or_create_dataset(
 
 /// The id of the first record matching one of `keys` (in order), else the oldest record with
 /// exactly this `url` (only among records without a DOI when a DOI key was given, so that a URL
-/// never lands on a work with another DOI).
+/// never lands on a work with another DOI), records without natural keys first: an export
+/// names those by their URL, and its re-import linked a keyed work sharing that URL instead.
 async fn first_match<R: crate::db::entities::Record>(
     txn: &DatabaseTransaction,
     keys: &[(&'static str, Option<&str>)],
@@ -148,7 +149,13 @@ async fn first_match<R: crate::db::entities::Record>(
     if has_doi {
         sql.push(" AND doi IS NULL");
     }
-    sql.push(" ORDER BY id LIMIT 1");
+    let number = match R::TABLE {
+        Table::Publication => "ncj_number",
+        _ => "study_number",
+    };
+    sql.push(&format!(
+        " ORDER BY CASE WHEN doi IS NULL AND {number} IS NULL THEN 0 ELSE 1 END, id LIMIT 1"
+    ));
     match txn.query_one_raw(sql.build()).await? {
         Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
         None => Ok(None),

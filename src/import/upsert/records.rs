@@ -252,6 +252,11 @@ pub async fn dataset_to(
     input: DatasetInput,
     target: Target,
 ) -> Result<(i64, bool)> {
+    // As for publications: a dataset without keys is found by its title (a Scholix side
+    // known only by an NCJ number made one untitled dataset that every such link shared).
+    if input.study_number.is_none() && input.doi.is_none() && input.title.trim().is_empty() {
+        return Err(invalid("title", "must not be empty"));
+    }
     input.check_lengths()?;
     let existing = find_existing::<dataset::Model>(
         txn,
