@@ -11,13 +11,18 @@ pub fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
             4 | 7 => byte == b'-',
             _ => byte.is_ascii_digit(),
         });
+    // There is no year 0 (PostgreSQL refuses it; SQLite stored it).
     shaped
         .then(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten()
+        .filter(|date| chrono::Datelike::year(date) > 0)
 }
 
 /// Why `text` is not a day ([`parse_day`]).
 pub fn not_a_day(text: &str) -> String {
+    if text.starts_with("0000") {
+        return format!("\"{text}\": there is no year 0");
+    }
     format!("\"{text}\" is not a YYYY-MM-DD date")
 }
 
@@ -95,9 +100,11 @@ mod tests {
             "2006-10",
             " 2006-10-3",
             "",
+            "0000-02-29",
         ] {
             assert_eq!(parse_day(bad), None, "{bad}");
         }
+        assert_eq!(not_a_day("0000-02-29"), "\"0000-02-29\": there is no year 0");
     }
 
     #[test]
