@@ -104,7 +104,10 @@ mod tests {
         ] {
             assert_eq!(parse_day(bad), None, "{bad}");
         }
-        assert_eq!(not_a_day("0000-02-29"), "\"0000-02-29\": there is no year 0");
+        assert_eq!(
+            not_a_day("0000-02-29"),
+            "\"0000-02-29\": there is no year 0"
+        );
     }
 
     #[test]

@@ -32,13 +32,19 @@ pub fn default_rejects(files: &[PathBuf]) -> PathBuf {
 
 /// Loads `files` in order, each in its format, in one transaction.
 pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow::Result<Outcome> {
-    let plan = formats(files, options)?;
     if let Some(rejects) = &options.rejects {
         refuse_input_as_rejects(rejects, files)?;
         crate::db::refuse_to_overwrite(db, rejects).await?;
     }
+    let plan = formats(files, options).inspect_err(|_| {
+        // A run that stops before loading leaves no earlier run's rejects behind either.
+        if let Some(rejects) = &options.rejects {
+            let _ = keep_rejects(rejects, &[]);
+        }
+    })?;
     upsert::with_path_cache(async {
         let txn = crate::db::begin_write(&db.conn).await?;
+        one_import_at_a_time(&txn).await?;
         larger_page_cache(&txn).await?;
         let mut loaded = load(db, &txn, &plan, options.rejects.is_some()).await;
         let kept = match (&loaded, &options.rejects) {
@@ -57,6 +63,20 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
         super::settle(txn, loaded).await
     })
     .await
+}
+
+/// PostgreSQL: imports run one after another (a transaction-scoped advisory lock), as on
+/// SQLite, whose one write lock they take. Two runs side by side raced for the same new keys
+/// and the loser stopped with a raw unique-violation error; now it waits for the first.
+async fn one_import_at_a_time(txn: &DatabaseTransaction) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DatabaseBackend};
+    /// The lock's key: any constant that no other advisory lock of this database uses.
+    const IMPORT_LOCK: i64 = 0x5354_5544_5947_5250; // "STUDYGRP"
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// SQLite's page cache for the import's connection: 256 MiB instead of 2 MiB, so the indexes

@@ -20,7 +20,8 @@ on_both_backends_empty!(
     lines_that_are_not_utf8_or_not_json_are_named_in_every_format,
     unnamed_empty_columns_are_allowed,
     a_stream_needs_its_format_named,
-    every_format_refuses_the_nul_character
+    every_format_refuses_the_nul_character,
+    imports_at_once_run_one_after_the_other
 );
 
 /// A scratch directory for one test's files.
@@ -258,10 +259,54 @@ async fn a_run_without_rejects_removes_an_earlier_rejects_file(app: &TestApp) {
         "open.csv",
         "publication,dataset,relation_type\n\"1,2,REFERENCES\n",
     );
-    import(&app.db, &[file, unreadable], &skipping(&rejects))
+    import(&app.db, &[file.clone(), unreadable], &skipping(&rejects))
         .await
         .unwrap_err();
     assert!(!rejects.exists(), "a stopped run leaves no earlier rejects");
+    // So does a run that stops before loading: a file missing, or of no known format.
+    for stopper in [
+        dir.join("missing.jsonl"),
+        write(&dir, "junk.txt", "hello world\n"),
+    ] {
+        import(&app.db, std::slice::from_ref(&file), &skipping(&rejects))
+            .await
+            .unwrap();
+        assert!(rejects.exists());
+        import(
+            &app.db,
+            &[file.clone(), stopper.clone()],
+            &skipping(&rejects),
+        )
+        .await
+        .unwrap_err();
+        assert!(!rejects.exists(), "{}", stopper.display());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Two imports at once: the second waits for the first (on PostgreSQL it raced it for the
+/// same new keys and stopped with a raw unique-violation error), and the graph is as after one.
+async fn imports_at_once_run_one_after_the_other(app: &TestApp) {
+    let dir = scratch();
+    let lines: Vec<String> = (0..300)
+        .map(|i| format!(r#"{{"type":"publication","ncjNumber":"{i}","title":"T{i}","producers":[{{"producer":"Agency","role":"PRODUCER"}}]}}"#))
+        .collect();
+    let file = write(
+        &dir,
+        "many.jsonl",
+        format!(
+            "{{\"type\":\"producer\",\"name\":\"Agency\"}}\n{}\n",
+            lines.join("\n")
+        ),
+    );
+    let options = RunOptions::default();
+    let (a, b) = tokio::join!(
+        import(&app.db, std::slice::from_ref(&file), &options),
+        import(&app.db, std::slice::from_ref(&file), &options)
+    );
+    a.unwrap_or_else(|err| panic!("{err:#}"));
+    b.unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(counts(app).await["publications"]["totalCount"], 300);
     std::fs::remove_dir_all(&dir).ok();
 }
 
