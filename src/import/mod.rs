@@ -163,7 +163,8 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
     use std::io::Read;
     let unreadable = || format!("cannot read {}", path.display());
     let first_line = first_line(path).with_context(unreadable)?;
-    if is_native_record(&first_line) {
+    // An empty file (the export of an empty graph) holds no records: nothing to load.
+    if is_native_record(&first_line) || first_line.is_empty() {
         return Ok(ImportFormat::Native);
     }
     let mut head = vec![0u8; 64 * 1024];

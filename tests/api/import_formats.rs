@@ -77,6 +77,10 @@ fn native_files_are_known_by_their_first_record_type() {
             format!("{{\"type\":\"publication\",\"ncjNumber\":\"5\",\"title\":\"{long_title}\"}}\n{{\"type\":\"producer\",\"name\":\"A\"}}"),
             ImportFormat::Native,
         ),
+        // An empty file (the export of an empty graph) is a native file of no records: it
+        // could not be imported back ("cannot tell the format").
+        ("empty.jsonl", String::new(), ImportFormat::Native),
+        ("blank.jsonl", "\n  \n".to_owned(), ImportFormat::Native),
         (
             "catalog.json",
             r#"{"conformsTo":"https://project-open-data.cio.gov/v1.1/schema","dataset":[{"title":"x"}]}"#.to_owned(),
