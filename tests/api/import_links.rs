@@ -16,6 +16,7 @@ on_both_backends!(
     a_bad_scholix_record_leaves_the_database_unchanged,
     a_csv_sheet_links_existing_records,
     a_csv_sheet_keeps_what_its_columns_do_not_give,
+    csv_sheets_with_cr_line_ends_keep_their_separator,
     a_bad_csv_row_names_its_line,
 );
 
@@ -317,6 +318,39 @@ async fn a_csv_sheet_keeps_what_its_columns_do_not_give(app: &TestApp) {
         json!({ "relationType": "DOCUMENTS", "source": "NCJRS", "linkedOn": null,
                 "node": { "studyNumber": "35308" } })
     );
+}
+
+/// Excel's "CSV (Macintosh)" ends rows with CR alone. The separator was chosen from the first
+/// LF-ended line, the whole file there, so a comma in any row made a tab or semicolon sheet's
+/// header one unknown column.
+async fn csv_sheets_with_cr_line_ends_keep_their_separator(app: &TestApp) {
+    for (name, sheet) in [
+        (
+            "cr.tsv",
+            "publication\tdataset\trelation_type\tsource\rNCJ 216547\tICPSR 35308\tREFERENCES\tEngel, Calnon and Bernard\r",
+        ),
+        (
+            "cr.csv",
+            "publication;dataset;relation_type;source\rNCJ 216547;ICPSR 35308;DOCUMENTS;Engel, Calnon\r",
+        ),
+    ] {
+        csv_links::import_str(&app.db, name, sheet)
+            .await
+            .unwrap_or_else(|err| panic!("{name}: {err}"));
+        let data = app.data(RELATED).await;
+        let edges = data["p"]["relatedDatasets"]["edges"].as_array().unwrap();
+        let edge = edges
+            .iter()
+            .find(|e| e["node"]["studyNumber"] == "35308")
+            .expect("a link to ICPSR 35308");
+        assert!(
+            edge["source"]
+                .as_str()
+                .unwrap()
+                .starts_with("Engel, Calnon"),
+            "{name}: {edge}"
+        );
+    }
 }
 
 async fn a_csv_sheet_links_existing_records(app: &TestApp) {

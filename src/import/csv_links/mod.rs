@@ -292,7 +292,12 @@ fn parse_sheet(name: &str, text: &str, not_utf8: &[usize]) -> Result<Vec<SheetRo
         reason,
     };
     let text = crate::import::without_bom(text);
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    // Rows end at LF, CRLF or CR (Excel's "CSV (Macintosh)"): with `lines()` a CR-only sheet
+    // was one "line", and a comma in any row chose the wrong separator for its header.
+    let header_line = text
+        .split(['\n', '\r'])
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let separator = if !header_line.contains(',') && header_line.contains('\t') {
         '\t'
     } else if !header_line.contains(',') && header_line.contains(';') {
