@@ -461,6 +461,8 @@ async fn every_format_skips_bad_records_and_keeps_them(app: &TestApp) {
             r#"{"RelationshipType": {"Name": "References"}, "Source": {"#.to_owned(),
             scholix("10.5555/undone.2", "10.5555/new-dataset", &too_long),
             scholix("10.5555/kept.3", "10.3886/ICPSR70002.v1", "ignored"),
+            // A record of JSON Lines with misspelled keys: rejected alone (it stopped the run).
+            r#"{"Relationship": "oops", "Sorce": {}}"#.to_owned(),
         ]
         .join("\n"),
     );
@@ -505,13 +507,14 @@ async fn every_format_skips_bad_records_and_keeps_them(app: &TestApp) {
             ("catalog.json", 4, "dataset[1].title"),
             ("links.jsonl", 2, "record"),
             ("links.jsonl", 3, "Target.Title"),
+            ("links.jsonl", 5, "record"),
             ("sheet.csv", 3, "dataset"),
             ("sheet.csv", 4, "record"),
             ("sheet.csv", 5, "relation_type"),
         ],
         "{rejected:#?}"
     );
-    assert_eq!(outcome.rejected.len(), 6);
+    assert_eq!(outcome.rejected.len(), 7);
     // Each record is kept as it could be loaded again.
     let catalog_record: serde_json::Value = serde_json::from_str(&rejected[0].4).unwrap();
     assert_eq!(catalog_record["identifier"], "no title");
@@ -521,8 +524,9 @@ async fn every_format_skips_bad_records_and_keeps_them(app: &TestApp) {
     );
     let link: serde_json::Value = serde_json::from_str(&rejected[2].4).unwrap();
     assert_eq!(link["Source"]["Identifier"][0]["ID"], "10.5555/undone.2");
-    assert_eq!(rejected[4].4, "10.5555/kept.3,ICPSR 70001,REFERENCES,extra");
-    assert_eq!(rejected[5].4, "10.5555/kept.3,ICPSR 70001,\"Cites, maybe\"");
+    assert_eq!(rejected[3].4, r#"{"Relationship": "oops", "Sorce": {}}"#);
+    assert_eq!(rejected[5].4, "10.5555/kept.3,ICPSR 70001,REFERENCES,extra");
+    assert_eq!(rejected[6].4, "10.5555/kept.3,ICPSR 70001,\"Cites, maybe\"");
 
     assert_eq!(
         (

@@ -115,11 +115,22 @@ pub(super) fn parse_document(
                 {
                     Some(k) => (map.get(k), Some(k)),
                     None => {
-                        return Err(error(
-                            line,
-                            "record",
-                            "not a Scholix link (no Source and Target) nor a list of links".into(),
-                        ));
+                        let reason =
+                            "not a Scholix link (no Source and Target) nor a list of links";
+                        // One value of JSON Lines is one record: with --skip-invalid, rejected
+                        // alone like a link that cannot be read.
+                        if skip_unreadable && bad_line.is_none() {
+                            links.push(Located {
+                                line,
+                                element: String::new(),
+                                value: Err(Unreadable {
+                                    reason: reason.into(),
+                                    text: segment.to_owned(),
+                                }),
+                            });
+                            continue;
+                        }
+                        return Err(error(line, "record", reason.into()));
                     }
                 }
             }
