@@ -49,6 +49,16 @@ function h(tag, attrs = {}, ...children) {
   return e;
 }
 
+/** The text of escaped HTML (snippets escape `& < > " '`; `&amp;` last, so it stays one). */
+function unescapeHtml(text) {
+  return text
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
 /** A snippet with `<mark>…</mark>` as DOM nodes; everything else stays text. */
 function snippetNodes(snippet) {
   const out = [];
@@ -57,7 +67,10 @@ function snippetNodes(snippet) {
   for (const part of parts) {
     if (part === "<mark>") marked = true;
     else if (part === "</mark>") marked = false;
-    else if (part) out.push(marked ? h("mark", {}, part) : document.createTextNode(part));
+    else if (part) {
+      const text = unescapeHtml(part);
+      out.push(marked ? h("mark", {}, text) : document.createTextNode(text));
+    }
   }
   return out;
 }

@@ -35,7 +35,8 @@ pub struct SearchEdge {
     node: SearchResult,
     /// Relevance: higher is better; title matches weigh more than matches elsewhere.
     score: f64,
-    /// A short extract with the matched words in `<mark>…</mark>`.
+    /// A short extract as HTML: the record's text escaped (`&amp;`, `&lt;`, `&gt;`,
+    /// `&quot;`, `&#39;`), the matched words in `<mark>…</mark>`, the only tags it holds.
     snippet: Option<String>,
 }
 

@@ -1140,6 +1140,24 @@ async fn root_search_across_kinds(app: &TestApp) {
             .contains("<mark>traffick"),
         "{snippets}"
     );
+    // Markup in a record is text in its snippet: escaped (SQLite passed it through, so a
+    // title holding `<mark>` looked like a match and `<img onerror>` ran in a client that
+    // renders the snippet) or left out (PostgreSQL drops tag-shaped text).
+    let record = json!({ "type": "publication", "ncjNumber": "T-MARKUP",
+        "title": "Wombatqq survey of <mark>fake</mark> <img src=x onerror=alert(1)> & \"quotes\"" });
+    import_str(&app.db, "markup.jsonl", &record.to_string())
+        .await
+        .unwrap();
+    let marked = app
+        .data_with(query, json!({ "q": "wombatqq", "t": ["PUBLICATION"] }))
+        .await;
+    let snippet = marked["search"]["edges"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.starts_with("<mark>Wombatqq</mark>"), "{snippet}");
+    let text = snippet.replacen("<mark>", "", 1).replacen("</mark>", "", 1);
+    assert!(
+        !text.contains(['<', '>', '"']),
+        "only the tags of the match: {snippet}"
+    );
     let (code, _) = app
         .error_code(r#"{ search(query: "-nothing") { totalCount } }"#)
         .await;
