@@ -155,6 +155,9 @@ impl PublicationFacets {
 
     /// The most frequent producers; with `level`, each counts for its ancestor at that depth
     /// (0 = the roots), so "publications per agency" counts an institute's under its agency.
+    /// A credit to a producer above that depth counts for that producer itself: its bucket
+    /// holds only its own credits, so it drills down with `producerIds` alone (with
+    /// `includeSubunits`, every other bucket's key finds exactly its count).
     async fn producers(
         &self,
         ctx: &Context<'_>,
