@@ -114,7 +114,27 @@ async fn errors_name_line_and_field(app: &TestApp) {
         r#"{{"type":"dataset","studyNumber":"778","title":"{}"}}"#,
         "t".repeat(2_001)
     );
+    // Indexed values past PostgreSQL's btree entry size stopped a run there with a database
+    // error (and loaded on SQLite): a 950-character CJK title, a consortium in one author.
+    let cjk_title = format!(
+        r#"{{"type":"publication","ncjNumber":"779","title":"{}"}}"#,
+        "研".repeat(950)
+    );
+    let long_author = format!(
+        r#"{{"type":"publication","title":"y","authors":["A. B.","{}"]}}"#,
+        "Name, ".repeat(400)
+    );
+    let long_name = format!(r#"{{"type":"producer","name":"{}"}}"#, "n".repeat(2_001));
     for (line, expected) in [
+        (
+            cjk_title.as_str(),
+            "t.jsonl:2: title: is 2850 bytes long (UTF-8); a value that is indexed holds at most 2000",
+        ),
+        (
+            long_author.as_str(),
+            "t.jsonl:2: authors[1]: is 2400 bytes long",
+        ),
+        (long_name.as_str(), "t.jsonl:2: name: is 2001 bytes long"),
         (
             long_abstract.as_str(),
             "t.jsonl:2: abstract: is 100004 characters long; at most 100000 are allowed",

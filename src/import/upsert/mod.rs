@@ -155,6 +155,42 @@ fn check_lengths(fields: [(&'static str, Option<&str>, usize); 2]) -> Result<()>
     Ok(())
 }
 
+/// The most bytes (UTF-8) an indexed value may hold: a title, a natural key, a name, a
+/// faceted value, an author. PostgreSQL's btree indexes take entries of up to ~2,700 bytes: a
+/// 950-character CJK title, or one author entry listing a consortium, stopped a run there with
+/// a database error and loaded on SQLite.
+pub const MAX_INDEXED_BYTES: usize = 2_000;
+
+/// Refuses an indexed value past [`MAX_INDEXED_BYTES`] (lowercased too: titles and names are
+/// also indexed lowercased, which can take more bytes).
+fn refuse_oversized<'a>(fields: impl IntoIterator<Item = (String, &'a str)>) -> Result<()> {
+    for (field, value) in fields {
+        let bytes = value.len().max(value.to_lowercase().len());
+        if bytes > MAX_INDEXED_BYTES {
+            return Err(invalid(
+                field,
+                format!(
+                    "is {bytes} bytes long (UTF-8); a value that is indexed holds at most {MAX_INDEXED_BYTES}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `(field, value)` of an optional indexed value.
+fn one<'a>(field: &'static str, value: Option<&'a str>) -> Option<(String, &'a str)> {
+    value.map(|value| (field.to_owned(), value))
+}
+
+/// `(field[i], value)` of every value of a list field.
+fn every<'a>(field: &'static str, values: &'a [String]) -> impl Iterator<Item = (String, &'a str)> {
+    values
+        .iter()
+        .enumerate()
+        .map(move |(i, value)| (format!("{field}[{i}]"), value.as_str()))
+}
+
 /// Refuses a faceted value that is the facets' key for records without one ("unknown"): a
 /// bucket of that name would share its key with theirs, and drilling into it would find both.
 fn refuse_unknown<'a>(
@@ -188,6 +224,19 @@ impl PublicationInput {
             ("title", Some(&self.title), MAX_TITLE_CHARS),
             ("abstract", self.abstract_text.as_deref(), MAX_TEXT_CHARS),
         ])?;
+        refuse_oversized(
+            [
+                one("title", Some(&self.title)),
+                one("ncjNumber", self.ncj_number.as_deref()),
+                one("doi", self.doi.as_deref()),
+                one("publicationType", self.publication_type.as_deref()),
+                one("language", self.language.as_deref()),
+            ]
+            .into_iter()
+            .flatten()
+            .chain(every("authors", &self.authors))
+            .chain(every("subjects", &self.subjects)),
+        )?;
         refuse_unknown(
             [
                 ("publicationType", self.publication_type.as_deref()),
@@ -206,6 +255,19 @@ impl DatasetInput {
             ("title", Some(&self.title), MAX_TITLE_CHARS),
             ("summary", self.summary.as_deref(), MAX_TEXT_CHARS),
         ])?;
+        refuse_oversized(
+            [
+                one("title", Some(&self.title)),
+                one("studyNumber", self.study_number.as_deref()),
+                one("doi", self.doi.as_deref()),
+                one("series", self.series.as_deref()),
+            ]
+            .into_iter()
+            .flatten()
+            .chain(every("subjects", &self.subjects))
+            .chain(every("geographicCoverage", &self.geographic_coverage))
+            .chain(every("dataTypes", &self.data_types)),
+        )?;
         refuse_unknown(
             std::iter::once(("series", self.series.as_deref()))
                 .chain(each("subjects", &self.subjects))
@@ -216,8 +278,18 @@ impl DatasetInput {
 }
 
 impl ProducerInput {
-    /// Checks its faceted value (`kind`).
+    /// Checks its indexed values' sizes and its faceted value (`kind`).
     pub fn check_values(&self) -> Result<()> {
+        refuse_oversized(
+            [
+                one("name", Some(&self.name)),
+                one("abbreviation", self.abbreviation.as_deref()),
+                one("kind", self.kind.as_deref()),
+            ]
+            .into_iter()
+            .flatten()
+            .chain(every("aliases", &self.aliases)),
+        )?;
         refuse_unknown([("kind", self.kind.as_deref())])
     }
 }
