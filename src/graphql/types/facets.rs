@@ -26,7 +26,7 @@ pub struct FacetBucket {
 }
 
 /// Largest number of buckets a facet returns.
-const MAX_BUCKETS: i32 = 1000;
+pub(crate) const MAX_BUCKETS: i32 = 1000;
 
 /// Counts of one parent's list by one dimension.
 async fn buckets(

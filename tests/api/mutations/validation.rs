@@ -4,14 +4,15 @@
 use serde_json::{Value, json};
 use studygraph::auth::Scope;
 
-use super::{counts, errors, key, mutate};
+use super::{call, counts, errors, key, mutate};
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
 on_both_backends!(
     user_errors_write_nothing,
     each_taken_key_is_its_own_user_error,
-    malformed_keys_and_year_zero_are_invalid
+    malformed_keys_and_year_zero_are_invalid,
+    a_payload_page_too_large_writes_nothing
 );
 
 async fn user_errors_write_nothing(app: &TestApp) {
@@ -256,4 +257,50 @@ async fn malformed_keys_and_year_zero_are_invalid(app: &TestApp) {
     )
     .await;
     assert_eq!(created["publication"]["ncjNumber"], "999001", "{created:#}");
+}
+
+/// A page size the payload's selection asks for that its field refuses: the mutation is
+/// refused before it writes. It ran first, then the field's error nulled the payload's record:
+/// `BAD_USER_INPUT` and no id for a record that had been created (a retry created another).
+async fn a_payload_page_too_large_writes_nothing(app: &TestApp) {
+    let writer = key(app, "loader", Scope::Write).await;
+    let before = counts(app).await;
+    for (selection, named) in [
+        (
+            "publication { id relatedDatasets(first: 500) { totalCount } }",
+            "`relatedDatasets(first:)` in the payload is 500, outside 0 to 100",
+        ),
+        (
+            "publication { id relatedDatasets { facets { subjects(first: 5000) { key } } } }",
+            "`subjects(first:)` in the payload is 5000, outside 0 to 1000",
+        ),
+    ] {
+        let query = format!(
+            "mutation($input: CreatePublicationInput!) {{ createPublication(input: $input) {{ {selection} userErrors {{ code }} }} }}"
+        );
+        let (_, body) = call(
+            &app.router,
+            Some(&writer),
+            &query,
+            json!({ "input": { "title": "Payload probe" } }),
+        )
+        .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{message}");
+        assert_eq!(counts(app).await, before, "nothing was written");
+    }
+    // Within the limits (facet buckets go past a page's 100), the write happens.
+    let created = mutate(
+        app,
+        &writer,
+        "createPublication",
+        json!({ "title": "Payload probe" }),
+        "publication { relatedDatasets(first: 100) { facets { subjects(first: 500) { key } } } }",
+    )
+    .await;
+    assert!(created["publication"].is_object(), "{created}");
 }
