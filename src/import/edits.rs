@@ -4,7 +4,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, FromQueryResult};
 
-use crate::db::entities::{CreditTable, producer};
+use crate::db::entities::{CreditTable, ValueList, producer};
 use crate::db::lookup;
 use crate::db::pages::Table;
 use crate::db::search;
@@ -40,7 +40,8 @@ pub enum DeleteError {
         subunits: i64,
         credits: i64,
     },
-    /// Reparenting would put this subunit next to a producer of the same name.
+    /// Reparenting would put this subunit next to a producer one of its names (name,
+    /// abbreviation, alias) names.
     NameClash(String),
     Db(DbErr),
 }
@@ -135,14 +136,20 @@ pub async fn delete_producer(
         });
     }
 
-    // Subunits move up one level; names stay unique under their new parent.
+    // Subunits move up one level; their names stay unique under their new parent: neither
+    // the name nor the abbreviation or an alias of one may name a new sibling (as the import
+    // refuses it; a graph left with such siblings exported a file that did not import).
+    let ids: Vec<i64> = subunits.iter().map(|unit| unit.id).collect();
+    let aliases = crate::db::rows::value_lists(txn, ValueList::ProducerAliases, &ids).await?;
     for unit in &subunits {
-        let siblings = lookup::producers_named(txn, &unit.name, Some(deleted.parent_id)).await?;
-        if siblings
-            .iter()
-            .any(|p| p.id != id && p.name.eq_ignore_ascii_case(&unit.name))
-        {
-            return Err(DeleteError::NameClash(unit.name.clone()));
+        let names = std::iter::once(&unit.name)
+            .chain(&unit.abbreviation)
+            .chain(aliases.get(&unit.id).into_iter().flatten());
+        for name in names {
+            let siblings = lookup::producers_named(txn, name, Some(deleted.parent_id)).await?;
+            if siblings.iter().any(|p| p.id != id) {
+                return Err(DeleteError::NameClash(unit.name.clone()));
+            }
         }
     }
     if !subunits.is_empty() {

@@ -235,7 +235,9 @@ pub async fn delete<K: Kind>(
         Err(DeleteError::NameClash(name)) => errors.add(
             "onSubunits",
             Code::Taken,
-            format!("its subunit \"{name}\" would sit next to another producer of that name"),
+            format!(
+                "its subunit \"{name}\" would sit next to a producer its name, abbreviation or an alias names"
+            ),
         ),
     }
     if !errors.is_empty() {

@@ -10,7 +10,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     concurrent_moves_never_make_a_cycle,
-    a_move_waits_for_another_move
+    a_move_waits_for_another_move,
+    reparented_subunits_keep_every_name_unique
 );
 
 /// A move checks the hierarchy only once other moves have ended (PostgreSQL: it waits for the
@@ -105,5 +106,38 @@ async fn concurrent_moves_never_make_a_cycle(app: &TestApp) {
             ancestors["node"]["ancestors"].as_array().unwrap().len() <= 1,
             "{ancestors}"
         );
+    }
+}
+
+/// Deleting a producer moves its subunits up (`onSubunits: REPARENT`) only when none of a
+/// subunit's names (name, abbreviation, aliases) names a new sibling, ignoring case. Only the
+/// names were compared: the graph left behind exported a file its own import refused, or
+/// merged two producers on import.
+async fn reparented_subunits_keep_every_name_unique(app: &TestApp) {
+    let writer = key(app, "editor", Scope::Write).await;
+    let file = [
+        r#"{"type":"producer","name":"Root R"}"#,
+        r#"{"type":"producer","name":"Middle M","parent":"Root R"}"#,
+        r#"{"type":"producer","name":"Middle N","parent":"Root R"}"#,
+        r#"{"type":"producer","name":"Unit A","abbreviation":"UA","aliases":["Foo"],"parent":"Root R > Middle M"}"#,
+        r#"{"type":"producer","name":"Unit B","abbreviation":"FB","parent":"Root R > Middle N"}"#,
+        r#"{"type":"producer","name":"Foo","parent":"Root R"}"#,
+        r#"{"type":"producer","name":"Gadget","aliases":["fb"],"parent":"Root R"}"#,
+    ]
+    .join("\n");
+    studygraph::import::native::import_str(&app.db, "r.jsonl", &file)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    for middle in ["Middle M", "Middle N"] {
+        let id = app.id_of(&format!(r#"producer(name: "{middle}")"#)).await;
+        let input = json!({ "id": id, "onSubunits": "REPARENT" });
+        let refused = mutate(app, &writer, "deleteProducer", input, "deletedId").await;
+        assert_eq!(errors(&refused), ["onSubunits:TAKEN"], "{middle}");
+        let still = app
+            .data(&format!(
+                r#"{{ producer(name: "{middle}") {{ children {{ totalCount }} }} }}"#
+            ))
+            .await;
+        assert_eq!(still["producer"]["children"]["totalCount"], 1, "{middle}");
     }
 }
