@@ -104,18 +104,35 @@ pub async fn find<R: Record>(
 
 /// Records `TAKEN` on each of a draft's natural keys (field, column, value) that belongs to
 /// another record than `editing`: one entry per key, so that a form can mark each.
+///
+/// On PostgreSQL each look-up sees what had committed when it ran: a key found taken after
+/// another was found free may mean a concurrent write committed in between, so the keys are
+/// looked up once more and that answer counts (a create that lost a race to an identical one
+/// reported only one of its two taken keys).
 pub async fn taken_keys<K: Kind>(
     txn: &DatabaseTransaction,
     keys: &[(&str, &str, Option<&str>)],
     editing: Option<i64>,
     errors: &mut UserErrors,
 ) -> Result<(), DbErr> {
-    for (field, column, value) in keys {
-        let Some(value) = value else { continue };
-        let owner = lookup::by_key::<K::Model>(txn, column, value).await?;
-        if owner.is_some_and(|row| Some(row.id()) != editing) {
-            errors.add(field, Code::Taken, format!("{TAKEN} {}", K::NAME));
+    let taken = async || -> Result<Vec<&str>, DbErr> {
+        let mut taken = Vec::new();
+        for (field, column, value) in keys {
+            let Some(value) = value else { continue };
+            let owner = lookup::by_key::<K::Model>(txn, column, value).await?;
+            if owner.is_some_and(|row| Some(row.id()) != editing) {
+                taken.push(*field);
+            }
         }
+        Ok(taken)
+    };
+    let mut fields = taken().await?;
+    let given = keys.iter().filter(|key| key.2.is_some()).count();
+    if !fields.is_empty() && fields.len() < given {
+        fields = taken().await?;
+    }
+    for field in fields {
+        errors.add(field, Code::Taken, format!("{TAKEN} {}", K::NAME));
     }
     Ok(())
 }
