@@ -109,49 +109,29 @@ async fn identical_mutations_at_once_never_fail_internally(app: &TestApp) {
     );
 }
 
-/// A link (or credit) to a publication a concurrent transaction deletes while the link is
-/// being written: the link's foreign key fails on PostgreSQL (it found the publication, then
-/// waited on the deleting transaction's lock), which answered `INTERNAL`; the mutation now
-/// runs again and answers `NOT_FOUND`, as SQLite (where writers queue) always did.
+/// A link (or credit) to a publication a concurrent transaction is deleting: on PostgreSQL the
+/// link found the publication, then its foreign key failed once the delete committed, which
+/// answered `INTERNAL`. It now waits for the delete (it locks the records it edits) and answers
+/// `NOT_FOUND`, as SQLite (where writers queue) always did.
 async fn a_link_to_a_record_deleted_meanwhile_is_not_found(app: &TestApp) {
-    use sea_orm::ConnectionTrait;
     let writer = key(app, "linker", Scope::Write).await;
     let dataset = app.id_of(r#"dataset(studyNumber: "20423")"#).await;
     for field in ["linkDataset", "creditProducer"] {
+        let title = format!("Deleted meanwhile {field}");
         let created = mutate(
             app,
             &writer,
             "createPublication",
-            json!({ "title": format!("Deleted meanwhile {field}") }),
+            json!({ "title": title }),
             "publication { id }",
         )
         .await;
         let publication = created["publication"]["id"].clone();
-        let raw_id: i64 = {
-            let data = app
-                .data(&format!(
-                    r#"{{ node(id: {publication}) {{ ... on Publication {{ title }} }} }}"#
-                ))
-                .await;
-            assert!(!data["node"].is_null());
-            let title = format!("Deleted meanwhile {field}");
-            let row = app
-                .db
-                .conn
-                .query_one_raw(sea_orm::Statement::from_string(
-                    app.db.backend(),
-                    format!("SELECT id FROM publication WHERE title = '{title}'"),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            row.try_get("", "id").unwrap()
-        };
-        let deleting = studygraph::db::begin_write(&app.db.conn).await.unwrap();
-        deleting
-            .execute_unprepared(&format!("DELETE FROM publication WHERE id = {raw_id}"))
-            .await
-            .unwrap();
+        let raw_id = row_id(
+            app,
+            &format!("SELECT id FROM publication WHERE title = '{title}'"),
+        )
+        .await;
         let input = match field {
             "linkDataset" => json!({ "publicationId": publication, "datasetId": dataset }),
             _ => {
@@ -161,24 +141,9 @@ async fn a_link_to_a_record_deleted_meanwhile_is_not_found(app: &TestApp) {
                 json!({ "publicationId": publication, "producerId": producer, "role": "FUNDER" })
             }
         };
-        let router = app.router.clone();
-        let writer_key = writer.clone();
-        let link = tokio::spawn(async move {
-            let query = mutation_document(field, "");
-            call(
-                &router,
-                Some(&writer_key),
-                &query,
-                json!({ "input": input }),
-            )
-            .await
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        deleting.commit().await.unwrap();
-        let (_, body) = link.await.unwrap();
-        assert!(body.get("errors").is_none(), "{field}: {body:#}");
-        let refused = errors(&body["data"][field]);
-        assert_eq!(refused.len(), 1, "{field}: {body:#}");
+        let deleting = [format!("DELETE FROM publication WHERE id = {raw_id}")];
+        let (_, refused) = behind_a_write(app, &writer, &deleting, field, input, "").await;
+        assert_eq!(refused.len(), 1, "{field}: {refused:?}");
         assert!(refused[0].ends_with(":NOT_FOUND"), "{field}: {refused:?}");
     }
 }
