@@ -2,7 +2,7 @@
 //! its subunits), and deletion rules for the subunits and credits a producer may still have.
 
 use async_graphql::{Enum, ID, InputObject, MaybeUndefined, SimpleObject};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseTransaction, DbErr};
 
 use super::records::{Kind, find};
 use super::user_errors::{self as patch, Code, UserError, UserErrors};
@@ -103,7 +103,7 @@ async fn apply_parent(
         return Ok(());
     };
     if let Some(editing) = editing {
-        lock_hierarchy(txn).await?;
+        // Other producer writes wait (`ONE_AT_A_TIME`), so this reads their moves' results.
         let above = rows::ancestors(txn, &[parent.id]).await?.remove(&parent.id);
         if parent.id == editing || above.unwrap_or_default().iter().any(|p| p.id == editing) {
             errors.add(
@@ -118,18 +118,12 @@ async fn apply_parent(
     Ok(())
 }
 
-/// Makes moves in the producer hierarchy wait for each other until their transactions end, so
-/// that the check above reads the other moves' results: two moves at once (A under B, B under
-/// A) each passed it on PostgreSQL and made a cycle. SQLite runs one writer at a time anyway.
-async fn lock_hierarchy(txn: &DatabaseTransaction) -> Result<(), DbErr> {
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({HIERARCHY_LOCK})"))
-            .await?;
-    }
-    Ok(())
-}
-
-/// The PostgreSQL advisory lock key of moves in the producer hierarchy.
+/// The PostgreSQL advisory lock every producer write takes first ([`Kind::ONE_AT_A_TIME`]).
+/// Producer writes check the hierarchy and the names of siblings (name, abbreviation,
+/// aliases) before they write, which row locks alone cannot keep true: two moves at once (A
+/// under B, B under A) each passed the cycle check and made a cycle, opposite moves locked
+/// each other's rows and deadlocked, and concurrent creates stored siblings whose
+/// abbreviation named each other. Producer writes are few; they take turns.
 pub const HIERARCHY_LOCK: i64 = 7_305_841_126_519_270_473;
 
 impl Kind for Producer {
@@ -139,6 +133,7 @@ impl Kind for Producer {
     type Rules = (edits::OnCredits, edits::OnSubunits);
     type Payload = ProducerPayload;
     const NAME: &'static str = "producer";
+    const ONE_AT_A_TIME: Option<i64> = Some(HIERARCHY_LOCK);
 
     fn blank() -> ProducerDraft {
         ProducerDraft {

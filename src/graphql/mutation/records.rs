@@ -31,6 +31,10 @@ pub trait Kind: Send + Sync + Sized + 'static {
     type Payload: Send;
     /// For messages: "publication".
     const NAME: &'static str;
+    /// On PostgreSQL, an advisory lock every write of this kind takes before anything else, so
+    /// that such writes run one after another (`None`: they run side by side, each locking the
+    /// records it edits).
+    const ONE_AT_A_TIME: Option<i64> = None;
 
     /// A draft for a new record (required fields empty, so that a missing one is reported).
     fn blank() -> Self::Draft;
@@ -143,6 +147,19 @@ pub async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
     Ok(crate::db::begin_write(&ctx.data_unchecked::<Db>().conn).await?)
 }
 
+/// Takes `K`'s [`Kind::ONE_AT_A_TIME`] lock, when it has one (PostgreSQL; SQLite runs one
+/// writer at a time anyway). The lock waits as long as the request may.
+async fn one_at_a_time<K: Kind>(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, DatabaseBackend};
+    if let Some(key) = K::ONE_AT_A_TIME
+        && txn.get_database_backend() == DatabaseBackend::Postgres
+    {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Rolls back and returns the user errors (nothing of the mutation is written).
 pub async fn rejected<T>(
     txn: DatabaseTransaction,
@@ -181,6 +198,7 @@ pub async fn save<K: Kind>(
     fields: K::Fields,
 ) -> ApiResult<K::Payload> {
     let txn = begin(ctx).await?;
+    one_at_a_time::<K>(&txn).await?;
     let mut errors = UserErrors::default();
     let (target, mut draft) = match id {
         None => (Target::New, K::blank()),
@@ -220,6 +238,7 @@ pub async fn delete<K: Kind>(
         user_errors,
     };
     let txn = begin(ctx).await?;
+    one_at_a_time::<K>(&txn).await?;
     let mut errors = UserErrors::default();
     let Some(row) = find::<K::Model>(&txn, &mut errors, "id", &id, K::NAME).await? else {
         return rejected(txn, errors, refused).await;

@@ -14,8 +14,11 @@ on_both_backends!(
     reparented_subunits_keep_every_name_unique
 );
 
-/// A move checks the hierarchy only once other moves have ended (PostgreSQL: it waits for the
-/// hierarchy's advisory lock, held here by a transaction standing in for another move).
+/// Producer writes take turns (PostgreSQL: each waits for the hierarchy's advisory lock, held
+/// here by a transaction standing in for another producer write), so a move checks the
+/// hierarchy, and a create its siblings' names, only once the others have ended. Opposite
+/// moves locked each other's rows and deadlocked; concurrent creates stored siblings whose
+/// abbreviations named each other.
 async fn a_move_waits_for_another_move(app: &TestApp) {
     if app.db.backend() != sea_orm::DatabaseBackend::Postgres {
         return; // SQLite runs one writing transaction at a time
@@ -24,30 +27,41 @@ async fn a_move_waits_for_another_move(app: &TestApp) {
     let writer = key(app, "mover", Scope::Write).await;
     let bjs = app.id_of(r#"producer(name: "BJS")"#).await;
     let nij = app.id_of(r#"producer(name: "NIJ")"#).await;
-    let other_move = app.db.conn.begin().await.unwrap();
-    other_move
-        .execute_unprepared(&format!(
-            "SELECT pg_advisory_xact_lock({})",
-            studygraph::graphql::mutation::producer::HIERARCHY_LOCK
-        ))
-        .await
-        .unwrap();
-    let router = app.router.clone();
-    let query = "mutation($input: UpdateProducerInput!) { updateProducer(input: $input) { userErrors { code } } }";
-    let input = json!({ "input": { "id": bjs, "parentId": nij } });
-    let mut moving = tokio::spawn(async move { call(&router, Some(&writer), query, input).await });
-    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut moving).await;
-    assert!(
-        waited.is_err(),
-        "the move ran while another move held the hierarchy"
-    );
-    other_move.commit().await.unwrap();
-    let (_, body) = moving.await.unwrap();
-    assert_eq!(
-        body["data"]["updateProducer"]["userErrors"],
-        json!([]),
-        "{body}"
-    );
+    let writes = [
+        (
+            "mutation($input: UpdateProducerInput!) { updateProducer(input: $input) { userErrors { code } } }",
+            json!({ "input": { "id": bjs, "parentId": nij } }),
+            "updateProducer",
+        ),
+        (
+            "mutation($input: CreateProducerInput!) { createProducer(input: $input) { userErrors { code } } }",
+            json!({ "input": { "name": "Waiting Unit", "abbreviation": "WU" } }),
+            "createProducer",
+        ),
+    ];
+    for (query, input, field) in writes {
+        let other_write = app.db.conn.begin().await.unwrap();
+        other_write
+            .execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({})",
+                studygraph::graphql::mutation::producer::HIERARCHY_LOCK
+            ))
+            .await
+            .unwrap();
+        let router = app.router.clone();
+        let writer = writer.clone();
+        let mut writing =
+            tokio::spawn(async move { call(&router, Some(&writer), query, input).await });
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(300), &mut writing).await;
+        assert!(
+            waited.is_err(),
+            "{field} ran while another producer write held the hierarchy"
+        );
+        other_write.commit().await.unwrap();
+        let (_, body) = writing.await.unwrap();
+        assert_eq!(body["data"][field]["userErrors"], json!([]), "{body}");
+    }
 }
 
 /// "A under B" and "B under A" sent together: one of them is refused. On PostgreSQL each
