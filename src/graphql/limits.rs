@@ -100,6 +100,7 @@ impl Extension for EnforceExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         check_document(&self.limits, &document)?;
+        payload_pages(&document, variables)?;
         *self.entities.lock().unwrap_or_else(|p| p.into_inner()) =
             entity_representations(&document, variables);
         Ok(document)
@@ -133,6 +134,114 @@ impl Extension for EnforceExtension {
         }
         Ok(result)
     }
+}
+
+/// A page size in a mutation's payload that its field would refuse is refused before the
+/// operation runs: the write came first, then the field's error nulled the payload's record
+/// (`BAD_USER_INPUT` and no id for a record that had been created; in a document of several
+/// mutations, the whole answer). Within `facets` a `first` counts buckets, elsewhere a page's
+/// records.
+fn payload_pages(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let operations: Vec<_> = match &document.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => ops.values().collect(),
+    };
+    for operation in operations {
+        if operation.node.ty == OperationType::Mutation {
+            let mut seen = HashSet::new();
+            check_pages(
+                document,
+                variables,
+                &operation.node.selection_set,
+                false,
+                &mut seen,
+            )
+            .map_err(|message| ApiError::bad_input(message).into_server_error(None))?;
+        }
+    }
+    Ok(())
+}
+
+/// [`payload_pages`] over one selection set (fragments followed once each).
+fn check_pages<'a>(
+    document: &'a ExecutableDocument,
+    variables: &Variables,
+    set: &'a Positioned<SelectionSet>,
+    in_facets: bool,
+    seen: &mut HashSet<&'a str>,
+) -> Result<(), String> {
+    use super::connection::MAX_PAGE_SIZE;
+    use super::types::facets::MAX_BUCKETS;
+    use async_graphql::Value;
+    for selection in &set.node.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                let in_facets = in_facets || name == "facets";
+                let max = if in_facets {
+                    MAX_BUCKETS as i64
+                } else {
+                    MAX_PAGE_SIZE as i64
+                };
+                for (argument, value) in &field.node.arguments {
+                    if !matches!(argument.node.as_str(), "first" | "last") {
+                        continue;
+                    }
+                    let value = value
+                        .node
+                        .clone()
+                        .into_const_with(|name| {
+                            Ok::<_, std::convert::Infallible>(
+                                variables.get(&name).cloned().unwrap_or(Value::Null),
+                            )
+                        })
+                        .unwrap_or(Value::Null);
+                    let Value::Number(number) = value else {
+                        continue;
+                    };
+                    let size = number.as_i64().unwrap_or(i64::MAX);
+                    if !(0..=max).contains(&size) {
+                        return Err(format!(
+                            "`{name}({}:)` in a mutation's payload is {size}, outside 0 to {max}; nothing was written",
+                            argument.node
+                        ));
+                    }
+                }
+                check_pages(
+                    document,
+                    variables,
+                    &field.node.selection_set,
+                    in_facets,
+                    seen,
+                )?;
+            }
+            Selection::InlineFragment(fragment) => {
+                check_pages(
+                    document,
+                    variables,
+                    &fragment.node.selection_set,
+                    in_facets,
+                    seen,
+                )?;
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if seen.insert(name)
+                    && let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                {
+                    check_pages(
+                        document,
+                        variables,
+                        &fragment.node.selection_set,
+                        in_facets,
+                        seen,
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How many representations the `_entities` fields at the root of the document's operations

@@ -28,48 +28,10 @@ use super::types::{Dataset, Producer, Publication};
 use crate::auth::{Caller, Scope};
 
 /// Lets a mutation field run only for a valid, unrevoked key with the `write` scope: no key or
-/// a bad one is `UNAUTHENTICATED`, a read key `FORBIDDEN`; and only when its payload's pages
-/// fit ([`payload_pages_fit`]).
+/// a bad one is `UNAUTHENTICATED`, a read key `FORBIDDEN`. (Page sizes in its payload were
+/// checked before the operation ran: `limits::payload_pages`.)
 pub fn writer(ctx: &Context<'_>) -> async_graphql::Result<()> {
-    authorized(ctx)?;
-    payload_pages_fit(ctx.field(), false).map_err(Into::into)
-}
-
-/// A page size in the payload's selection that its field would refuse is refused before the
-/// mutation runs: the field's error came after the write, and nulled the payload's record, so
-/// the client saw `BAD_USER_INPUT` and no id for a record that was created (and a retry
-/// created it again). Within `facets` a `first` counts buckets, elsewhere a page's records.
-fn payload_pages_fit(
-    field: async_graphql::SelectionField<'_>,
-    in_facets: bool,
-) -> Result<(), ApiError> {
-    use super::connection::MAX_PAGE_SIZE;
-    use super::types::facets::MAX_BUCKETS;
-    for child in field.selection_set() {
-        let in_facets = in_facets || child.name() == "facets";
-        let max = if in_facets {
-            MAX_BUCKETS as i64
-        } else {
-            MAX_PAGE_SIZE as i64
-        };
-        for (name, value) in child.arguments().unwrap_or_default() {
-            let async_graphql::Value::Number(number) = value else {
-                continue;
-            };
-            if !matches!(name.as_str(), "first" | "last") {
-                continue;
-            }
-            let size = number.as_i64().unwrap_or(i64::MAX);
-            if !(0..=max).contains(&size) {
-                return Err(ApiError::bad_input(format!(
-                    "`{}({name}:)` in the payload is {size}, outside 0 to {max}; nothing was written",
-                    child.name()
-                )));
-            }
-        }
-        payload_pages_fit(child, in_facets)?;
-    }
-    Ok(())
+    authorized(ctx)
 }
 
 /// A write key's caller, or the error that says why not.

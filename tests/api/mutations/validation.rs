@@ -268,11 +268,11 @@ async fn a_payload_page_too_large_writes_nothing(app: &TestApp) {
     for (selection, named) in [
         (
             "publication { id relatedDatasets(first: 500) { totalCount } }",
-            "`relatedDatasets(first:)` in the payload is 500, outside 0 to 100",
+            "`relatedDatasets(first:)` in a mutation's payload is 500, outside 0 to 100",
         ),
         (
             "publication { id relatedDatasets { facets { subjects(first: 5000) { key } } } }",
-            "`subjects(first:)` in the payload is 5000, outside 0 to 1000",
+            "`subjects(first:)` in a mutation's payload is 5000, outside 0 to 1000",
         ),
     ] {
         let query = format!(
@@ -293,6 +293,17 @@ async fn a_payload_page_too_large_writes_nothing(app: &TestApp) {
         assert!(message.contains(named), "{message}");
         assert_eq!(counts(app).await, before, "nothing was written");
     }
+    // In a document of several mutations, before the first of them writes (the later one's
+    // refusal nulled the whole answer, after the earlier one had written).
+    let two = "mutation { a: createPublication(input: { title: \"Payload probe\", ncjNumber: \"991\" }) { publication { id } }
+        b: createPublication(input: { title: \"Payload probe\" }) { ...Pages } }
+        fragment Pages on PublicationPayload { publication { relatedDatasets(last: 101) { totalCount } } }";
+    let (_, body) = call(&app.router, Some(&writer), two, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    assert_eq!(counts(app).await, before, "nothing was written");
     // Within the limits (facet buckets go past a page's 100), the write happens.
     let created = mutate(
         app,
