@@ -131,7 +131,19 @@ impl Db {
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        if self.backend() != DatabaseBackend::Postgres {
+            return Migrator::up(&self.conn, None).await;
+        }
+        // Processes started at once on a new database (imports, servers) migrate one after
+        // another, in one transaction holding a lock: their `CREATE TABLE`s raced, and all but
+        // one stopped with a duplicate-key error from PostgreSQL's catalog.
+        let txn = self.conn.begin().await?;
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -178,6 +190,9 @@ pub async fn begin_write(conn: &DatabaseConnection) -> Result<DatabaseTransactio
     };
     conn.begin_with_options(options).await
 }
+
+/// The PostgreSQL advisory lock key migrations take (see [`Db::migrate`]).
+const MIGRATION_LOCK: i64 = 0x5354_5544_594d_4947; // "STUDYMIG"
 
 /// One read transaction that sees the database as it was when it began.
 pub async fn snapshot(conn: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {

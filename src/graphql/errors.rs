@@ -26,6 +26,10 @@ pub enum ApiError {
     /// because the other deleted the record it refers to. A mutation runs again then, and sees
     /// that write ([`crate::graphql::mutation::records::retrying`]). `INTERNAL` if it escapes.
     LostRace(String),
+    /// A database statement ran, or waited for a lock, past PostgreSQL's statement timeout
+    /// (which matches the request time): `TIMEOUT`, as when the request's own time runs out
+    /// first. A mutation waiting on a record another write held answered `INTERNAL`.
+    TimedOut(String),
     /// The cause, for logs only; clients see "internal error".
     Internal(String),
 }
@@ -52,6 +56,9 @@ impl ApiError {
             Self::Unavailable(_) => {
                 "the database is not reachable or busy with another write right now; try again in a few seconds"
             }
+            Self::TimedOut(_) => {
+                "a database statement ran or waited past the time limit and was cancelled; try again"
+            }
             Self::LostRace(_) | Self::Internal(_) => "internal error",
         }
     }
@@ -64,6 +71,7 @@ impl ApiError {
             Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
             Self::Invalid(_) => "GRAPHQL_VALIDATION_FAILED",
             Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
+            Self::TimedOut(_) => "TIMEOUT",
             Self::LostRace(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -87,6 +95,12 @@ impl ApiError {
         if matches!(err, sea_orm::DbErr::RecordNotUpdated) || text.contains("deadlock detected") {
             tracing::warn!(cause = %text, "a write lost a race to a concurrent one");
             return Self::LostRace(text);
+        }
+        if text.contains("canceling statement due to statement timeout")
+            || text.contains("canceling statement due to lock timeout")
+        {
+            tracing::warn!(cause = %text, "a database statement timed out");
+            return Self::TimedOut(text);
         }
         if err.to_string().contains("database is locked") {
             let cause = err.to_string();
@@ -161,5 +175,17 @@ mod tests {
             "DATABASE_UNAVAILABLE"
         );
         assert_eq!(code_of(DbErr::Custom("bad SQL".into())), "INTERNAL");
+    }
+
+    /// PostgreSQL's statement timeout (a mutation waiting past it for a record another write
+    /// held) is the request's time running out, not a fault: `TIMEOUT`, not `INTERNAL`.
+    #[test]
+    fn a_statement_timeout_is_a_timeout() {
+        for cause in [
+            "error returned from database: canceling statement due to statement timeout",
+            "error returned from database: canceling statement due to lock timeout",
+        ] {
+            assert_eq!(code_of(DbErr::Custom(cause.into())), "TIMEOUT", "{cause}");
+        }
     }
 }

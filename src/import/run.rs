@@ -68,14 +68,38 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
 /// PostgreSQL: imports run one after another (a transaction-scoped advisory lock), as on
 /// SQLite, whose one write lock they take. Two runs side by side raced for the same new keys
 /// and the loser stopped with a raw unique-violation error; now it waits for the first.
+/// The key of the advisory lock import runs take turns with (PostgreSQL).
+pub const IMPORT_LOCK: i64 = 0x5354_5544_5947_5250; // "STUDYGRP"
+
+/// A run that finds another one running says so and waits for it as long as it takes (not
+/// the statement timeout, which cancelled a run queued behind a long one after 10 s).
 async fn one_import_at_a_time(txn: &DatabaseTransaction) -> anyhow::Result<()> {
-    use sea_orm::{ConnectionTrait, DatabaseBackend};
-    /// The lock's key: any constant that no other advisory lock of this database uses.
-    const IMPORT_LOCK: i64 = 0x5354_5544_5947_5250; // "STUDYGRP"
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
-            .await?;
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
     }
+    let ask = |sql: String| Statement::from_string(DatabaseBackend::Postgres, sql);
+    let row = txn
+        .query_one_raw(ask(format!(
+            "SELECT pg_try_advisory_xact_lock({IMPORT_LOCK}) AS got, \
+             current_setting('statement_timeout') AS timeout"
+        )))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no answer to the import lock"))?;
+    if row.try_get::<bool>("", "got")? {
+        return Ok(());
+    }
+    let timeout: String = row.try_get("", "timeout")?;
+    tracing::info!("another import is running on this database; waiting for it to finish");
+    txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+        .await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
+        .await?;
+    txn.execute_raw(ask(format!(
+        "SELECT set_config('statement_timeout', '{}', true)",
+        timeout.replace('\'', "")
+    )))
+    .await?;
     Ok(())
 }
 

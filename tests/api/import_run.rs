@@ -21,7 +21,8 @@ on_both_backends_empty!(
     unnamed_empty_columns_are_allowed,
     a_stream_needs_its_format_named,
     every_format_refuses_the_nul_character,
-    imports_at_once_run_one_after_the_other
+    imports_at_once_run_one_after_the_other,
+    a_run_waits_for_another_past_the_statement_timeout
 );
 
 /// A scratch directory for one test's files.
@@ -730,5 +731,41 @@ async fn lines_that_are_not_utf8_or_not_json_are_named_in_every_format(app: &Tes
         ),
         (1, 1, 1)
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A run queued behind a long one waits as long as it takes: its wait for the import lock ran
+/// under the 10 s statement timeout and was cancelled with a database error.
+async fn a_run_waits_for_another_past_the_statement_timeout(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if app.db.backend() != sea_orm::DatabaseBackend::Postgres {
+        return; // SQLite: the write lock's busy timeout
+    }
+    let dir = scratch();
+    let file = write(&dir, "one.jsonl", r#"{"type":"producer","name":"Queued"}"#);
+    let other_run = app.db.conn.begin().await.unwrap();
+    other_run
+        .execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            studygraph::import::run::IMPORT_LOCK
+        ))
+        .await
+        .unwrap();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let queued = async {
+        let result = import(&app.db, std::slice::from_ref(&file), &RunOptions::default()).await;
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        result
+    };
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(10_500)).await;
+        let early = finished.load(std::sync::atomic::Ordering::SeqCst);
+        other_run.commit().await.unwrap();
+        early
+    };
+    let (result, early) = tokio::join!(queued, release);
+    assert!(!early, "the run waited for the other one");
+    result.unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(counts(app).await["producers"]["totalCount"], 1);
     std::fs::remove_dir_all(&dir).ok();
 }
