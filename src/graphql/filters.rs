@@ -329,15 +329,22 @@ fn title_contains(text: Option<&String>) -> ApiResult<Option<Condition>> {
 /// table (each value is one bound parameter; the databases take some tens of thousands in all).
 pub const MAX_FILTER_VALUES: usize = 1_000;
 
-/// `field`'s values, or `BAD_USER_INPUT` when there are more than [`MAX_FILTER_VALUES`].
-fn within_limit<'a, T>(field: &str, values: &'a [T]) -> ApiResult<&'a [T]> {
-    if values.len() > MAX_FILTER_VALUES {
+/// `field`'s values, each once, or `BAD_USER_INPUT` when there are more than
+/// [`MAX_FILTER_VALUES`] different ones.
+fn within_limit<T: Clone + Eq + std::hash::Hash>(field: &str, values: &[T]) -> ApiResult<Vec<T>> {
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<T> = values
+        .iter()
+        .filter(|value| seen.insert((*value).clone()))
+        .cloned()
+        .collect();
+    if distinct.len() > MAX_FILTER_VALUES {
         return Err(ApiError::bad_input(format!(
-            "`{field}` gives {} values, the most a filter field takes is {MAX_FILTER_VALUES}",
-            values.len()
+            "`{field}` gives {} different values, the most a filter field takes is {MAX_FILTER_VALUES}",
+            distinct.len()
         )));
     }
-    Ok(values)
+    Ok(distinct)
 }
 
 /// A list filter's values, trimmed, each once. An empty list matches nothing (a client that
@@ -346,12 +353,8 @@ fn trimmed(field: &str, values: &Option<Vec<String>>) -> ApiResult<Option<Vec<St
     values
         .as_deref()
         .map(|v| {
-            let mut seen = std::collections::HashSet::new();
-            Ok(within_limit(field, v)?
-                .iter()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| seen.insert(s.clone()))
-                .collect())
+            let trimmed: Vec<String> = v.iter().map(|s| s.trim().to_owned()).collect();
+            within_limit(field, &trimmed)
         })
         .transpose()
 }
