@@ -125,6 +125,12 @@ async fn errors_name_line_and_field(app: &TestApp) {
         "Name, ".repeat(400)
     );
     let long_name = format!(r#"{{"type":"producer","name":"{}"}}"#, "n".repeat(2_001));
+    // A type and a language share one entry of the covering facet index: 1,000 bytes each.
+    let long_type = format!(
+        r#"{{"type":"publication","title":"z","publicationType":"{}","language":"{}"}}"#,
+        "p".repeat(1_001),
+        "l".repeat(900)
+    );
     for (line, expected) in [
         (
             cjk_title.as_str(),
@@ -135,6 +141,10 @@ async fn errors_name_line_and_field(app: &TestApp) {
             "t.jsonl:2: authors[1]: is 2400 bytes long",
         ),
         (long_name.as_str(), "t.jsonl:2: name: is 2001 bytes long"),
+        (
+            long_type.as_str(),
+            "t.jsonl:2: publicationType: is 1001 bytes long (UTF-8); a value that is indexed holds at most 1000",
+        ),
         (
             long_abstract.as_str(),
             "t.jsonl:2: abstract: is 100004 characters long; at most 100000 are allowed",
@@ -382,6 +392,21 @@ fn cli_names_the_bad_line_and_writes_nothing() {
     assert!(rejects.contains("\"line\":3"), "{rejects}");
     let again = run(&["import", "--skip-invalid", file.to_str().unwrap()]);
     assert!(!again.status.success());
+    // From a pipe, the rejects file needs a place: beside it is none.
+    let piped = run(&[
+        "import",
+        "--format",
+        "native",
+        "--skip-invalid",
+        "/dev/null",
+    ]);
+    assert!(!piped.status.success());
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        stderr.contains("/dev/null is not a regular file (a pipe?): pass --rejects FILE"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new("/dev/null.rejected.jsonl").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -161,16 +161,24 @@ fn check_lengths(fields: [(&'static str, Option<&str>, usize); 2]) -> Result<()>
 /// a database error and loaded on SQLite.
 pub const MAX_INDEXED_BYTES: usize = 2_000;
 
-/// Refuses an indexed value past [`MAX_INDEXED_BYTES`] (lowercased too: titles and names are
-/// also indexed lowercased, which can take more bytes).
-fn refuse_oversized<'a>(fields: impl IntoIterator<Item = (String, &'a str)>) -> Result<()> {
+/// The most bytes of a publication type or a language: both sit in one entry of the
+/// publications' covering facet index, which must stay within PostgreSQL's entry size too (two
+/// values of 1,400 bytes each overflowed it).
+pub const MAX_COVERED_BYTES: usize = 1_000;
+
+/// Refuses an indexed value past `limit` bytes (lowercased too: titles and names are also
+/// indexed lowercased, which can take more bytes).
+fn refuse_oversized<'a>(
+    limit: usize,
+    fields: impl IntoIterator<Item = (String, &'a str)>,
+) -> Result<()> {
     for (field, value) in fields {
         let bytes = value.len().max(value.to_lowercase().len());
-        if bytes > MAX_INDEXED_BYTES {
+        if bytes > limit {
             return Err(invalid(
                 field,
                 format!(
-                    "is {bytes} bytes long (UTF-8); a value that is indexed holds at most {MAX_INDEXED_BYTES}"
+                    "is {bytes} bytes long (UTF-8); a value that is indexed holds at most {limit}"
                 ),
             ));
         }
@@ -225,17 +233,25 @@ impl PublicationInput {
             ("abstract", self.abstract_text.as_deref(), MAX_TEXT_CHARS),
         ])?;
         refuse_oversized(
+            MAX_INDEXED_BYTES,
             [
                 one("title", Some(&self.title)),
                 one("ncjNumber", self.ncj_number.as_deref()),
                 one("doi", self.doi.as_deref()),
-                one("publicationType", self.publication_type.as_deref()),
-                one("language", self.language.as_deref()),
             ]
             .into_iter()
             .flatten()
             .chain(every("authors", &self.authors))
             .chain(every("subjects", &self.subjects)),
+        )?;
+        refuse_oversized(
+            MAX_COVERED_BYTES,
+            [
+                one("publicationType", self.publication_type.as_deref()),
+                one("language", self.language.as_deref()),
+            ]
+            .into_iter()
+            .flatten(),
         )?;
         refuse_unknown(
             [
@@ -256,6 +272,7 @@ impl DatasetInput {
             ("summary", self.summary.as_deref(), MAX_TEXT_CHARS),
         ])?;
         refuse_oversized(
+            MAX_INDEXED_BYTES,
             [
                 one("title", Some(&self.title)),
                 one("studyNumber", self.study_number.as_deref()),
@@ -281,6 +298,7 @@ impl ProducerInput {
     /// Checks its indexed values' sizes and its faceted value (`kind`).
     pub fn check_values(&self) -> Result<()> {
         refuse_oversized(
+            MAX_INDEXED_BYTES,
             [
                 one("name", Some(&self.name)),
                 one("abbreviation", self.abbreviation.as_deref()),
