@@ -177,6 +177,13 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
     if text.contains("\"RelationshipType\"") && text.contains("\"Source\"") {
         return Ok(ImportFormat::Scholix);
     }
+    // A CSV link sheet: a header row naming the publication and dataset columns, before the
+    // JSON formats (a header of quoted names, as R and pandas write it, holds `"dataset"`).
+    let header = first_line.to_ascii_lowercase();
+    if !text.starts_with(['{', '[']) && header.contains("publication") && header.contains("dataset")
+    {
+        return Ok(ImportFormat::Csv);
+    }
     if text.starts_with('[')
         || first_line.contains("\"conformsTo\"")
         || first_line.contains("\"dataset\"")
@@ -189,12 +196,6 @@ pub fn guess_format(path: &std::path::Path) -> anyhow::Result<crate::config::Imp
     if text.starts_with('{') && !first_line.ends_with('}') {
         // A pretty-printed JSON document, not JSON Lines.
         return Ok(ImportFormat::DcatUs);
-    }
-    // A CSV link sheet: a header row naming the publication and dataset columns.
-    let header = first_line.to_ascii_lowercase();
-    if !text.starts_with(['{', '[']) && header.contains("publication") && header.contains("dataset")
-    {
-        return Ok(ImportFormat::Csv);
     }
     anyhow::bail!(
         "{}: cannot tell the format; pass --format native, dcat-us, scholix or csv",

@@ -80,6 +80,12 @@ fn native_files_are_known_by_their_first_record_type() {
         // An empty file (the export of an empty graph) is a native file of no records: it
         // could not be imported back ("cannot tell the format").
         ("empty.jsonl", String::new(), ImportFormat::Native),
+        // Quoted header names (R's write.csv, pandas with QUOTE_ALL) read as a catalog.
+        (
+            "quoted.csv",
+            "\"publication\",\"dataset\",\"relation_type\"\n\"NCJ 1\",\"ICPSR 1\",\"documents\"\n".to_owned(),
+            ImportFormat::Csv,
+        ),
         ("blank.jsonl", "\n  \n".to_owned(), ImportFormat::Native),
         (
             "catalog.json",
