@@ -204,11 +204,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             skip_invalid,
             rejects,
         } => {
-            let options = import::run::RunOptions {
-                format,
-                rejects: skip_invalid
-                    .then(|| rejects.unwrap_or_else(|| import::run::default_rejects(&files))),
+            let rejects = match (skip_invalid, rejects) {
+                (false, _) => None,
+                (true, Some(rejects)) => Some(rejects),
+                (true, None) => Some(import::run::default_rejects(&files)?),
             };
+            let options = import::run::RunOptions { format, rejects };
             let db = open_database(database.url()).await?;
             let outcome = import::run::import(&db, &files, &options).await?;
             tracing::info!(summary = %outcome.summary, "import finished");

@@ -23,11 +23,20 @@ pub struct RunOptions {
     pub rejects: Option<PathBuf>,
 }
 
-/// Where `--skip-invalid` writes the rejected records unless told: beside the first file.
-pub fn default_rejects(files: &[PathBuf]) -> PathBuf {
-    let mut name = files.first().cloned().unwrap_or_default().into_os_string();
+/// Where `--skip-invalid` writes the rejected records unless told: beside the first file,
+/// which must be a regular file (beside a pipe, `/dev/fd/63.rejected.jsonl` cannot be written
+/// and `/dev/stdin.rejected.jsonl` lands in `/dev`).
+pub fn default_rejects(files: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    let first = files.first().cloned().unwrap_or_default();
+    if std::fs::metadata(&first).is_ok_and(|m| !m.is_file()) {
+        anyhow::bail!(
+            "{} is not a regular file (a pipe?): pass --rejects FILE to say where --skip-invalid writes the rejected records",
+            first.display()
+        );
+    }
+    let mut name = first.into_os_string();
     name.push(".rejected.jsonl");
-    name.into()
+    Ok(name.into())
 }
 
 /// Loads `files` in order, each in its format, in one transaction.
