@@ -23,6 +23,7 @@ mod import_run;
 mod import_schema;
 mod limits;
 mod lookups;
+mod migrations;
 mod mutations;
 mod pagination;
 mod schema;
