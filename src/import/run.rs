@@ -52,7 +52,7 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
         }
     })?;
     upsert::with_path_cache(async {
-        let txn = crate::db::begin_write(&db.conn).await?;
+        let txn = begin_when_free(db).await?;
         one_import_at_a_time(&txn).await?;
         larger_page_cache(&txn).await?;
         let mut loaded = load(db, &txn, &plan, options.rejects.is_some()).await;
@@ -77,6 +77,27 @@ pub async fn import(db: &Db, files: &[PathBuf], options: &RunOptions) -> anyhow:
 /// PostgreSQL: imports run one after another (a transaction-scoped advisory lock), as on
 /// SQLite, whose one write lock they take. Two runs side by side raced for the same new keys
 /// and the loser stopped with a raw unique-violation error; now it waits for the first.
+/// The run's write transaction. On SQLite another writer (an import, a server's mutation)
+/// holding the database's one write lock past the busy timeout stopped the run with "database
+/// is locked"; a run waits for it as long as it takes, saying so once, as on PostgreSQL.
+async fn begin_when_free(db: &Db) -> anyhow::Result<DatabaseTransaction> {
+    let mut said = false;
+    loop {
+        match crate::db::begin_write(&db.conn).await {
+            Err(err) if err.to_string().contains("database is locked") => {
+                if !said {
+                    tracing::info!(
+                        "another import or write holds the database; waiting for it to finish"
+                    );
+                    said = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            begun => return Ok(begun?),
+        }
+    }
+}
+
 /// The key of the advisory lock import runs take turns with (PostgreSQL).
 pub const IMPORT_LOCK: i64 = 0x5354_5544_5947_5250; // "STUDYGRP"
 

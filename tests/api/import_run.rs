@@ -734,23 +734,25 @@ async fn lines_that_are_not_utf8_or_not_json_are_named_in_every_format(app: &Tes
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A run queued behind a long one waits as long as it takes: its wait for the import lock ran
-/// under the 10 s statement timeout and was cancelled with a database error.
+/// A run queued behind a long one waits as long as it takes: on PostgreSQL its wait for the
+/// import lock ran under the 10 s statement timeout and was cancelled with a database error;
+/// on SQLite the write lock's 5 s busy timeout stopped it with "database is locked".
 async fn a_run_waits_for_another_past_the_statement_timeout(app: &TestApp) {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    if app.db.backend() != sea_orm::DatabaseBackend::Postgres {
-        return; // SQLite: the write lock's busy timeout
-    }
+    use sea_orm::ConnectionTrait;
     let dir = scratch();
     let file = write(&dir, "one.jsonl", r#"{"type":"producer","name":"Queued"}"#);
-    let other_run = app.db.conn.begin().await.unwrap();
-    other_run
-        .execute_unprepared(&format!(
-            "SELECT pg_advisory_xact_lock({})",
-            studygraph::import::run::IMPORT_LOCK
-        ))
-        .await
-        .unwrap();
+    // Another run: on PostgreSQL its import lock, on SQLite the database's write lock (held
+    // past the 5 s busy timeout, after which the run stopped with "database is locked").
+    let other_run = studygraph::db::begin_write(&app.db.conn).await.unwrap();
+    if app.db.backend() == sea_orm::DatabaseBackend::Postgres {
+        other_run
+            .execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({})",
+                studygraph::import::run::IMPORT_LOCK
+            ))
+            .await
+            .unwrap();
+    }
     let finished = std::sync::atomic::AtomicBool::new(false);
     let queued = async {
         let result = import(&app.db, std::slice::from_ref(&file), &RunOptions::default()).await;
