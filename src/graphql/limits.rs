@@ -136,18 +136,22 @@ impl Extension for EnforceExtension {
     }
 }
 
+/// Fills an argument's variables in (`into_const_with`); a missing one is `Null`.
+fn from_variables(
+    variables: &Variables,
+) -> impl FnMut(async_graphql::Name) -> Result<async_graphql::Value, std::convert::Infallible> + '_
+{
+    |name| Ok(variables.get(&name).cloned().unwrap_or_default())
+}
+
 /// A page size in a mutation's payload that its field would refuse is refused before the
 /// operation runs: the write came first, then the field's error nulled the payload's record
 /// (`BAD_USER_INPUT` and no id for a record that had been created; in a document of several
 /// mutations, the whole answer). Within `facets` a `first` counts buckets, elsewhere a page's
 /// records.
 fn payload_pages(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let operations: Vec<_> = match &document.operations {
-        DocumentOperations::Single(op) => vec![op],
-        DocumentOperations::Multiple(ops) => ops.values().collect(),
-    };
-    for operation in operations {
+    use async_graphql::parser::types::OperationType;
+    for (_, operation) in document.operations.iter() {
         if operation.node.ty == OperationType::Mutation {
             let mut seen = HashSet::new();
             check_pages(
@@ -173,9 +177,8 @@ fn check_pages<'a>(
 ) -> Result<(), String> {
     use super::connection::MAX_PAGE_SIZE;
     use super::types::facets::MAX_BUCKETS;
-    use async_graphql::Value;
     for selection in &set.node.items {
-        match &selection.node {
+        let (inner, in_facets) = match &selection.node {
             Selection::Field(field) => {
                 let name = field.node.name.node.as_str();
                 let in_facets = in_facets || name == "facets";
@@ -191,13 +194,8 @@ fn check_pages<'a>(
                     let value = value
                         .node
                         .clone()
-                        .into_const_with(|name| {
-                            Ok::<_, std::convert::Infallible>(
-                                variables.get(&name).cloned().unwrap_or(Value::Null),
-                            )
-                        })
-                        .unwrap_or(Value::Null);
-                    let Value::Number(number) = value else {
+                        .into_const_with(from_variables(variables));
+                    let Ok(async_graphql::Value::Number(number)) = value else {
                         continue;
                     };
                     let size = number.as_i64().unwrap_or(i64::MAX);
@@ -208,38 +206,20 @@ fn check_pages<'a>(
                         ));
                     }
                 }
-                check_pages(
-                    document,
-                    variables,
-                    &field.node.selection_set,
-                    in_facets,
-                    seen,
-                )?;
+                (&field.node.selection_set, in_facets)
             }
-            Selection::InlineFragment(fragment) => {
-                check_pages(
-                    document,
-                    variables,
-                    &fragment.node.selection_set,
-                    in_facets,
-                    seen,
-                )?;
-            }
+            Selection::InlineFragment(fragment) => (&fragment.node.selection_set, in_facets),
             Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.as_str();
-                if seen.insert(name)
-                    && let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
-                {
-                    check_pages(
-                        document,
-                        variables,
-                        &fragment.node.selection_set,
-                        in_facets,
-                        seen,
-                    )?;
+                let name = &spread.node.fragment_name.node;
+                match document.fragments.get(name) {
+                    Some(fragment) if seen.insert(name.as_str()) => {
+                        (&fragment.node.selection_set, in_facets)
+                    }
+                    _ => continue,
                 }
             }
-        }
+        };
+        check_pages(document, variables, inner, in_facets, seen)?;
     }
     Ok(())
 }
@@ -247,14 +227,8 @@ fn check_pages<'a>(
 /// How many representations the `_entities` fields at the root of the document's operations
 /// ask for, in all (a list written in the query, or a list variable).
 fn entity_representations(document: &ExecutableDocument, variables: &Variables) -> usize {
-    use async_graphql::parser::types::DocumentOperations;
-    use async_graphql::{Name, Value as ConstValue};
-    let operations: Vec<_> = match &document.operations {
-        DocumentOperations::Single(op) => vec![op],
-        DocumentOperations::Multiple(ops) => ops.values().collect(),
-    };
     let mut count = 0usize;
-    for operation in operations {
+    for (_, operation) in document.operations.iter() {
         for selection in &operation.node.selection_set.node.items {
             let Selection::Field(field) = &selection.node else {
                 continue;
@@ -268,13 +242,8 @@ fn entity_representations(document: &ExecutableDocument, variables: &Variables) 
             let value = argument
                 .node
                 .clone()
-                .into_const_with(|name: Name| {
-                    Ok::<_, std::convert::Infallible>(
-                        variables.get(&name).cloned().unwrap_or(ConstValue::Null),
-                    )
-                })
-                .unwrap_or(ConstValue::Null);
-            if let ConstValue::List(items) = value {
+                .into_const_with(from_variables(variables));
+            if let Ok(async_graphql::Value::List(items)) = value {
                 count = count.saturating_add(items.len());
             }
         }

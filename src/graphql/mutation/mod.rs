@@ -31,11 +31,6 @@ use crate::auth::{Caller, Scope};
 /// a bad one is `UNAUTHENTICATED`, a read key `FORBIDDEN`. (Page sizes in its payload were
 /// checked before the operation ran: `limits::payload_pages`.)
 pub fn writer(ctx: &Context<'_>) -> async_graphql::Result<()> {
-    authorized(ctx)
-}
-
-/// A write key's caller, or the error that says why not.
-fn authorized(ctx: &Context<'_>) -> async_graphql::Result<()> {
     let field = ctx.item.node.name.node.as_str();
     match ctx.data_opt::<Caller>().unwrap_or(&Caller::Anonymous) {
         Caller::Key {
