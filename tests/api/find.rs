@@ -1493,6 +1493,19 @@ async fn a_value_named_unknown_is_refused(app: &TestApp) {
             r#"{"type":"dataset","studyNumber":"U-3","title":"C","dataTypes":["unknown"]}"#,
             "dataTypes",
         ),
+        // List values are trimmed when stored: "unknown " would be stored as "unknown".
+        (
+            r#"{"type":"publication","ncjNumber":"U-6","title":"F","subjects":["unknown "]}"#,
+            "subjects",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"U-7","title":"G","geographicCoverage":["\tunknown"]}"#,
+            "geographicCoverage",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"U-8","title":"H","subjects":[" unknown  "]}"#,
+            "subjects",
+        ),
         (
             r#"{"type":"dataset","studyNumber":"U-4","title":"D","series":"unknown"}"#,
             "series",

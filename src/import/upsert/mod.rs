@@ -201,11 +201,12 @@ fn every<'a>(field: &'static str, values: &'a [String]) -> impl Iterator<Item = 
 
 /// Refuses a faceted value that is the facets' key for records without one ("unknown"): a
 /// bucket of that name would share its key with theirs, and drilling into it would find both.
+/// Compared as stored: list values are trimmed when they are written.
 fn refuse_unknown<'a>(
     fields: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
 ) -> Result<()> {
     for (field, value) in fields {
-        if value == Some(crate::db::facets::UNKNOWN) {
+        if value.map(str::trim) == Some(crate::db::facets::UNKNOWN) {
             return Err(invalid(
                 field,
                 "\"unknown\" is how facets name records without a value; leave the value out instead",

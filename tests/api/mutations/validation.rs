@@ -52,6 +52,12 @@ async fn user_errors_write_nothing(app: &TestApp) {
             vec!["timePeriod:INVALID"],
         ),
         (
+            // Stored trimmed, this would be the facets' "unknown".
+            "createDataset",
+            json!({ "title": "Unknown kinds", "dataTypes": ["survey data", " unknown "] }),
+            vec!["dataTypes:INVALID"],
+        ),
+        (
             "createProducer",
             json!({ "name": "national institute of justice", "parentId": ojp }),
             vec!["name:TAKEN"],
