@@ -153,6 +153,15 @@ pub async fn delete_producer(
         }
     }
     if !subunits.is_empty() {
+        // A subunit may bear the deleted producer's own name ("Field Office" under "Field
+        // Office"): the deleted row steps out of its parent's names first (no parent key is
+        // negative), or the move would meet it in the unique name indexes.
+        let mut sql = Sql::new(backend);
+        sql.push("UPDATE producer SET parent_key = ")
+            .bind(-id)
+            .push(" WHERE id = ")
+            .bind(id);
+        execute(txn, sql).await?;
         let mut sql = Sql::new(backend);
         sql.push("UPDATE producer SET parent_id = ")
             .bind(deleted.parent_id)

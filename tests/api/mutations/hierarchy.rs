@@ -1,7 +1,7 @@
 //! Moves in the producer hierarchy made at the same moment: never a cycle.
 
 use futures::future::join;
-use serde_json::json;
+use serde_json::{Value, json};
 use studygraph::auth::Scope;
 
 use super::{call, errors, key, mutate};
@@ -153,5 +153,41 @@ async fn reparented_subunits_keep_every_name_unique(app: &TestApp) {
             ))
             .await;
         assert_eq!(still["producer"]["children"]["totalCount"], 1, "{middle}");
+    }
+
+    // A subunit bearing the deleted producer's own name (in any case) takes its place: the
+    // deleted one is no sibling of it. This answered INTERNAL from the unique name index.
+    let file = [
+        r#"{"type":"producer","name":"Twin Root"}"#,
+        r#"{"type":"producer","name":"Field Office","parent":"Root R"}"#,
+        r#"{"type":"producer","name":"FIELD office","parent":"Root R > Field Office"}"#,
+        r#"{"type":"producer","name":"Twin root","parent":"Twin Root"}"#,
+    ]
+    .join("\n");
+    studygraph::import::native::import_str(&app.db, "twins.jsonl", &file)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    for (deleted, parent) in [
+        ("Root R > Field Office", json!({ "name": "Root R" })),
+        ("Twin Root", Value::Null),
+    ] {
+        let id = app.id_of(&format!(r#"producer(name: "{deleted}")"#)).await;
+        let children =
+            format!(r#"{{ producer(name: "{deleted}") {{ children {{ nodes {{ id }} }} }} }}"#);
+        let moved_id = app.data(&children).await["producer"]["children"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let input = json!({ "id": id, "onSubunits": "REPARENT" });
+        let done = mutate(app, &writer, "deleteProducer", input, "deletedId").await;
+        assert_eq!(done["deletedId"], json!(id), "{deleted}: {done}");
+        let query = format!(
+            r#"{{ node(id: "{moved_id}") {{ ... on Producer {{ parent {{ name }} }} }} }}"#
+        );
+        assert_eq!(
+            app.data(&query).await["node"]["parent"],
+            parent,
+            "{deleted}"
+        );
     }
 }
