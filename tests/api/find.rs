@@ -14,6 +14,7 @@ on_both_backends!(
     search_finds_the_report_first,
     search_syntax_and_ranking,
     common_words_are_ignored_alike,
+    words_are_lowercased_as_the_index_lowercases_text,
     publication_filters,
     half_open_dates_and_title_substrings,
     dataset_and_producer_filters,
@@ -199,6 +200,35 @@ async fn common_words_are_ignored_alike(app: &TestApp) {
         );
         let message = answer["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains("only common words"), "{field}: {message}");
+    }
+}
+
+/// A word typed as the record spells it finds the record: "ΟΔΟΣ" (a final capital sigma) and
+/// "İstanbul" (a dotted capital I) found nothing on PostgreSQL, where the search lowercased
+/// them otherwise than the index had lowercased the text.
+async fn words_are_lowercased_as_the_index_lowercases_text(app: &TestApp) {
+    let file = [
+        r#"{"type":"publication","ncjNumber":"CASE-1","title":"ΟΔΟΣ ΚΑΙ ΝΟΜΟΣ"}"#,
+        r#"{"type":"publication","ncjNumber":"CASE-2","title":"İstanbul crime survey"}"#,
+    ]
+    .join("\n");
+    import_str(&app.db, "cases.jsonl", &file).await.unwrap();
+    for (search, ncj) in [
+        ("ΟΔΟΣ", "CASE-1"),
+        ("ΝΟΜΟΣ", "CASE-1"),
+        ("\"ΟΔΟΣ ΚΑΙ ΝΟΜΟΣ\"", "CASE-1"),
+        ("İstanbul", "CASE-2"),
+        ("istanbul", "CASE-2"),
+        ("İSTANBUL", "CASE-2"),
+    ] {
+        let list = searched(app, search).await;
+        let found: Vec<&str> = list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["ncjNumber"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(found, [ncj], "{search}");
     }
 }
 

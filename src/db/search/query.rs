@@ -51,7 +51,17 @@ impl Term {
 fn tokens(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
+        .map(lowercase_as_indexed)
+        .collect()
+}
+
+/// A word lowercased as the search indexes lowercase the text they store: one character at a
+/// time. `str::to_lowercase` writes a word-final "Σ" as "ς" and "İ" as "i" with a combining
+/// dot, so "ΟΔΟΣ" or "İstanbul" typed as the record spells them found nothing on PostgreSQL,
+/// whose vectors hold "οδοσ" and "istanbul".
+fn lowercase_as_indexed(word: &str) -> String {
+    word.chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
         .collect()
 }
 
