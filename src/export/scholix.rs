@@ -4,7 +4,8 @@
 //! - Identifiers: a DOI (`{"ID": "10.…", "IDScheme": "doi", "IDURL": "https://doi.org/10.…"}`)
 //!   when the record has one, else its NCJ number (`{"ID": "NCJ 216547", "IDScheme": "ncj"}`)
 //!   or ICPSR study number (`{"ID": "ICPSR 20423", "IDScheme": "icpsr", "IDURL": …}`). Links
-//!   with an end that has no key are skipped and counted.
+//!   with an end that has no key are skipped and counted; a URL stands for a work without keys
+//!   when no other such work has it.
 //! - RelationshipType: our relation types are Scholix's names; `DOCUMENTS` is `IsRelatedTo`
 //!   with the DataCite subtype `Documents`.
 //! - LinkProvider is the link's `source`, LinkPublicationDate its `linkedOn`; both are left out
@@ -118,7 +119,9 @@ fn url(url: &str) -> Identifier {
     }
 }
 
-fn publication_identifier(p: &publication::Model) -> Option<Identifier> {
+/// A publication's identifier; `unique_url` is its URL when no other publication without keys
+/// has it (a URL shared by several names none of them).
+fn publication_identifier(p: &publication::Model, unique_url: Option<&str>) -> Option<Identifier> {
     match (&p.doi, &p.ncj_number) {
         (Some(d), _) => Some(doi(d)),
         (None, Some(ncj)) => Some(Identifier {
@@ -126,11 +129,12 @@ fn publication_identifier(p: &publication::Model) -> Option<Identifier> {
             scheme: "ncj",
             url: None,
         }),
-        (None, None) => p.url.as_deref().map(url),
+        (None, None) => unique_url.map(url),
     }
 }
 
-fn dataset_identifier(d: &dataset::Model) -> Option<Identifier> {
+/// [`publication_identifier`] for a dataset.
+fn dataset_identifier(d: &dataset::Model, unique_url: Option<&str>) -> Option<Identifier> {
     match (&d.doi, &d.study_number) {
         (Some(x), _) => Some(doi(x)),
         (None, Some(number)) => Some(Identifier {
@@ -140,7 +144,7 @@ fn dataset_identifier(d: &dataset::Model) -> Option<Identifier> {
                 "https://www.icpsr.umich.edu/web/ICPSR/studies/{number}"
             )),
         }),
-        (None, None) => d.url.as_deref().map(url),
+        (None, None) => unique_url.map(url),
     }
 }
 
@@ -212,8 +216,10 @@ async fn write_page(
         ) else {
             continue;
         };
-        let (Some(source_id), Some(target_id)) = (publication_identifier(p), dataset_identifier(d))
-        else {
+        let (Some(source_id), Some(target_id)) = (
+            publication_identifier(p, link.publication_url.as_deref()),
+            dataset_identifier(d, link.dataset_url.as_deref()),
+        ) else {
             tracing::debug!(
                 publication_id = p.id,
                 dataset_id = d.id,

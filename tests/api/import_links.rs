@@ -14,6 +14,7 @@ on_both_backends!(
     scholix_links_an_existing_dataset_to_a_new_publication,
     scholix_reimport_changes_nothing,
     a_bad_scholix_record_leaves_the_database_unchanged,
+    a_url_shared_by_works_without_keys_names_none,
     a_csv_sheet_links_existing_records,
     a_csv_sheet_keeps_what_its_columns_do_not_give,
     csv_sheets_with_cr_line_ends_keep_their_separator,
@@ -278,6 +279,68 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
         "l.jsonl:1: linkedOn: \"2024-1-15\" is not a YYYY-MM-DD date"
     );
     assert_eq!(snapshot(app).await, before);
+}
+
+/// A link by a URL that several works without keys share names none of them: a Scholix record
+/// was linked to the oldest, silently (the native format refuses it), and the Scholix export
+/// wrote such a link with the shared URL, which its import then linked to the oldest.
+async fn a_url_shared_by_works_without_keys_names_none(app: &TestApp) {
+    let shared = "https://example.gov/division-operations";
+    let records = format!(
+        r#"{{"type":"dataset","title":"Workload 1990-1999","url":"{shared}"}}
+{{"type":"publication","ncjNumber":"URL-1","title":"On the workload"}}
+{{"type":"link","publication":{{"ncjNumber":"URL-1"}},"dataset":{{"url":"{shared}"}},"relationType":"REFERENCES"}}"#
+    );
+    studygraph::import::native::import_str(&app.db, "first.jsonl", &records)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let later = format!(r#"{{"type":"dataset","title":"Workload 2000-2009","url":"{shared}"}}"#);
+    studygraph::import::native::import_str(&app.db, "later.jsonl", &later)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+
+    let before = snapshot(app).await;
+    let link = format!(
+        r#"{{"RelationshipType":{{"Name":"References"}},"Source":{{"Identifier":[{{"ID":"10.5555/paper.2005","IDScheme":"doi"}}],"Type":{{"Name":"literature"}}}},"Target":{{"Identifier":[{{"ID":"{shared}","IDScheme":"url"}}],"Type":{{"Name":"dataset"}},"Title":"Workload 2000-2009"}}}}"#
+    );
+    let err = scholix::import_str(&app.db, "t.jsonl", &link)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "t.jsonl:1: Target.Identifier: several datasets without a natural key have the URL \"{shared}\"; name the work by a DOI or number"
+        )
+    );
+    assert_eq!(snapshot(app).await, before);
+
+    // The link made while the URL was one work's is not exported by that URL any more.
+    let mut out = Vec::new();
+    let summary = studygraph::export::write_scholix(&app.db, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains(shared), "{text}");
+    assert_eq!(summary.skipped_links, 1);
+
+    // A URL that one work without keys has still finds it.
+    let unique = link.replace(shared, "https://example.gov/other");
+    let other = r#"{"type":"dataset","title":"Other","url":"https://example.gov/other"}"#;
+    studygraph::import::native::import_str(&app.db, "other.jsonl", other)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    scholix::import_str(&app.db, "u.jsonl", &unique)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let linked = app
+        .data(
+            r#"{ publication(doi: "10.5555/paper.2005") { relatedDatasets { nodes { title } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        linked["publication"]["relatedDatasets"]["nodes"],
+        json!([{ "title": "Other" }])
+    );
 }
 
 const RELATED: &str = r#"{ p: publication(ncjNumber: "216547") {

@@ -2,7 +2,7 @@
 //! works for link importers that describe them only in passing.
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr};
 
 use super::{
     DatasetInput, KeyInput, LinkInput, LinkValue, PublicationInput, Result, dataset, invalid,
@@ -122,10 +122,12 @@ pub async fn find_or_create_dataset(
     }
 }
 
-/// The id of the first record matching one of `keys` (in order), else the oldest record with
-/// exactly this `url` (only among records without a DOI when a DOI key was given, so that a URL
-/// never lands on a work with another DOI), records without natural keys first: an export
-/// names those by their URL, and its re-import linked a keyed work sharing that URL instead.
+/// The id of the first record matching one of `keys` (in order), else the record with exactly
+/// this `url` (only among records without a DOI when a DOI key was given, so that a URL never
+/// lands on a work with another DOI), records without natural keys first: an export names
+/// those by their URL, and its re-import linked a keyed work sharing that URL instead. Several
+/// records of the first kind sharing the URL are an error (as for a native link by URL): the
+/// oldest was taken, a link to another work silently.
 async fn first_match<R: crate::db::entities::Record>(
     txn: &DatabaseTransaction,
     keys: &[(&'static str, Option<&str>)],
@@ -141,24 +143,52 @@ async fn first_match<R: crate::db::entities::Record>(
     let has_doi = keys
         .iter()
         .any(|(column, value)| *column == "doi" && value.is_some());
+    let number = match R::TABLE {
+        Table::Publication => "ncj_number",
+        _ => "study_number",
+    };
+    // 0 for a record without natural keys, 1 for one with keys.
+    let keyed = format!("CASE WHEN doi IS NULL AND {number} IS NULL THEN 0 ELSE 1 END");
     let mut sql = Sql::new(txn.get_database_backend());
-    sql.push("SELECT id FROM ")
+    sql.push(&format!("SELECT id, {keyed} AS keyed FROM "))
         .push(R::TABLE.name())
         .push(" WHERE url = ")
         .bind(url.to_owned());
     if has_doi {
         sql.push(" AND doi IS NULL");
     }
-    let number = match R::TABLE {
-        Table::Publication => "ncj_number",
-        _ => "study_number",
-    };
-    sql.push(&format!(
-        " ORDER BY CASE WHEN doi IS NULL AND {number} IS NULL THEN 0 ELSE 1 END, id LIMIT 1"
-    ));
-    match txn.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
-        None => Ok(None),
+    sql.push(&format!(" ORDER BY {keyed}, id LIMIT 2"));
+    let sql = sql.build();
+    let rows = txn.query_all_raw(sql).await?;
+    let found = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<i64>("", "id")?,
+                row.try_get::<i32>("", "keyed")?,
+            ))
+        })
+        .collect::<std::result::Result<Vec<_>, DbErr>>()?;
+    match found.as_slice() {
+        [] => Ok(None),
+        [(_, first), (_, second)] if first == second => {
+            let what = match R::TABLE {
+                Table::Publication => "publications",
+                _ => "datasets",
+            };
+            let which = if *first == 0 {
+                "without a natural key"
+            } else {
+                "with other keys"
+            };
+            Err(invalid(
+                "url",
+                format!(
+                    "several {what} {which} have the URL \"{url}\"; name the work by a DOI or number"
+                ),
+            ))
+        }
+        [(id, _), ..] => Ok(Some(*id)),
     }
 }
 
