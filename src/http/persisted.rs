@@ -17,6 +17,12 @@ use super::trusted_documents::{TrustedDocuments, hash_of};
 
 /// Documents remembered from clients (automatic persisted queries); the oldest go first.
 const CAPACITY: usize = 1_000;
+/// Largest document remembered: a larger one runs, but its hash alone is not found again (the
+/// client then sends the text with it, as after a restart). Anonymous clients filled the
+/// store with 1,000 documents of 1 MiB.
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+/// Most bytes of documents remembered in all; the oldest go first.
+const MAX_STORE_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Clone, Default)]
 pub struct PersistedQueries {
@@ -29,6 +35,8 @@ pub struct PersistedQueries {
 struct Store {
     documents: HashMap<String, String>,
     order: VecDeque<String>,
+    /// The documents' bytes, together.
+    bytes: usize,
 }
 
 /// Why a request cannot be run.
@@ -158,16 +166,72 @@ impl PersistedQueries {
     }
 
     fn remember(&self, hash: String, query: String) {
+        if query.len() > MAX_DOCUMENT_BYTES {
+            return;
+        }
         let mut store = self.learned.lock().unwrap_or_else(|p| p.into_inner());
         if store.documents.contains_key(&hash) {
             return;
         }
-        if store.order.len() >= CAPACITY
-            && let Some(oldest) = store.order.pop_front()
-        {
-            store.documents.remove(&oldest);
+        while store.order.len() >= CAPACITY || store.bytes + query.len() > MAX_STORE_BYTES {
+            let Some(oldest) = store.order.pop_front() else {
+                break;
+            };
+            if let Some(document) = store.documents.remove(&oldest) {
+                store.bytes -= document.len();
+            }
         }
+        store.bytes += query.len();
         store.order.push_back(hash.clone());
         store.documents.insert(hash, query);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn register(queries: &PersistedQueries, text: String) -> Option<String> {
+        let hash = hash_of(&text);
+        let mut request = async_graphql::Request::new(text);
+        request.extensions.insert(
+            "persistedQuery".into(),
+            async_graphql::Value::from_json(
+                serde_json::json!({ "version": 1, "sha256Hash": hash }),
+            )
+            .unwrap(),
+        );
+        queries.resolve(&mut request, None).ok()?;
+        Some(hash)
+    }
+
+    /// Documents from clients are kept within a size per document and in all: 1,000 of 1 MiB
+    /// each were kept (about 1 GB).
+    #[test]
+    fn learned_documents_stay_within_their_bytes() {
+        let queries = PersistedQueries::default();
+        let large = format!("{{ __typename }}\n#{}", "x".repeat(MAX_DOCUMENT_BYTES));
+        let hash = register(&queries, large).unwrap();
+        assert_eq!(queries.lookup(&hash), None, "too large to keep, but it ran");
+
+        let each = MAX_DOCUMENT_BYTES - 100;
+        let hashes: Vec<String> = (0..MAX_STORE_BYTES / each + 10)
+            .map(|i| {
+                register(
+                    &queries,
+                    format!("{{ __typename }}\n#{i}{}", "x".repeat(each - 30)),
+                )
+                .unwrap()
+            })
+            .collect();
+        let store = queries.learned.lock().unwrap();
+        assert!(store.bytes <= MAX_STORE_BYTES, "{}", store.bytes);
+        assert_eq!(
+            store.bytes,
+            store.documents.values().map(String::len).sum::<usize>()
+        );
+        drop(store);
+        assert_eq!(queries.lookup(&hashes[0]), None, "the oldest went first");
+        assert!(queries.lookup(hashes.last().unwrap()).is_some());
     }
 }
