@@ -71,7 +71,7 @@ pub async fn execute(
 }
 
 /// A short id that ties an `INTERNAL` (or `DATABASE_UNAVAILABLE`) error a client sees to the log line with its cause.
-fn request_id() -> String {
+pub fn request_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();

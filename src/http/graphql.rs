@@ -12,10 +12,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::key_check;
 use super::persisted::Refusal;
 use super::rate_limit::Identified;
 use super::{AppState, cache, playground};
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -92,20 +93,14 @@ pub(super) async fn caller(
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or(""));
-    let internal = |err: sea_orm::DbErr| {
-        tracing::error!(%err, "cannot check an API key");
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            media,
-            "INTERNAL",
-            "internal error",
-        )
-    };
     let caller = match identified {
         Some(Identified(caller)) => caller,
-        None => auth::identify(&state.db.conn, header)
-            .await
-            .map_err(internal)?,
+        None => {
+            let timeout = state.options.limits.request_timeout;
+            key_check::identify(&state.db, timeout, header)
+                .await
+                .map_err(|failed| failed.into_response(media))?
+        }
     };
     if state.options.require_key_for_reads && !caller.is_authenticated() {
         let message = match &caller {

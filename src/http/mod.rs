@@ -7,6 +7,7 @@ pub mod explore;
 pub mod export;
 pub mod graphql;
 pub mod health;
+pub mod key_check;
 pub mod metrics;
 pub mod persisted;
 pub mod playground;
@@ -75,7 +76,11 @@ pub fn router(state: AppState) -> Router {
     let mut export = get(export::get).post(export::post).layer(compressed());
     if state.options.rate_limit_per_minute > 0 {
         let limiter = rate_limit::RateLimiter::new(state.options.rate_limit_per_minute);
-        let limited = (limiter, state.db.clone());
+        let limited = (
+            limiter,
+            state.db.clone(),
+            state.options.limits.request_timeout,
+        );
         graphql = graphql.layer(axum::middleware::from_fn_with_state(
             limited.clone(),
             rate_limit::limit,

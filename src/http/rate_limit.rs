@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{self, Caller};
+use super::key_check;
+use crate::auth::Caller;
 use crate::db::Db;
 
 /// Buckets kept before idle, full ones are dropped.
@@ -85,7 +86,7 @@ fn client_of(caller: &Caller, address: Option<std::net::IpAddr>) -> u64 {
 
 /// The middleware.
 pub async fn limit(
-    State((limiter, db)): State<(RateLimiter, Db)>,
+    State((limiter, db, request_timeout)): State<(RateLimiter, Db, Duration)>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -97,16 +98,9 @@ pub async fn limit(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let caller = match auth::identify(&db.conn, header.as_deref()).await {
+    let caller = match key_check::identify(&db, request_timeout, header.as_deref()).await {
         Ok(caller) => caller,
-        Err(err) => {
-            tracing::error!(%err, "cannot check an API key");
-            return refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error".to_owned(),
-            );
-        }
+        Err(failed) => return failed.into_response("application/json"),
     };
     let client = client_of(&caller, address);
     request.extensions_mut().insert(Identified(caller));

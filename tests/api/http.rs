@@ -20,7 +20,8 @@ on_both_backends!(
     playground_and_health,
     readiness_follows_the_database,
     answers_are_compressed_when_accepted,
-    a_read_can_hold_writes_back
+    a_read_can_hold_writes_back,
+    a_key_that_cannot_be_checked_is_answered_like_other_errors
 );
 
 fn encode(query: &str) -> String {
@@ -831,4 +832,66 @@ async fn a_read_can_hold_writes_back(app: &TestApp) {
         app.data(count).await["publications"]["totalCount"],
         before.as_i64().unwrap() + 1
     );
+}
+
+/// A key lookup that fails or waits answers as a GraphQL request would: `TIMEOUT` (504) within
+/// the request's time, `INTERNAL` (500) with the request id of the logged cause. It answered a
+/// bare 500 "internal error", after PostgreSQL's 10 s statement timeout. Both ways in: the
+/// rate limiter's lookup, and the handler's when rate limiting is off.
+async fn a_key_that_cannot_be_checked_is_answered_like_other_errors(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use std::time::{Duration, Instant};
+    let routers = [600, 0].map(|rate_limit_per_minute| {
+        studygraph::app_with(
+            app.db.clone(),
+            studygraph::AppOptions {
+                rate_limit_per_minute,
+                limits: studygraph::graphql::limits::Limits {
+                    request_timeout: Duration::from_secs(1),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+    });
+    async fn send(router: &axum::Router) -> crate::helpers::Answer {
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", "Bearer sg_not_a_key_anyone_has")
+            .body(Body::from(json!({ "query": "{ __typename }" }).to_string()))
+            .unwrap();
+        crate::helpers::send_to(router, request).await
+    }
+    let backend = app.db.conn.get_database_backend();
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        let holder = app.db.conn.begin().await.unwrap();
+        holder
+            .execute_unprepared("LOCK TABLE api_key IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        for router in &routers {
+            let started = Instant::now();
+            let answer = send(router).await;
+            assert_eq!(answer.status, StatusCode::GATEWAY_TIMEOUT);
+            assert_eq!(answer.json()["errors"][0]["extensions"]["code"], "TIMEOUT");
+            assert!(started.elapsed() < Duration::from_secs(5));
+        }
+        holder.rollback().await.unwrap();
+    }
+    app.db
+        .conn
+        .execute_unprepared("DROP TABLE api_key")
+        .await
+        .unwrap();
+    for router in &routers {
+        let answer = send(router).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let error = &answer.json()["errors"][0];
+        assert_eq!(error["extensions"]["code"], "INTERNAL");
+        let id = error["extensions"]["requestId"].as_str().unwrap();
+        assert_eq!(
+            error["message"],
+            format!("internal error (request {id}; the cause is in the server log)")
+        );
+    }
 }
