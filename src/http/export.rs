@@ -314,12 +314,11 @@ fn refuse_errors(errors: &[async_graphql::ServerError], fallback: &str) -> Respo
     let Some(first) = errors.first() else {
         return bad_request(fallback);
     };
-    let status = match code(first).as_str() {
-        "INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
-        "TIMEOUT" => StatusCode::GATEWAY_TIMEOUT,
+    let first = code(first);
+    let status = match first.as_str() {
         "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
         "FORBIDDEN" => StatusCode::FORBIDDEN,
-        _ => StatusCode::BAD_REQUEST,
+        other => super::graphql::server_failure_status(other).unwrap_or(StatusCode::BAD_REQUEST),
     };
     let errors: Vec<serde_json::Value> = errors
         .iter()

@@ -155,7 +155,17 @@ async fn run(
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     let status = if media == GRAPHQL_RESPONSE && request_error {
-        StatusCode::BAD_REQUEST
+        // The server's own failures are not the document's fault: a TIMEOUT was answered 400,
+        // which tells a client not to retry.
+        let first = response.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"));
+        match first {
+            Some(async_graphql::Value::String(code)) => server_failure_status(code),
+            _ => None,
+        }
+        .unwrap_or(StatusCode::BAD_REQUEST)
     } else {
         StatusCode::OK
     };
@@ -173,6 +183,17 @@ async fn run(
                 "internal error",
             ))
         }
+    }
+}
+
+/// The status of an answer with no data whose error `code` is the server's failure rather
+/// than the request's: worth retrying, unlike a 400.
+pub(super) fn server_failure_status(code: &str) -> Option<StatusCode> {
+    match code {
+        "INTERNAL" => Some(StatusCode::INTERNAL_SERVER_ERROR),
+        "DATABASE_UNAVAILABLE" => Some(StatusCode::SERVICE_UNAVAILABLE),
+        "TIMEOUT" => Some(StatusCode::GATEWAY_TIMEOUT),
+        _ => None,
     }
 }
 
@@ -431,5 +452,33 @@ fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
     match (names.next(), names.next()) {
         (Some(name), None) => Some(name.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_failures_are_5xx_and_the_requests_are_not() {
+        assert_eq!(
+            server_failure_status("DATABASE_UNAVAILABLE"),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(
+            server_failure_status("TIMEOUT"),
+            Some(StatusCode::GATEWAY_TIMEOUT)
+        );
+        assert_eq!(
+            server_failure_status("INTERNAL"),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        for code in [
+            "BAD_USER_INPUT",
+            "GRAPHQL_PARSE_FAILED",
+            "QUERY_TOO_COMPLEX",
+        ] {
+            assert_eq!(server_failure_status(code), None, "{code}");
+        }
     }
 }

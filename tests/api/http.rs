@@ -21,7 +21,8 @@ on_both_backends!(
     readiness_follows_the_database,
     answers_are_compressed_when_accepted,
     a_read_can_hold_writes_back,
-    a_key_that_cannot_be_checked_is_answered_like_other_errors
+    a_key_that_cannot_be_checked_is_answered_like_other_errors,
+    a_timeout_is_no_bad_request
 );
 
 fn encode(query: &str) -> String {
@@ -894,4 +895,46 @@ async fn a_key_that_cannot_be_checked_is_answered_like_other_errors(app: &TestAp
             format!("internal error (request {id}; the cause is in the server log)")
         );
     }
+}
+
+/// Under `application/graphql-response+json` a request that timed out without data is 504,
+/// as on `/export`: it was 400, as if the document were invalid (clients do not retry those).
+async fn a_timeout_is_no_bad_request(app: &TestApp) {
+    use std::time::Duration;
+    let router = studygraph::app_with(
+        app.db.clone(),
+        studygraph::AppOptions {
+            limits: studygraph::graphql::limits::Limits {
+                request_timeout: Duration::ZERO,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    for (accept, status) in [
+        (
+            "application/graphql-response+json",
+            StatusCode::GATEWAY_TIMEOUT,
+        ),
+        ("application/json", StatusCode::OK),
+    ] {
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(Body::from(
+                json!({ "query": "{ publications { totalCount } }" }).to_string(),
+            ))
+            .unwrap();
+        let answer = crate::helpers::send_to(&router, request).await;
+        assert_eq!(answer.status, status, "{accept}");
+        assert_eq!(answer.json()["errors"][0]["extensions"]["code"], "TIMEOUT");
+    }
+    // A document that is invalid is still the request's fault.
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(Body::from(json!({ "query": "{ nothing }" }).to_string()))
+        .unwrap();
+    let answer = crate::helpers::send_to(&router, request).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
