@@ -100,6 +100,38 @@ async fn a_record_found_by_one_key_keeps_the_other(app: &TestApp) {
         first,
         "the same file again changes nothing"
     );
+
+    // A DOI that finds a work with another number does not replace the number (the work was
+    // no longer found by it); a number that finds a work takes its new DOI (a new version).
+    for (record, expected) in [
+        (
+            r#"{"type":"publication","ncjNumber":"101","doi":"10.1/ABC","title":"P"}"#,
+            "n.jsonl:1: ncjNumber: \"101\" differs from NCJ 100, the number of the work its doi names; one work keeps one number (change it through the API if it is wrong)",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"201","doi":"10.2/def","title":"D"}"#,
+            "n.jsonl:1: studyNumber: \"201\" differs from ICPSR 200, the number of the work its doi names; one work keeps one number (change it through the API if it is wrong)",
+        ),
+    ] {
+        let err = import_str(&app.db, "n.jsonl", record).await.unwrap_err();
+        assert_eq!(err.to_string(), expected);
+    }
+    assert_eq!(app.data(query).await, first);
+    let new_version = r#"{"type":"dataset","studyNumber":"200","doi":"10.2/def.v2","title":"D"}"#;
+    import_str(&app.db, "v.jsonl", new_version).await.unwrap();
+    let data = app.data(query).await;
+    assert_eq!(data["datasets"]["nodes"][0]["doi"], "10.2/def.v2");
+    // A work without a number takes the one a record found by its DOI gives it.
+    let numbered = [
+        r#"{"type":"publication","doi":"10.1/new","title":"Q"}"#,
+        r#"{"type":"publication","ncjNumber":"102","doi":"10.1/new","title":"Q"}"#,
+    ]
+    .join("\n");
+    import_str(&app.db, "q.jsonl", &numbered).await.unwrap();
+    let q = app
+        .data(r#"{ publication(doi: "10.1/new") { ncjNumber } }"#)
+        .await;
+    assert_eq!(q["publication"]["ncjNumber"], "102");
 }
 
 async fn errors_name_line_and_field(app: &TestApp) {

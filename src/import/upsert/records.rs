@@ -43,6 +43,15 @@ pub async fn publication_to(
         ],
     )
     .await?;
+    if matches!(target, Target::ByKey(_)) {
+        refuse_another_number(
+            txn,
+            Table::Publication,
+            existing,
+            input.ncj_number.as_deref(),
+        )
+        .await?;
+    }
     let existing = target.row(existing, "publication")?;
     let keep = keeps_omitted_keys(target, existing);
     let credits = resolve_credits(txn, &input.producers).await?;
@@ -110,6 +119,46 @@ pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(
 /// a key like any other field.
 fn keeps_omitted_keys(target: Target, existing: Option<i64>) -> bool {
     matches!(target, Target::ByKey(_)) && existing.is_some()
+}
+
+/// Refuses an imported record whose DOI finds a work that has another NCJ or study number
+/// than the record's `number`: the number replaced the stored one, so the work was no longer
+/// found by the number another source had given it, and that source's links failed. (A DOI
+/// may change: a work found by its number takes the record's DOI, a new version's.) An API
+/// update changes a number on purpose.
+async fn refuse_another_number(
+    txn: &DatabaseTransaction,
+    table: Table,
+    existing: Option<(i64, &'static str)>,
+    number: Option<&str>,
+) -> Result<()> {
+    let (Some((id, "doi")), Some(number)) = (existing, number) else {
+        return Ok(());
+    };
+    let (column, field, prefix) = match table {
+        Table::Publication => ("ncj_number", "ncjNumber", "NCJ"),
+        _ => ("study_number", "studyNumber", "ICPSR"),
+    };
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push(&format!(
+        "SELECT {column} AS k FROM {} WHERE id = ",
+        table.name()
+    ))
+    .bind(id);
+    let stored = match txn.query_one_raw(sql.build()).await? {
+        Some(row) => row.try_get::<Option<String>>("", "k")?,
+        None => None,
+    };
+    match stored {
+        Some(stored) if stored != number => Err(invalid(
+            field,
+            format!(
+                "\"{number}\" differs from {prefix} {stored}, the number of the work its doi \
+                 names; one work keeps one number (change it through the API if it is wrong)"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A natural key column's new value: the given one, else (with `keep`) the stored one.
@@ -266,6 +315,9 @@ pub async fn dataset_to(
         ],
     )
     .await?;
+    if matches!(target, Target::ByKey(_)) {
+        refuse_another_number(txn, Table::Dataset, existing, input.study_number.as_deref()).await?;
+    }
     let existing = target.row(existing, "dataset")?;
     let keep = keeps_omitted_keys(target, existing);
     if let (Some(start), Some(end)) = input.time_period
