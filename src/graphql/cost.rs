@@ -1,4 +1,5 @@
-//! Cost preview: every response carries `extensions.cost { estimated depth limit maxDepth }`,
+//! Cost preview: every validated response (a refusal for cost included) carries
+//! `extensions.cost { estimated depth limit maxDepth }`,
 //! computed when the query is validated, and a request whose `extensions` hold
 //! `"costOnly": true` gets the estimate without running the query. The extension lives on the
 //! checking copy of the schema (see `schema::AppSchema`), which never executes anything.
@@ -6,9 +7,13 @@
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextValidation,
 };
-use async_graphql::{Response, ServerError, ValidationResult, Value, value};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    Response, ServerError, ServerResult, ValidationResult, Value, Variables, value,
+};
 
 use super::limits::Limits;
 
@@ -32,6 +37,7 @@ impl ExtensionFactory for Cost {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(CostExtension {
             limits: self.0,
+            entities: Mutex::new(0),
             validated: Mutex::new(None),
         })
     }
@@ -39,6 +45,9 @@ impl ExtensionFactory for Cost {
 
 struct CostExtension {
     limits: Limits,
+    /// How many representations the document's `_entities` fields ask for (see
+    /// [`super::limits::entity_representations`]), noted when it is parsed.
+    entities: Mutex<usize>,
     validated: Mutex<Option<ValidationResult>>,
 }
 
@@ -70,9 +79,29 @@ impl Extension for CostExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
+        let mut result = next.run(ctx).await?;
+        // `_entities` is async-graphql's own field, so no complexity attribute can say that
+        // its selection runs once per representation: the estimate is multiplied here (what a
+        // router sends is that one field; other root fields beside it are counted over).
+        let entities = *self.entities.lock().unwrap_or_else(|p| p.into_inner());
+        if entities > 1 {
+            result.complexity = result.complexity.saturating_mul(entities);
+        }
         *self.validated.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
         Ok(result)
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        *self.entities.lock().unwrap_or_else(|p| p.into_inner()) =
+            super::limits::entity_representations(&document, variables);
+        Ok(document)
     }
 
     /// The checking schema stops after validation: the operation runs on the fast copy.

@@ -75,18 +75,14 @@ pub struct Enforce(pub Limits);
 
 impl ExtensionFactory for Enforce {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(EnforceExtension {
-            limits: self.0,
-            entities: std::sync::Mutex::new(0),
-        })
+        Arc::new(EnforceExtension { limits: self.0 })
     }
 }
 
+/// Registered before [`super::cost::Cost`], so that it wraps it: the estimate it checks is
+/// the cost extension's, which is then reported with a refusal too.
 struct EnforceExtension {
     limits: Limits,
-    /// How many representations the document's `_entities` fields ask for (see
-    /// [`entity_representations`]), noted when it is parsed.
-    entities: std::sync::Mutex<usize>,
 }
 
 #[async_trait::async_trait]
@@ -101,8 +97,6 @@ impl Extension for EnforceExtension {
         let document = next.run(ctx, query, variables).await?;
         check_document(&self.limits, &document)?;
         payload_pages(&document, variables)?;
-        *self.entities.lock().unwrap_or_else(|p| p.into_inner()) =
-            entity_representations(&document, variables);
         Ok(document)
     }
 
@@ -111,15 +105,8 @@ impl Extension for EnforceExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let mut result = next.run(ctx).await?;
+        let result = next.run(ctx).await?;
         let limits = &self.limits;
-        // `_entities` is async-graphql's own field, so no complexity attribute can say that
-        // its selection runs once per representation: the estimate is multiplied here (what a
-        // router sends is that one field; other root fields beside it are counted over).
-        let entities = *self.entities.lock().unwrap_or_else(|p| p.into_inner());
-        if entities > 1 {
-            result.complexity = result.complexity.saturating_mul(entities);
-        }
         if result.depth > limits.max_depth {
             return Err(vec![too_complex(format!(
                 "the query is nested {} levels deep, the limit is {} levels",
@@ -226,7 +213,10 @@ fn check_pages<'a>(
 
 /// How many representations the `_entities` fields at the root of the document's operations
 /// ask for, in all (a list written in the query, or a list variable).
-fn entity_representations(document: &ExecutableDocument, variables: &Variables) -> usize {
+pub(super) fn entity_representations(
+    document: &ExecutableDocument,
+    variables: &Variables,
+) -> usize {
     let mut count = 0usize;
     for (_, operation) in document.operations.iter() {
         for selection in &operation.node.selection_set.node.items {

@@ -97,8 +97,10 @@ pub fn build(db: Db, limits: &Limits) -> AppSchema {
     };
     AppSchema {
         checked: builder()
-            .extension(super::cost::Cost(*limits))
+            // The limits wrap the estimate (the first extension is the outermost), so a
+            // refusal for cost still reports it.
             .extension(super::limits::Enforce(*limits))
+            .extension(super::cost::Cost(*limits))
             .finish(),
         // `checked` validated the very document and variables with every rule.
         fast: builder().validation_mode(ValidationMode::Fast).finish(),

@@ -223,7 +223,13 @@ impl TestApp {
 
     /// POSTs a GraphQL query (with variables) and returns the parsed response.
     pub async fn post(&self, query: &str, variables: Value) -> Answer {
-        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.post_body(json!({ "query": query, "variables": variables }))
+            .await
+    }
+
+    /// POSTs a whole GraphQL request body (`query`, `variables`, `extensions`, …).
+    pub async fn post_body(&self, body: Value) -> Answer {
+        let body = body.to_string();
         let request = Request::post("/graphql")
             .header("content-type", "application/json")
             .header("accept", "application/graphql-response+json")

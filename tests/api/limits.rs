@@ -15,6 +15,7 @@ use crate::on_both_backends;
 on_both_backends!(
     ten_thousand_aliases_are_refused_at_once,
     fragments_that_double_are_refused_before_validation,
+    a_refusal_for_cost_reports_the_estimate,
     configured_limits_say_by_how_much,
     lists_of_ids_cost_their_length,
     switches_turn_off_introspection_and_playground,
@@ -112,6 +113,44 @@ async fn fragments_that_double_are_refused_before_validation(app: &TestApp) {
         ))
         .await;
     assert_eq!(data["a"]["name"], "National Institute of Justice");
+}
+
+/// A query over the cost or depth limit is refused with its estimate in `extensions.cost`, as
+/// every validated query answers; `costOnly` is how a client asks by how much it is over. The
+/// refusal came without it.
+async fn a_refusal_for_cost_reports_the_estimate(app: &TestApp) {
+    let over = "{ publications(first: 100) { nodes { relatedDatasets(first: 100) { nodes { relatedPublications(first: 100) { nodes { title } } } } } } }";
+    for extensions in [json!({}), json!({ "costOnly": true })] {
+        let body = json!({ "query": over, "extensions": extensions });
+        let answer = app.post_body(body).await.json();
+        assert_eq!(first_error(&answer).0, "QUERY_TOO_COMPLEX");
+        let cost = &answer["extensions"]["cost"];
+        assert!(cost["estimated"].as_u64().unwrap() > 200_000, "{answer}");
+        assert_eq!(cost["limit"], 200_000);
+    }
+    // `_entities` representations multiply the estimate in the report too.
+    let representations: Vec<Value> = (0..50)
+        .map(|_| json!({ "__typename": "Publication", "ncjNumber": "216547" }))
+        .collect();
+    let body = json!({
+        "query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Publication { title } } }",
+        "variables": { "r": representations },
+        "extensions": { "costOnly": true },
+    });
+    let answer = app.post_body(body).await.json();
+    let one = json!([{ "__typename": "Publication", "ncjNumber": "216547" }]);
+    let single = json!({
+        "query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on Publication { title } } }",
+        "variables": { "r": one },
+        "extensions": { "costOnly": true },
+    });
+    let single = app.post_body(single).await.json();
+    let estimate = |a: &Value| a["extensions"]["cost"]["estimated"].as_u64().unwrap();
+    assert_eq!(
+        estimate(&answer),
+        50 * estimate(&single),
+        "{answer} {single}"
+    );
 }
 
 async fn configured_limits_say_by_how_much(app: &TestApp) {
