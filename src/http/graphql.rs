@@ -19,10 +19,10 @@ use super::{AppState, cache, playground};
 use crate::auth::Caller;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-const JSON: &str = "application/json";
+pub(super) const JSON: &str = "application/json";
 
 /// The response media type the client accepts, or `None` when it accepts neither of ours.
-fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+pub(super) fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(JSON);
     };
@@ -47,6 +47,18 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Whether a request to `/graphql` asks for the playground page rather than the API: a
+/// browser's GET (HTML accepted) whose query string names no request.
+pub(super) fn asks_for_the_page(
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+    query: &str,
+) -> bool {
+    method == axum::http::Method::GET
+        && wants_html(headers)
+        && !GetParams::of(query).names_a_request
 }
 
 /// A request-level failure (before execution) as a GraphQL error body.
@@ -324,7 +336,7 @@ pub async fn get(
 ) -> Response {
     let query = query.unwrap_or_default();
     let params = GetParams::of(&query);
-    if wants_html(&headers) && !params.names_a_request {
+    if asks_for_the_page(&axum::http::Method::GET, &headers, &query) {
         if state.options.no_playground {
             return (
                 StatusCode::NOT_FOUND,

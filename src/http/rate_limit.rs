@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::key_check;
 use crate::auth::Caller;
@@ -90,6 +90,13 @@ pub async fn limit(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The playground page is no API request (its scripts' requests are): loading it cost a
+    // token, and a browser could be answered a JSON 429 instead of the page.
+    let query = request.uri().query().unwrap_or("");
+    if super::graphql::asks_for_the_page(request.method(), request.headers(), query) {
+        return next.run(request).await;
+    }
+    let media = super::graphql::negotiate(request.headers()).unwrap_or(super::graphql::JSON);
     let header = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -100,20 +107,22 @@ pub async fn limit(
         .map(|c| c.0.ip());
     let caller = match key_check::identify(&db, request_timeout, header.as_deref()).await {
         Ok(caller) => caller,
-        Err(failed) => return failed.into_response("application/json"),
+        Err(failed) => return failed.into_response(media),
     };
     let client = client_of(&caller, address);
     request.extensions_mut().insert(Identified(caller));
     match limiter.take(client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
-            let mut response = refusal(
+            let message = format!(
+                "too many requests: at most {} a minute; retry in {retry_after} s",
+                limiter.0.per_minute
+            );
+            let mut response = super::graphql::refuse(
                 StatusCode::TOO_MANY_REQUESTS,
+                media,
                 "RATE_LIMITED",
-                format!(
-                    "too many requests: at most {} a minute; retry in {retry_after} s",
-                    limiter.0.per_minute
-                ),
+                &message,
             );
             if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -121,20 +130,6 @@ pub async fn limit(
             response
         }
     }
-}
-
-/// `{"errors": [{message, extensions: {code}}]}` with `status`.
-fn refusal(status: StatusCode, code: &str, message: String) -> Response {
-    let body = serde_json::json!({ "errors": [{
-        "message": message,
-        "extensions": { "code": code }
-    }] });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -401,6 +401,35 @@ async fn rate_limit_per_client() {
             "{made_up}"
         );
     }
+    // The refusal comes in the media type the client accepts.
+    let graphql_response = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(Body::from(json!({ "query": "{ __typename }" }).to_string()))
+        .unwrap();
+    let limited = tower::ServiceExt::oneshot(router.clone(), graphql_response)
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        limited.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+    // The playground page is no API request: a browser past its budget still gets it.
+    let page = Request::get("/graphql")
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(Body::empty())
+        .unwrap();
+    let page = tower::ServiceExt::oneshot(router.clone(), page)
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let health = tower::ServiceExt::oneshot(
         router.clone(),
         Request::get("/healthz").body(Body::empty()).unwrap(),
