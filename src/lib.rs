@@ -43,9 +43,13 @@ pub async fn open_existing_database(url: &str) -> anyhow::Result<Db> {
 
 /// [`open_database`] with `pool_size` connections instead of the backend's default.
 pub async fn open_database_pooled(url: &str, pool_size: Option<u32>) -> anyhow::Result<Db> {
-    let db = Db::connect_pooled(url, pool_size)
-        .await
-        .with_context(|| format!("cannot open the database {}", db::redact_url(url)))?;
+    let cannot = || format!("cannot open the database {}", db::redact_url(url));
+    if let Some(problem) = db::connect_error::before_connecting(url) {
+        anyhow::bail!("{}: {problem}", cannot());
+    }
+    let db = Db::connect_pooled(url, pool_size).await.map_err(|err| {
+        anyhow::anyhow!("{}: {}", cannot(), db::connect_error::explain(url, &err))
+    })?;
     db.migrate()
         .await
         .context("cannot apply the database migrations")?;

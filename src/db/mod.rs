@@ -2,6 +2,7 @@
 //! helpers that loaders and the importer share.
 
 pub mod carried;
+pub mod connect_error;
 pub mod entities;
 pub mod facets;
 pub mod graph;
