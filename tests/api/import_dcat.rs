@@ -16,7 +16,8 @@ on_both_backends_empty!(
     the_justice_catalog_imports_whole,
     icpsr_names_land_on_the_justice_catalogs_producers,
     structural_errors_name_line_and_field,
-    keyless_records_and_unreadable_values
+    keyless_records_and_unreadable_values,
+    numeric_identifiers_name_collections
 );
 on_both_backends!(
     the_justice_catalog_merges_into_the_demo,
@@ -489,6 +490,41 @@ async fn keyless_records_and_unreadable_values(app: &TestApp) {
         "keyless records matched by title and publisher"
     );
     assert_eq!(again.updated, 4);
+}
+
+/// A collection whose `identifier` is a number is named by `isPartOf` as that number or as its
+/// decimal string, and a string identifier by the number: the series is the collection's title.
+async fn numeric_identifiers_name_collections(app: &TestApp) {
+    let catalog = json!({ "dataset": [
+        { "identifier": 600, "title": "Numeric collection" },
+        { "identifier": "601", "title": "Member by string", "isPartOf": "600" },
+        { "identifier": "602", "title": "Member by number", "isPartOf": 600 },
+        { "identifier": "603", "title": "String collection" },
+        { "identifier": "604", "title": "Member of a string identifier", "isPartOf": 603 }
+    ] })
+    .to_string();
+    let report = dcat::import_report(&app.db, "numeric.json", &catalog)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let about_collections: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("isPartOf"))
+        .collect();
+    assert!(about_collections.is_empty(), "{about_collections:?}");
+    let data = app
+        .data(r#"{ datasets(orderBy: [{ field: TITLE, direction: ASC }]) { nodes { title series } } }"#)
+        .await;
+    assert_eq!(
+        data["datasets"]["nodes"],
+        json!([
+            { "title": "Member by number", "series": "Numeric collection" },
+            { "title": "Member by string", "series": "Numeric collection" },
+            { "title": "Member of a string identifier", "series": "String collection" },
+            { "title": "Numeric collection", "series": null },
+            { "title": "String collection", "series": null }
+        ])
+    );
 }
 
 /// Publishers written as one string, ICPSR's way and NCJRS's (which leaves out the Office of

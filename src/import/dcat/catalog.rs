@@ -95,9 +95,9 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
     let titles: HashMap<String, String> = entries
         .iter()
         .filter_map(|entry| {
-            let identifier = entry.get("identifier")?.as_str()?.trim();
+            let identifier = identifier_text(entry.get("identifier")?)?;
             let title = entry.get("title")?.as_str().map(collapse_whitespace)?;
-            (!identifier.is_empty() && !title.is_empty()).then(|| (identifier.to_owned(), title))
+            (!identifier.is_empty() && !title.is_empty()).then_some((identifier, title))
         })
         .collect();
     let mut records = Vec::with_capacity(entries.len());
@@ -247,19 +247,21 @@ fn read_record(
 
     let series = match record.get("isPartOf") {
         None | Some(Value::Null) => None,
-        Some(Value::String(parent)) => match titles.get(parent.trim()) {
-            Some(title) => Some(title.clone()),
-            None => {
-                warn(
-                    "isPartOf",
-                    format!(
-                        "no collection with identifier \"{}\" in this catalog; series left empty",
-                        parent.trim()
-                    ),
-                );
-                None
+        Some(parent @ (Value::String(_) | Value::Number(_))) => {
+            let parent = identifier_text(parent).unwrap_or_default();
+            match titles.get(&parent) {
+                Some(title) => Some(title.clone()),
+                None => {
+                    warn(
+                        "isPartOf",
+                        format!(
+                            "no collection with identifier \"{parent}\" in this catalog; series left empty"
+                        ),
+                    );
+                    None
+                }
             }
-        },
+        }
         Some(other) => {
             warn(
                 "isPartOf",
@@ -311,8 +313,8 @@ fn text_field(
     match record.get(field) {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
-        Some(Value::Number(number)) if field == "identifier" || field == "isPartOf" => {
-            Some(number.to_string())
+        Some(number @ Value::Number(_)) if field == "identifier" || field == "isPartOf" => {
+            identifier_text(number)
         }
         Some(other) => {
             warn(
@@ -321,6 +323,16 @@ fn text_field(
             );
             None
         }
+    }
+}
+
+/// An `identifier` (or the `isPartOf` naming one) as text: a string trimmed, a number as its
+/// decimal string, so that `600` and `"600"` are the same identifier; `None` for other types.
+fn identifier_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.trim().to_owned()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
     }
 }
 

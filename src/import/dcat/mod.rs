@@ -20,7 +20,7 @@
 //! | a DOI in `identifier`, `distribution[].accessURL` / `downloadURL` (resolver links) or `landingPage` | `doi` |
 //! | `ICPSRnnnnn` in the DOI, `identifier` or `landingPage` (or an ICPSR `/studies/nnnnn` page) | `studyNumber` (without leading zeros) |
 //! | the `.vN` of an ICPSR DOI (`10.3886/ICPSR20423.v1`) | `version` |
-//! | `isPartOf` (the `identifier` of a collection in the same catalog) | `series`: that collection's title |
+//! | `isPartOf` (the `identifier` of a collection in the same catalog; a number and its decimal string are one identifier) | `series`: that collection's title |
 //! | `landingPage`, else the DOI's `https://doi.org/` link | `url` |
 //! | `publisher` with its `subOrganizationOf` chain | one producer credit (below) |
 //!
