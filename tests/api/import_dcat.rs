@@ -17,7 +17,8 @@ on_both_backends_empty!(
     icpsr_names_land_on_the_justice_catalogs_producers,
     structural_errors_name_line_and_field,
     keyless_records_and_unreadable_values,
-    numeric_identifiers_name_collections
+    numeric_identifiers_name_collections,
+    a_bad_list_item_costs_only_itself
 );
 on_both_backends!(
     the_justice_catalog_merges_into_the_demo,
@@ -523,6 +524,43 @@ async fn numeric_identifiers_name_collections(app: &TestApp) {
             { "title": "Member of a string identifier", "series": "String collection" },
             { "title": "Numeric collection", "series": null },
             { "title": "String collection", "series": null }
+        ])
+    );
+}
+
+/// A `null` in a `spatial` or `keyword` list is skipped and another unusable item is skipped
+/// with a warning naming it; the other places and keywords stay.
+async fn a_bad_list_item_costs_only_itself(app: &TestApp) {
+    let catalog = json!({ "dataset": [
+        { "identifier": "602", "title": "Spatial with a null", "spatial": ["United States", null],
+          "keyword": [null, "prisons"] },
+        { "identifier": "603", "title": "Spatial with a number", "spatial": ["Ohio", 12, "Iowa; Utah"],
+          "keyword": ["jails", {}] }
+    ] })
+    .to_string();
+    let report = dcat::import_report(&app.db, "lists.json", &catalog)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let about_lists: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| !w.contains(".publisher:"))
+        .collect();
+    assert_eq!(
+        about_lists,
+        [
+            "lists.json:1: dataset[1].keyword[1]: must be a string, not an object; skipped",
+            "lists.json:1: dataset[1].spatial[1]: must be a string, not a number; skipped"
+        ]
+    );
+    let data = app
+        .data(r#"{ datasets { nodes { title geographicCoverage subjects } } }"#)
+        .await;
+    assert_eq!(
+        data["datasets"]["nodes"],
+        json!([
+            { "title": "Spatial with a null", "geographicCoverage": ["United States"], "subjects": ["prisons"] },
+            { "title": "Spatial with a number", "geographicCoverage": ["Ohio", "Iowa", "Utah"], "subjects": ["jails"] }
         ])
     );
 }

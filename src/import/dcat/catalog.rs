@@ -177,7 +177,9 @@ fn read_record(
     }
 
     let summary = text_field(record, "description", warn).map(|d| d.replace("\r\n", "\n"));
-    let subjects = string_list(record, "keyword", warn);
+    let subjects = string_list(record, "keyword", warn, |text| {
+        vec![collapse_whitespace(text)]
+    });
 
     let time_period = match text_field(record, "temporal", warn) {
         Some(text) => parse_temporal(&text).unwrap_or_else(|reason| {
@@ -187,22 +189,7 @@ fn read_record(
         None => (None, None),
     };
 
-    let geographic_coverage = match record.get("spatial") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(text)) => split_spatial(text),
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .flat_map(split_spatial)
-            .collect(),
-        Some(other) => {
-            warn(
-                "spatial",
-                format!("{} is not a place name; ignored", json_type(other)),
-            );
-            Vec::new()
-        }
-    };
+    let geographic_coverage = string_list(record, "spatial", warn, split_spatial);
 
     let released_on = text_field(record, "issued", warn).and_then(|text| {
         parse_issued(&text).map_or_else(
@@ -336,20 +323,22 @@ fn identifier_text(value: &Value) -> Option<String> {
     }
 }
 
-/// A list of strings (or one string); other items are warned about and skipped.
+/// A list of strings (or one string), each `read` into values; a `null` item is skipped, other
+/// items are warned about and skipped, so one bad item does not cost the others.
 fn string_list(
     record: &Map<String, Value>,
     field: &str,
     warn: &mut impl FnMut(&str, String),
+    read: fn(&str) -> Vec<String>,
 ) -> Vec<String> {
     match record.get(field) {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(text)) => vec![collapse_whitespace(text)],
+        Some(Value::String(text)) => read(text),
         Some(Value::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 match item {
-                    Value::String(text) => out.push(collapse_whitespace(text)),
+                    Value::String(text) => out.extend(read(text)),
                     Value::Null => {}
                     other => warn(
                         &format!("{field}[{i}]"),

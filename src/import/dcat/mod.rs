@@ -15,7 +15,7 @@
 //! | `description` | `summary` |
 //! | `keyword` (a list, or one string) | `subjects` |
 //! | `temporal` | `timePeriod` start and end years (see [`parse_temporal`]) |
-//! | `spatial` (a string, split on `;`, `\|` and line breaks, not on commas: "Washington, DC") | `geographicCoverage` |
+//! | `spatial` (a string, split on `;`, `\|` and line breaks, not on commas: "Washington, DC"; or a list of them, `null` items skipped) | `geographicCoverage` |
 //! | `issued` | `releasedOn`, at the precision given; a timestamp keeps its date part |
 //! | a DOI in `identifier`, `distribution[].accessURL` / `downloadURL` (resolver links) or `landingPage` | `doi` |
 //! | `ICPSRnnnnn` in the DOI, `identifier` or `landingPage` (or an ICPSR `/studies/nnnnn` page) | `studyNumber` (without leading zeros) |
@@ -60,7 +60,7 @@
 //! # Warnings
 //!
 //! Values that are present but unusable do not stop the run: a `temporal`, `issued`, `spatial`
-//! or `keyword` that cannot be read, an `isPartOf` naming no collection in the catalog, a
+//! or `keyword` that cannot be read (in a list, only the item that cannot), an `isPartOf` naming no collection in the catalog, a
 //! publisher without a name. The field is left empty and a warning
 //! (`FILE:LINE: field: reason`) is logged and counted ([`Report::warnings`]).
 
