@@ -10,6 +10,7 @@ mod link_files;
 pub mod native;
 pub mod progress;
 pub mod rejects;
+mod repeated_keys;
 pub mod run;
 pub mod scholix;
 pub mod upsert;

@@ -197,6 +197,27 @@ async fn errors_name_line_and_field(app: &TestApp) {
             r#"{"type":"publication"}"#,
             "t.jsonl:2: title: missing field `title`",
         ),
+        // JSON keeps one value of a repeated key: the other would be dropped silently.
+        (
+            r#"{"type":"publication","title":"a","title":"b"}"#,
+            "t.jsonl:2: title: field given twice",
+        ),
+        (
+            r#"{"type":"publication","type":"dataset","title":"a"}"#,
+            "t.jsonl:2: type: field given twice",
+        ),
+        (
+            r#"{"type":"dataset","title":"x","producers":[{"producer":"Agency","role":"FUNDER","role":"PRODUCER"}]}"#,
+            "t.jsonl:2: producers[0].role: field given twice",
+        ),
+        (
+            r#"{"type":"dataset","title":"x","timePeriod":{"start":2001,"start":2002}}"#,
+            "t.jsonl:2: timePeriod.start: field given twice",
+        ),
+        (
+            r#"{"type":"link","publication":{"ncjNumber":"1","ncjNumber":"2"},"dataset":{"studyNumber":"2"},"relationType":"REFERENCES"}"#,
+            "t.jsonl:2: publication.ncjNumber: field given twice",
+        ),
         (
             r#"{"type":"link","publication":{"ncjNumber":"1"},"dataset":{"studyNumber":"2"}}"#,
             "t.jsonl:2: relationType: missing field `relationType`",

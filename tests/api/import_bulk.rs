@@ -14,6 +14,7 @@ use crate::on_both_backends_empty;
 on_both_backends_empty!(
     bulk_matches_the_per_record_path,
     bulk_bad_link_names_its_line,
+    bulk_refuses_a_field_given_twice,
     an_unreadable_file_stops_the_run_with_nothing_written
 );
 
@@ -212,6 +213,35 @@ async fn bulk_bad_link_names_its_line(app: &TestApp) {
     );
     assert!(message.starts_with(&expected), "{message}");
     assert!(export(app).await == empty, "nothing was written");
+    let _ = std::fs::remove_file(path);
+}
+
+/// A record that gives a field twice stops a bulk run too (the reading thread parses it), named
+/// by its line and field, with nothing written.
+async fn bulk_refuses_a_field_given_twice(app: &TestApp) {
+    let text = [
+        r#"{"type":"producer","name":"Agency"}"#,
+        r#"{"type":"publication","ncjNumber":"1","title":"Fine"}"#,
+        r#"{"type":"publication","ncjNumber":"2","title":"a","title":"b"}"#,
+    ]
+    .join("\n");
+    let path = temp_file(&text);
+    let err = import_files(
+        &app.db,
+        std::slice::from_ref(&path),
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    let expected = format!("{}:3: title: field given twice", path.display());
+    assert_eq!(err.to_string(), expected);
+    let data = app
+        .data("{ producers { totalCount } publications { totalCount } }")
+        .await;
+    assert_eq!(
+        data,
+        serde_json::json!({ "producers": { "totalCount": 0 }, "publications": { "totalCount": 0 } })
+    );
     let _ = std::fs::remove_file(path);
 }
 

@@ -396,6 +396,19 @@ async fn structural_errors_name_line_and_field(app: &TestApp) {
             "[{\"title\": \"x\"},\n {\"title\": \"  \"}]",
             "c.json:2: dataset[1].title: must not be empty",
         ),
+        // JSON keeps the last value of a repeated key: the first would be dropped silently.
+        (
+            "{\"dataset\": [{\"title\": \"x\"},\n {\"title\": \"y\", \"title\": \"z\"}]}",
+            "c.json:2: dataset[1].title: field given twice",
+        ),
+        (
+            "[{\"title\": \"x\", \"publisher\": {\"name\": \"A\", \"name\": \"B\"}}]",
+            "c.json:1: dataset[0].publisher.name: field given twice",
+        ),
+        (
+            "{\"dataset\": [],\n \"dataset\": [{\"title\": \"x\"}]}",
+            "c.json:1: dataset: field given twice",
+        ),
         (
             "{\"dataset\": [{\"title\": \"x\", \"identifier\": \"ICPSR 4242\"},\n {\"title\": \"y\", \"identifier\": \"doi:10.1234/y\"},\n {\"title\": \"z\", \"identifier\": \"10.1234/y\", \"landingPage\": \"https://www.icpsr.umich.edu/web/NACJD/studies/4242\"}]}",
             "c.json:3: dataset[2].doi: \"10.1234/y\" belongs to another record",

@@ -223,6 +223,10 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
         .await;
     assert_eq!(missing["publication"], Value::Null);
 
+    let given_twice = DATASET_TO_ARTICLE.replace(
+        r#""Title":"A title"#,
+        r#""Title":"Another title","Title":"A title"#,
+    );
     for (file, expected) in [
         (
             format!(
@@ -259,6 +263,19 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
         (
             format!("{DATASET_TO_ARTICLE}\n{{\"Source\": "),
             "t.jsonl:2: record: EOF while parsing",
+        ),
+        // JSON keeps the last value of a repeated key: the first would be dropped silently.
+        (
+            given_twice.clone(),
+            "t.jsonl:1: Source.Title: field given twice",
+        ),
+        (
+            format!("[\n{DATASET_TO_ARTICLE},\n{given_twice}\n]"),
+            "t.jsonl:3: [1].Source.Title: field given twice",
+        ),
+        (
+            format!("{{\"result\": [],\n\"result\": [{DATASET_TO_ARTICLE}]}}"),
+            "t.jsonl:1: result: field given twice",
         ),
     ] {
         let err = scholix::import_str(&app.db, "t.jsonl", &file)

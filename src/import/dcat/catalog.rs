@@ -11,6 +11,7 @@ use super::producers::{Org, publisher_chain};
 use super::temporal::{parse_issued, parse_temporal};
 use crate::db::lookup::collapse_whitespace;
 use crate::import::RecordError;
+use crate::import::repeated_keys::{Checked, GIVEN_TWICE, Step, field_path};
 use crate::import::upsert::DatasetInput;
 
 /// One catalog record: where it is, its JSON (for a rejects file), and what it reads as, or
@@ -44,7 +45,10 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
     };
     // Some agencies serve data.json with a byte order mark.
     let text = crate::import::without_bom(text);
-    let root: Value = serde_json::from_str(text).map_err(|err| {
+    let Checked {
+        value: root,
+        repeated,
+    } = serde_json::from_str(text).map_err(|err| {
         let reason = err.to_string();
         let reason = reason.split(" at line ").next().unwrap_or(&reason);
         at(
@@ -84,6 +88,19 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
             ));
         }
     };
+    // A key given twice keeps only its last value: the record that repeats it is refused (and
+    // skipped with --skip-invalid); a key the catalog itself repeats stops the run.
+    let mut repeated_in: HashMap<usize, String> = HashMap::new();
+    for path in &repeated {
+        match in_record(path, root.is_object()) {
+            Some((index, field)) => {
+                repeated_in
+                    .entry(index)
+                    .or_insert_with(|| field_path(field));
+            }
+            None => return Err(at(1, &field_path(path), GIVEN_TWICE.into())),
+        }
+    }
     let line_of = |index: usize| -> usize {
         if positions.starts.len() == entries.len() {
             positions.starts[index]
@@ -107,9 +124,13 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
         let mut warn = |field: &str, reason: String| {
             warnings.push(format!("{name}:{line}: dataset[{index}].{field}: {reason}"));
         };
-        let prepared = match crate::import::field_with_nul(entry, "") {
-            Some(field) => Err((field, crate::import::HOLDS_NUL.to_owned())),
-            None => read_record(entry, &titles, &mut warn)
+        let prepared = match (
+            repeated_in.remove(&index),
+            crate::import::field_with_nul(entry, ""),
+        ) {
+            (Some(field), _) => Err((field, GIVEN_TWICE.to_owned())),
+            (None, Some(field)) => Err((field, crate::import::HOLDS_NUL.to_owned())),
+            (None, None) => read_record(entry, &titles, &mut warn)
                 .map(|(input, publisher)| Prepared { input, publisher }),
         };
         records.push(Entry {
@@ -124,6 +145,21 @@ pub(super) fn parse_catalog(name: &str, text: &str) -> Result<Catalog, RecordErr
         records,
         warnings,
     })
+}
+
+/// The record (by index) and the path within it of a key the catalog repeats
+/// (`dataset[3].publisher.name`: `(3, publisher.name)`); `None` for a key of the catalog
+/// itself. `in_object`: the records are the catalog object's `dataset`, not a bare array.
+fn in_record(path: &[Step], in_object: bool) -> Option<(usize, &[Step])> {
+    let path = match path.split_first() {
+        Some((Step::Key(key), rest)) if in_object && key == "dataset" => rest,
+        _ if in_object => return None,
+        _ => path,
+    };
+    match path.split_first()? {
+        (Step::Index(index), rest) if !rest.is_empty() => Some((*index, rest)),
+        _ => None,
+    }
 }
 
 pub(super) fn record_field(index: usize, field: &str) -> String {

@@ -26,6 +26,8 @@
 //!
 //! Everything else (`accessLevel`, `bureauCode`, `contactPoint`, `_reconstructionNote`, unknown
 //! fields) is ignored, not an error. A catalog may also be a bare array of datasets (POD v1.0).
+//! A key given twice in one object (JSON keeps only the last value) is an error: in a record,
+//! of that record (`dataset[2].title: field given twice`); in the catalog itself, of the run.
 //!
 //! # Producers
 //!

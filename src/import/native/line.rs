@@ -7,6 +7,7 @@ use super::Input;
 use crate::dates::{PartialDateValue, not_a_day, parse_day};
 use crate::db::lookup::{normalize_ncj, normalize_study_number};
 use crate::graphql::types::common::{ProducerRole, RelationType};
+use crate::import::repeated_keys::{Checked, GIVEN_TWICE, field_path};
 use crate::import::upsert::{self, CreditInput, KeyInput, UpsertError, invalid};
 
 /// One line, by its `type`.
@@ -133,15 +134,19 @@ pub(super) struct LinkRecord {
     linked_on: Option<String>,
 }
 
-/// Parses one line; the error is `(field path, reason)`.
+/// Parses one line; the error is `(field path, reason)`. A field given twice is refused (as an
+/// unknown field is): JSON keeps only one of its values.
 pub(super) fn parse_line(line: &str) -> Result<Record, (String, String)> {
-    let value: serde_json::Value =
+    let Checked { value, repeated } =
         serde_json::from_str(line).map_err(|err| ("record".to_owned(), without_position(&err)))?;
     if !value.is_object() {
         return Err((
             "record".into(),
             "not a JSON object: each line is one record, an object with a \"type\"".into(),
         ));
+    }
+    if let Some(path) = repeated.first() {
+        return Err((field_path(path), GIVEN_TWICE.into()));
     }
     if let Some(field) = crate::import::field_with_nul(&value, "") {
         return Err((field, crate::import::HOLDS_NUL.into()));

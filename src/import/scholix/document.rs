@@ -1,10 +1,13 @@
 //! Reading a Scholix document: JSON Lines, a JSON array or an API page, and the line where each
 //! link starts (serde_json keeps no positions).
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::record::get;
 use crate::import::RecordError;
+use crate::import::repeated_keys::{Checked, GIVEN_TWICE, Step, field_path};
 
 /// One link and where it is: its start line and, inside an array, its element path.
 pub(super) struct Located {
@@ -12,6 +15,9 @@ pub(super) struct Located {
     pub(super) element: String,
     /// The link, or why its text is not JSON (only in runs that skip bad records).
     pub(super) value: Result<Value, Unreadable>,
+    /// The first key the link gives twice (its path in the link): JSON keeps only the last
+    /// value, so the link is refused.
+    pub(super) repeated: Option<String>,
 }
 
 /// A value of JSON Lines that is not JSON: why, and its text up to the next line that starts
@@ -55,16 +61,16 @@ pub(super) fn parse_document(
     let mut links = Vec::new();
     // Where the values being read start in `text` (it moves on past unreadable ones).
     let mut base = 0;
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Checked>();
     loop {
         let before = base + stream.byte_offset();
         let start = before
             + text[before..]
                 .find(|c: char| !c.is_whitespace())
                 .unwrap_or(text.len() - before);
-        let value = match stream.next() {
+        let Checked { value, repeated } = match stream.next() {
             None => break,
-            Some(Ok(value)) => value,
+            Some(Ok(checked)) => checked,
             Some(Err(err)) => {
                 let line = lines.line_at(start);
                 let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -79,6 +85,7 @@ pub(super) fn parse_document(
                             reason: without_position(&err),
                             text: text[start..resume].trim_end().to_owned(),
                         }),
+                        repeated: None,
                     });
                     base = resume;
                     stream = serde_json::Deserializer::from_str(&text[base..]).into_iter();
@@ -127,6 +134,7 @@ pub(super) fn parse_document(
                                     reason: reason.into(),
                                     text: segment.to_owned(),
                                 }),
+                                repeated: None,
                             });
                             continue;
                         }
@@ -147,8 +155,11 @@ pub(super) fn parse_document(
                     reason: crate::import::NOT_UTF8.into(),
                     text: segment.to_owned(),
                 }),
+                repeated: None,
             }),
             (Some(Value::Array(elements)), None) => {
+                let mut repeated_in = repeated_by_element(&repeated, key)
+                    .map_err(|path| error(line, &path, GIVEN_TWICE.into()))?;
                 let starts = element_starts(segment, key);
                 for (index, element) in elements.iter().enumerate() {
                     let at = starts.get(index).map_or(start, |offset| start + offset);
@@ -156,6 +167,7 @@ pub(super) fn parse_document(
                         line: lines.line_at(at),
                         element: format!("{}[{index}]", key.unwrap_or("")),
                         value: Ok(element.clone()),
+                        repeated: repeated_in.remove(&index),
                     });
                 }
             }
@@ -163,10 +175,35 @@ pub(super) fn parse_document(
                 line,
                 element: String::new(),
                 value: Ok(value),
+                repeated: repeated.first().map(|path| field_path(path)),
             }),
         }
     }
     Ok(links)
+}
+
+/// The first key each element of a list of links repeats (its path in the element), by the
+/// element's index: the elements of the value itself when `key` is `None`, else of the array
+/// under the page's `key`. A key repeated outside the links is `Err(its path)`.
+fn repeated_by_element(
+    repeated: &[Vec<Step>],
+    key: Option<&str>,
+) -> Result<HashMap<usize, String>, String> {
+    let mut by_element = HashMap::new();
+    for path in repeated {
+        let in_list = match (key, path.split_first()) {
+            (None, _) => Some(path.as_slice()),
+            (Some(key), Some((Step::Key(name), rest))) if name == key => Some(rest),
+            _ => None,
+        };
+        match in_list.and_then(|steps| steps.split_first()) {
+            Some((Step::Index(index), rest)) if !rest.is_empty() => {
+                by_element.entry(*index).or_insert_with(|| field_path(rest));
+            }
+            _ => return Err(field_path(path)),
+        }
+    }
+    Ok(by_element)
 }
 
 /// Where the first line after the one at `start` that starts with `{` begins (the text's end

@@ -28,7 +28,9 @@
 //! number in it, so another version's DOI finds the study), then by URL
 //! (among records without a DOI), and is then linked as it is: an existing record is never
 //! modified. A side found nowhere is created with the few fields above. `Publisher`,
-//! `LicenseURL`, `HarvestDate` and unknown fields are ignored. A link between two works of the
+//! `LicenseURL`, `HarvestDate` and unknown fields are ignored; a key given twice in one object
+//! of a link is an error (JSON keeps only the last value), and outside the links (a page's
+//! second `result`) it stops the run. A link between two works of the
 //! same kind (literature–literature, dataset–dataset) or involving software is an error.
 //!
 //! # Relation types
@@ -54,6 +56,7 @@ use self::record::{Link, read_link};
 use super::link_files::{self, LinkFormat};
 use super::native::ImportError;
 use super::rejects::Records;
+use super::repeated_keys::GIVEN_TWICE;
 use super::upsert::{self, UpsertError};
 use super::{RecordError, Summary};
 use crate::db::Db;
@@ -121,6 +124,10 @@ async fn load_into(
             }
         };
         let text = || serde_json::to_string(&value).unwrap_or_default();
+        if let Some(field) = located.repeated.clone() {
+            records.refuse(at(field, GIVEN_TWICE.into()), text())?;
+            continue;
+        }
         if let Some(field) = crate::import::field_with_nul(&value, "") {
             records.refuse(at(field, crate::import::HOLDS_NUL.into()), text())?;
             continue;
