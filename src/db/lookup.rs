@@ -1,6 +1,6 @@
 //! Finding records by their natural keys: NCJ numbers, study numbers, DOIs, producer names.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 
@@ -238,7 +238,8 @@ impl From<DbErr> for ProducerLookupError {
 }
 
 /// Resolves `"A > B > C"` (each step a name, abbreviation or alias under the previous one), a
-/// single name anywhere in the hierarchy, or a name written as one string the way catalogs do
+/// single name anywhere in the hierarchy, a producer's full name ("A, B, C", as
+/// `Producer.fullName` writes it), or a name written as one string the way catalogs do
 /// ("United States Department of Justice. Office of Justice Programs. National Institute of
 /// Justice", "United States Department of Justice, National Institute of Justice": see
 /// [`split_producer_name`]), whose levels may skip one.
@@ -264,8 +265,9 @@ pub async fn producer_by_path(
     parent.ok_or_else(|| ProducerLookupError::NotFound(path.to_owned()))
 }
 
-/// A name anywhere in the hierarchy, else the same text read as a name written out with its
-/// levels ([`split_producer_name`]).
+/// A name anywhere in the hierarchy, else the same text read as a producer's full name (its
+/// levels joined by ", ", as `Producer.fullName` writes it: [`by_full_name`]), else as a name
+/// written out with its levels the way catalogs do ([`split_producer_name`]).
 async fn named_or_written_out(
     conn: &impl ConnectionTrait,
     text: &str,
@@ -274,11 +276,71 @@ async fn named_or_written_out(
         Err(ProducerLookupError::NotFound(_)) => {}
         found => return found,
     }
+    let mut full_named = by_full_name(conn, text).await?;
+    match full_named.len() {
+        0 => {}
+        1 => return Ok(full_named.remove(0)),
+        candidates => {
+            return Err(ProducerLookupError::Ambiguous {
+                name: text.trim().to_owned(),
+                candidates,
+            });
+        }
+    }
     let levels = split_producer_name(text);
     if levels.len() < 2 {
         return Err(ProducerLookupError::NotFound(text.trim().to_owned()));
     }
     one_per_level(conn, &levels, text).await
+}
+
+/// A full name of more pieces than this between commas is not read as one ([`by_full_name`]
+/// tries the ways to group its pieces into levels).
+const MAX_FULL_NAME_PIECES: usize = 32;
+
+/// The producers whose full name `text` is: its levels joined by ", ", root first, each a
+/// child of the one before (by name, abbreviation or alias, as a path's steps). A level's own
+/// name may hold ", " too ("University of California, Berkeley"), so every way to group the
+/// pieces between commas into levels is tried; a producer whose own name is the whole text
+/// was looked for already. Unlike [`split_producer_name`], which splits only before a piece
+/// that names a unit ("Bureau of Prisons"), this finds "Department of Justice, Bureau of
+/// Prisons, FPI-UNICOR" by its levels' own names, whatever words they hold.
+async fn by_full_name(
+    conn: &impl ConnectionTrait,
+    text: &str,
+) -> Result<Vec<producer::Model>, DbErr> {
+    let text = collapse_whitespace(text);
+    let pieces: Vec<&str> = text.split(", ").collect();
+    if pieces.len() < 2 || pieces.len() > MAX_FULL_NAME_PIECES {
+        return Ok(Vec::new());
+    }
+    let mut found: Vec<producer::Model> = Vec::new();
+    // Levels read so far: (pieces they took, the producer of the last one; `None`: none yet).
+    let mut pending: Vec<(usize, Option<i64>)> = vec![(0, None)];
+    let mut seen: HashSet<(usize, i64)> = HashSet::new();
+    while let Some((start, parent)) = pending.pop() {
+        let last = if start == 0 {
+            pieces.len() - 1
+        } else {
+            pieces.len()
+        };
+        for end in start + 1..=last {
+            let name = pieces[start..end].join(", ");
+            let level = match one_named(conn, &name, Some(parent)).await {
+                Ok(level) => level,
+                Err(ProducerLookupError::Db(err)) => return Err(err),
+                Err(_) => continue,
+            };
+            if end == pieces.len() {
+                if found.iter().all(|other| other.id != level.id) {
+                    found.push(level);
+                }
+            } else if seen.insert((end, level.id)) {
+                pending.push((end, Some(level.id)));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The one producer called `name` anywhere in the hierarchy; when several are, the root of

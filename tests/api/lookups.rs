@@ -4,7 +4,7 @@ use serde_json::json;
 use studygraph::import::native::import_str;
 
 use crate::helpers::TestApp;
-use crate::on_both_backends;
+use crate::{on_both_backends, on_both_backends_empty};
 
 on_both_backends!(
     natural_keys,
@@ -17,6 +17,7 @@ on_both_backends!(
     nul_characters_are_bad_input,
     request_errors_carry_codes
 );
+on_both_backends_empty!(every_full_name_finds_its_producer);
 
 /// Text with the NUL character is refused alike on both backends (PostgreSQL cannot hold it and
 /// answered INTERNAL where SQLite went on), in variables and in the document.
@@ -244,6 +245,96 @@ async fn names_written_as_one_string(app: &TestApp) {
     assert_eq!(
         credited["publication"]["producers"][0]["producer"],
         data["nij"]
+    );
+}
+
+/// `Producer.fullName` (the levels' own names, root first, joined by ", ") finds its producer
+/// whatever words its levels hold ("FPI-UNICOR" names no unit), and with levels whose own
+/// names hold commas; a name with a comma still finds the producer so named, and a full name
+/// of levels that do not exist finds nothing.
+async fn every_full_name_finds_its_producer(app: &TestApp) {
+    let records = [
+        r#"{"type":"producer","name":"Department of Justice"}"#,
+        r#"{"type":"producer","name":"Bureau of Prisons","parent":"Department of Justice"}"#,
+        r#"{"type":"producer","name":"FPI-UNICOR","parent":"Department of Justice > Bureau of Prisons"}"#,
+        r#"{"type":"producer","name":"Office of Justice Programs, Research Division","parent":"Department of Justice"}"#,
+        r#"{"type":"producer","name":"Data Team","parent":"Department of Justice > Office of Justice Programs, Research Division"}"#,
+        r#"{"type":"producer","name":"University of California"}"#,
+        r#"{"type":"producer","name":"Davis","parent":"University of California"}"#,
+        r#"{"type":"producer","name":"University of California, Berkeley"}"#,
+        r#"{"type":"producer","name":"Survey Research Center","parent":"University of California, Berkeley"}"#,
+    ];
+    import_str(&app.db, "full-names.jsonl", &records.join("\n"))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let all = app
+        .data("{ producers(first: 100) { nodes { id name fullName } } }")
+        .await;
+    let nodes = all["producers"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), records.len());
+    for node in nodes {
+        let found = app
+            .data_with(
+                "query($n: String) { producer(name: $n) { id } }",
+                json!({ "n": node["fullName"] }),
+            )
+            .await;
+        assert_eq!(found["producer"]["id"], node["id"], "{}", node["fullName"]);
+    }
+    let id_named = |name: &str| {
+        nodes
+            .iter()
+            .find(|node| node["name"] == name)
+            .map(|node| node["id"].clone())
+            .unwrap()
+    };
+    for (name, expected) in [
+        (
+            "Department of Justice, Bureau of Prisons, FPI-UNICOR",
+            json!({ "id": id_named("FPI-UNICOR") }),
+        ),
+        (
+            "United States Department of Justice,  Bureau of Prisons, FPI-UNICOR",
+            json!({ "id": id_named("FPI-UNICOR") }),
+        ),
+        (
+            "Department of Justice. Bureau of Prisons. FPI-UNICOR",
+            json!({ "id": id_named("FPI-UNICOR") }),
+        ),
+        (
+            "University of California, Berkeley",
+            json!({ "id": id_named("University of California, Berkeley") }),
+        ),
+        (
+            "Office of Justice Programs, Research Division",
+            json!({ "id": id_named("Office of Justice Programs, Research Division") }),
+        ),
+        ("University of California, San Francisco", json!(null)),
+        ("Department of Justice, Research Division", json!(null)),
+        (
+            "Department of Justice, Bureau of Prisons, Data Team",
+            json!(null),
+        ),
+    ] {
+        let found = app
+            .data_with(
+                "query($n: String) { producer(name: $n) { id } }",
+                json!({ "n": name }),
+            )
+            .await;
+        assert_eq!(found["producer"], expected, "{name}");
+    }
+    // An import's credit by a full name lands on the same producer.
+    let record = r#"{"type":"publication","ncjNumber":"T-2","title":"Fixture report","producers":[{"producer":"Department of Justice, Bureau of Prisons, FPI-UNICOR","role":"PRODUCER"}]}"#;
+    import_str(&app.db, "full-name-credit.jsonl", record)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let credited = app
+        .data(r#"{ publication(ncjNumber: "T-2") { producers { producer { id } } } }"#)
+        .await;
+    assert_eq!(
+        credited["publication"]["producers"][0]["producer"]["id"],
+        id_named("FPI-UNICOR")
     );
 }
 
