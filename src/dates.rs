@@ -71,6 +71,11 @@ impl PartialDateValue {
             [y, m, d] => (number(y, 4)?, Some(number(m, 2)?), Some(number(d, 2)?)),
             _ => return Err(bad()),
         };
+        // No source means year 0, and PostgreSQL refuses it; mutations refused it while the
+        // importers and filters took it.
+        if year == 0 {
+            return Err(format!("\"{text}\": there is no year 0"));
+        }
         if let Some(m) = month {
             if !(1..=12).contains(&m) {
                 return Err(format!("\"{text}\": month {m} is not 1-12"));
@@ -122,6 +127,12 @@ mod tests {
         );
         assert_eq!(PartialDateValue::parse("2006-10").unwrap().month, Some(10));
         assert_eq!(PartialDateValue::parse("2011-06-13").unwrap().day, Some(13));
+        for zero in ["0000", "0000-10", "0000-02-29"] {
+            assert_eq!(
+                PartialDateValue::parse(zero).unwrap_err(),
+                format!("\"{zero}\": there is no year 0")
+            );
+        }
         for bad in [
             "",
             "06",

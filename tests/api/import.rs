@@ -234,6 +234,16 @@ async fn errors_name_line_and_field(app: &TestApp) {
             "t.jsonl:2: type: unknown record type \"thing\"",
         ),
         (r#"garbage"#, "t.jsonl:2: record: expected value"),
+        // Mutations refused year 0, the importer stored it: a record it loaded could not be
+        // saved back through the API unchanged.
+        (
+            r#"{"type":"publication","ncjNumber":"9000","title":"x","publishedOn":"0000"}"#,
+            "t.jsonl:2: publishedOn: \"0000\": there is no year 0",
+        ),
+        (
+            r#"{"type":"dataset","studyNumber":"9000","title":"x","releasedOn":"0000-02-29"}"#,
+            "t.jsonl:2: releasedOn: \"0000-02-29\": there is no year 0",
+        ),
         (
             r#"{"type":"publication","title":"x","subjects":["ok","nul\u0000"]}"#,
             "t.jsonl:2: subjects[1]: holds the NUL character",

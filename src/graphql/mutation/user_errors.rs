@@ -151,21 +151,13 @@ pub fn date(
     errors: &mut UserErrors,
 ) {
     if let Some(value) = given(value) {
-        match clean(value).map(|text| dated(&text)).transpose() {
+        match clean(value).map(|text| PartialDateValue::parse(&text)).transpose() {
             Ok(parsed) => *slot = parsed,
             Err(reason) => errors.add(field, Code::Invalid, reason),
         }
     }
 }
 
-/// [`PartialDateValue::parse`], refusing year 0 (which no source means).
-fn dated(text: &str) -> Result<PartialDateValue, String> {
-    let date = PartialDateValue::parse(text)?;
-    if date.year == 0 {
-        return Err(format!("\"{text}\": there is no year 0"));
-    }
-    Ok(date)
-}
 
 /// `None` when the field was left out, else its value (`Some(None)` for null).
 pub fn given<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
