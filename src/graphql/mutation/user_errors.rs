@@ -151,13 +151,15 @@ pub fn date(
     errors: &mut UserErrors,
 ) {
     if let Some(value) = given(value) {
-        match clean(value).map(|text| PartialDateValue::parse(&text)).transpose() {
+        match clean(value)
+            .map(|text| PartialDateValue::parse(&text))
+            .transpose()
+        {
             Ok(parsed) => *slot = parsed,
             Err(reason) => errors.add(field, Code::Invalid, reason),
         }
     }
 }
-
 
 /// `None` when the field was left out, else its value (`Some(None)` for null).
 pub fn given<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
