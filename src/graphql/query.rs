@@ -306,7 +306,7 @@ impl QueryRoot {
         group_by: Vec<PublicationDimension>,
         filter: Option<PublicationFilter>,
         search: Option<String>,
-        #[graphql(default = 1000)] limit: i32,
+        #[graphql(default_with = "Some(stats::DEFAULT_ROWS)")] limit: Option<i32>,
     ) -> ApiResult<Vec<StatRow>> {
         let link = Link::All(Table::Publication);
         let spec =
@@ -315,7 +315,7 @@ impl QueryRoot {
             .into_iter()
             .map(|d| (enum_name(d), d.into()))
             .collect();
-        stats::group_by(ctx, spec, dimensions, limit).await
+        stats::group_by(ctx, spec, dimensions, limit.unwrap_or(stats::DEFAULT_ROWS)).await
     }
 
     /// Datasets counted by one or several dimensions at once, largest groups first.
@@ -325,7 +325,7 @@ impl QueryRoot {
         group_by: Vec<DatasetDimension>,
         filter: Option<DatasetFilter>,
         search: Option<String>,
-        #[graphql(default = 1000)] limit: i32,
+        #[graphql(default_with = "Some(stats::DEFAULT_ROWS)")] limit: Option<i32>,
     ) -> ApiResult<Vec<StatRow>> {
         let link = Link::All(Table::Dataset);
         let spec =
@@ -334,7 +334,7 @@ impl QueryRoot {
             .into_iter()
             .map(|d| (enum_name(d), d.into()))
             .collect();
-        stats::group_by(ctx, spec, dimensions, limit).await
+        stats::group_by(ctx, spec, dimensions, limit.unwrap_or(stats::DEFAULT_ROWS)).await
     }
 }
 

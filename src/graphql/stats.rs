@@ -77,6 +77,8 @@ pub struct StatKey {
 }
 
 pub const MAX_STAT_ROWS: i32 = 10_000;
+/// Rows a stats query returns when its `limit` is left out or null.
+pub const DEFAULT_ROWS: i32 = 1_000;
 
 /// Counts `spec`'s rows by `dimensions` (named as the client named them), largest first.
 pub async fn group_by(

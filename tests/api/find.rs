@@ -34,6 +34,7 @@ on_both_backends!(
     root_search_pages_hold_every_hit_once,
     relevance_cursors_hold_across_writes,
     overlong_searches_are_bad_input,
+    arguments_with_defaults_take_them_when_null,
     search_vectors_stay_in_their_rows
 );
 
@@ -1564,4 +1565,51 @@ async fn a_value_named_unknown_is_refused(app: &TestApp) {
     )
     .await
     .unwrap();
+}
+
+/// `includeSubunits`, a facet's `first` and a stats query's `limit` are nullable with their
+/// defaults, as the contract writes them: a client's nullable variable left out or null takes
+/// the default (they were `Boolean!`/`Int!`, so such a document failed validation).
+async fn arguments_with_defaults_take_them_when_null(app: &TestApp) {
+    let query = r#"query($subunits: Boolean, $first: Int, $limit: Int) {
+        producer(name: "OJP") {
+            publications(includeSubunits: $subunits) { totalCount facets { subjects(first: $first) { key } } }
+            datasets(includeSubunits: $subunits) { totalCount }
+        }
+        publicationStats(groupBy: [YEAR], limit: $limit) { count }
+    }"#;
+    let defaults = r#"{
+        producer(name: "OJP") {
+            publications { totalCount facets { subjects { key } } }
+            datasets { totalCount }
+        }
+        publicationStats(groupBy: [YEAR]) { count }
+    }"#;
+    let expected = app.data(defaults).await;
+    for variables in [
+        json!({}),
+        json!({ "subunits": null, "first": null, "limit": null }),
+    ] {
+        assert_eq!(
+            app.data_with(query, variables.clone()).await,
+            expected,
+            "{variables}"
+        );
+    }
+    let explicit = app
+        .data_with(query, json!({ "subunits": true, "first": 1, "limit": 1 }))
+        .await;
+    let ojp = &explicit["producer"];
+    assert!(
+        ojp["publications"]["totalCount"].as_i64()
+            > expected["producer"]["publications"]["totalCount"].as_i64()
+    );
+    assert_eq!(
+        ojp["publications"]["facets"]["subjects"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(explicit["publicationStats"].as_array().unwrap().len(), 1);
 }

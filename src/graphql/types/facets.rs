@@ -27,6 +27,8 @@ pub struct FacetBucket {
 
 /// Largest number of buckets a facet returns.
 pub(crate) const MAX_BUCKETS: i32 = 1000;
+/// Buckets a facet with `first` returns when it is left out or null.
+const DEFAULT_BUCKETS: i32 = 20;
 
 /// Counts of one parent's list by one dimension.
 async fn buckets(
@@ -142,13 +144,13 @@ impl PublicationFacets {
     async fn subjects(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
         buckets(
             ctx,
             &self.0,
             Dimension::List(ValueList::PublicationSubjects),
-            Some(first),
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
         )
         .await
     }
@@ -161,14 +163,20 @@ impl PublicationFacets {
     async fn producers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
         level: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
         let dimension = Dimension::Producer {
             credits: CreditTable::Publication,
             level: self::level(level)?,
         };
-        buckets(ctx, &self.0, dimension, Some(first)).await
+        buckets(
+            ctx,
+            &self.0,
+            dimension,
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+        )
+        .await
     }
 
     /// By relation type: of the edges in a publication↔dataset list, else of the publications'
@@ -193,21 +201,27 @@ impl DatasetFacets {
     async fn series(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
-        buckets(ctx, &self.0, Dimension::Column("series"), Some(first)).await
+        buckets(
+            ctx,
+            &self.0,
+            Dimension::Column("series"),
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+        )
+        .await
     }
 
     async fn subjects(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
         buckets(
             ctx,
             &self.0,
             Dimension::List(ValueList::DatasetSubjects),
-            Some(first),
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
         )
         .await
     }
@@ -215,13 +229,13 @@ impl DatasetFacets {
     async fn data_types(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
         buckets(
             ctx,
             &self.0,
             Dimension::List(ValueList::DatasetDataTypes),
-            Some(first),
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
         )
         .await
     }
@@ -229,13 +243,13 @@ impl DatasetFacets {
     async fn geographic_coverage(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
         buckets(
             ctx,
             &self.0,
             Dimension::List(ValueList::DatasetCoverage),
-            Some(first),
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
         )
         .await
     }
@@ -244,14 +258,20 @@ impl DatasetFacets {
     async fn producers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
         level: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
         let dimension = Dimension::Producer {
             credits: CreditTable::Dataset,
             level: self::level(level)?,
         };
-        buckets(ctx, &self.0, dimension, Some(first)).await
+        buckets(
+            ctx,
+            &self.0,
+            dimension,
+            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+        )
+        .await
     }
 
     async fn relation_types(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {

@@ -148,7 +148,7 @@ impl Producer {
         &self,
         ctx: &Context<'_>,
         role: Option<ProducerRole>,
-        #[graphql(default = false)] include_subunits: bool,
+        #[graphql(default_with = "Some(false)")] include_subunits: Option<bool>,
         filter: Option<PublicationFilter>,
         order_by: Option<Vec<PublicationOrder>>,
         first: Option<i32>,
@@ -156,7 +156,11 @@ impl Producer {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<PublicationConnection> {
-        let link = Self::credited(CreditTable::Publication, role, include_subunits);
+        let link = Self::credited(
+            CreditTable::Publication,
+            role,
+            include_subunits.unwrap_or(false),
+        );
         {
             let spec =
                 filters::publication_list(ctx, link, filter.as_ref(), None, order_by.as_deref())
@@ -178,7 +182,7 @@ impl Producer {
         &self,
         ctx: &Context<'_>,
         role: Option<ProducerRole>,
-        #[graphql(default = false)] include_subunits: bool,
+        #[graphql(default_with = "Some(false)")] include_subunits: Option<bool>,
         filter: Option<DatasetFilter>,
         order_by: Option<Vec<DatasetOrder>>,
         first: Option<i32>,
@@ -186,7 +190,11 @@ impl Producer {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<DatasetConnection> {
-        let link = Self::credited(CreditTable::Dataset, role, include_subunits);
+        let link = Self::credited(
+            CreditTable::Dataset,
+            role,
+            include_subunits.unwrap_or(false),
+        );
         {
             let spec = filters::dataset_list(ctx, link, filter.as_ref(), None, order_by.as_deref())
                 .await?;
