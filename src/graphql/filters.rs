@@ -28,7 +28,7 @@ impl From<OrderDirection> for Direction {
     }
 }
 
-/// Years, either end open.
+/// A range of years; a missing end leaves that side of the range open.
 #[derive(InputObject, Clone, Debug)]
 pub struct YearRangeInput {
     pub start: Option<i32>,
@@ -79,7 +79,9 @@ pub struct DatasetFilter {
     pub title_contains: Option<String>,
     /// Released in one of these years: the release years facet's keys ("unknown": no date).
     pub release_years: Option<Vec<String>>,
-    /// Datasets whose time period overlaps [start, end].
+    /// Datasets whose time period overlaps [start, end]. A period with one year unknown counts
+    /// as that one known year ("2000 to unknown" overlaps 2000 only); one with neither year
+    /// never matches.
     pub time_period_overlaps: Option<YearRangeInput>,
     pub subjects: Option<Vec<String>>,
     pub geographic_coverage: Option<Vec<String>>,

@@ -66,7 +66,7 @@ impl PartialDate {
     }
 }
 
-/// A span of years, either end open.
+/// A span of years; either year may be unknown (null).
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
 pub struct YearRange {
     pub start: Option<i32>,
