@@ -35,6 +35,7 @@ on_both_backends!(
     relevance_cursors_hold_across_writes,
     overlong_searches_are_bad_input,
     arguments_with_defaults_take_them_when_null,
+    an_order_names_each_field_once,
     search_vectors_stay_in_their_rows
 );
 
@@ -1612,4 +1613,54 @@ async fn arguments_with_defaults_take_them_when_null(app: &TestApp) {
         1
     );
     assert_eq!(explicit["publicationStats"].as_array().unwrap().len(), 1);
+}
+
+/// A field repeated in `orderBy` is refused, in every kind's list: a repeat never decides, and
+/// each key added to every later one's cursor condition, so 99 repeated keys with `after` kept
+/// a PostgreSQL backend busy for a minute past the client's TIMEOUT (5,000 were INTERNAL).
+async fn an_order_names_each_field_once(app: &TestApp) {
+    let repeated = |field: &str, times: usize| -> Value {
+        (0..times)
+            .map(|_| json!({ "field": field, "direction": "ASC" }))
+            .collect()
+    };
+    for (list, order_type, field) in [
+        ("publications", "PublicationOrder", "TITLE"),
+        ("datasets", "DatasetOrder", "STUDY_NUMBER"),
+        ("producers", "ProducerOrder", "NAME"),
+    ] {
+        let query = format!(
+            "query($o: [{order_type}!]) {{ {list}(orderBy: $o, first: 2) {{ totalCount }} }}"
+        );
+        for times in [2, 5_000] {
+            let answer = app
+                .post(&query, json!({ "o": repeated(field, times) }))
+                .await
+                .json();
+            let error = &answer["errors"][0];
+            assert_eq!(
+                error["extensions"]["code"], "BAD_USER_INPUT",
+                "{list}: {answer}"
+            );
+            assert_eq!(
+                error["message"],
+                "`orderBy` sorts by one field twice (keys 1 and 2); each field may appear once"
+            );
+        }
+        app.data_with(&query, json!({ "o": repeated(field, 1) }))
+            .await;
+    }
+    // Opposite directions of one field are the same field twice too.
+    let both = json!([
+        { "field": "TITLE", "direction": "ASC" },
+        { "field": "TITLE", "direction": "DESC" },
+    ]);
+    let answer = app
+        .post(
+            "query($o: [PublicationOrder!]) { publications(orderBy: $o) { totalCount } }",
+            json!({ "o": both }),
+        )
+        .await
+        .json();
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
