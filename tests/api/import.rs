@@ -294,6 +294,11 @@ async fn errors_name_line_and_field(app: &TestApp) {
             r#"{"type":"producer","name":"Office","parent":"Nowhere"}"#,
             "t.jsonl:2: parent: no producer \"Nowhere\"",
         ),
+        // A blank parent was read as none: the record became a root without a word.
+        (
+            r#"{"type":"producer","name":"Office","parent":" "}"#,
+            "t.jsonl:2: parent: must not be blank; leave it out for a root",
+        ),
         (
             r#"{"type":"link","publication":{"ncjNumber":"1"},"dataset":{"studyNumber":"2"},"relationType":"CITES"}"#,
             "t.jsonl:2: relationType: unknown relation type \"CITES\"",

@@ -249,7 +249,7 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
                 kind: clean(r.kind),
                 location: clean(r.location),
                 url: clean(r.url),
-                parent: clean(r.parent),
+                parent: parent(r.parent)?,
             };
             Input::Producer(input)
         }
@@ -350,6 +350,18 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
 /// Trims; empty becomes `None`.
 fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// A producer's parent path: absent or `null` for a root. A blank one is refused: read as "no
+/// parent", it silently made a root of a record whose parent was meant to be given.
+fn parent(value: Option<String>) -> Result<Option<String>, UpsertError> {
+    match value {
+        Some(path) if path.trim().is_empty() => Err(invalid(
+            "parent",
+            "must not be blank; leave it out for a root",
+        )),
+        path => Ok(clean(path)),
+    }
 }
 
 fn required(field: &str, value: String) -> Result<String, UpsertError> {
