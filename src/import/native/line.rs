@@ -61,8 +61,54 @@ pub(super) struct PublicationRecord {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct YearRangeRecord {
-    start: Option<i32>,
-    end: Option<i32>,
+    start: Option<Year>,
+    end: Option<Year>,
+}
+
+/// A year of a time period: a whole number that fits the database's column (an `i32`). JSON
+/// has one kind of number, and JSON Schema counts `2005.0` as the integer 2005: it is read as
+/// 2005 too, as the schema says (it was refused, "expected i32").
+struct Year(i32);
+
+impl<'de> Deserialize<'de> for Year {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Year;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(
+                    f,
+                    "a year: a whole number from {} to {}",
+                    i32::MIN,
+                    i32::MAX
+                )
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Year, E> {
+                i32::try_from(v)
+                    .map(Year)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Year, E> {
+                i32::try_from(v)
+                    .map(Year)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Year, E> {
+                let whole =
+                    v.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&v);
+                if whole {
+                    Ok(Year(v as i32))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -274,7 +320,10 @@ pub(super) fn to_input(record: Record) -> Result<Input, UpsertError> {
             Input::Publication(input)
         }
         Record::Dataset(r) => {
-            let period = r.time_period.map_or((None, None), |p| (p.start, p.end));
+            let year = |year: Option<Year>| year.map(|Year(year)| year);
+            let period = r
+                .time_period
+                .map_or((None, None), |p| (year(p.start), year(p.end)));
             let input = upsert::DatasetInput {
                 study_number: key("studyNumber", r.study_number, study)?,
                 doi: key("doi", r.doi, doi)?,
