@@ -21,6 +21,7 @@ mod import_links;
 mod import_producers;
 mod import_run;
 mod import_schema;
+mod import_schema_cases;
 mod limits;
 mod lookups;
 mod migrations;
