@@ -210,16 +210,18 @@ async fn export(
     if request.extensions.contains_key("costOnly") {
         return bad_request("costOnly estimates are for /graphql; /export runs the query");
     }
+    // The caller first, as on `/graphql`: a lookup before it told one without a key whether a
+    // stored document existed.
+    let caller = match super::graphql::caller(&state, &headers, identified, JSON).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     if let Err(refusal) = state
         .persisted
         .resolve(&mut request, document_id.as_deref())
     {
         return refuse(StatusCode::BAD_REQUEST, refusal.code, &refusal.message);
     }
-    let caller = match super::graphql::caller(&state, &headers, identified, JSON).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
     let plan = match document::plan(
         &request.query,
         request.operation_name.as_deref(),

@@ -150,10 +150,9 @@ impl IntoResponse for Executed {
 async fn run(
     state: &AppState,
     media: &'static str,
-    (headers, identified): (&HeaderMap, Option<Identified>),
+    caller: Caller,
     mut request: async_graphql::Request,
 ) -> Result<Executed, Response> {
-    let caller = caller(state, headers, identified, media).await?;
     let operation = operation_name(&mut request);
     let response = if is_mutation(&mut request) {
         state
@@ -212,10 +211,10 @@ pub(super) fn server_failure_status(code: &str) -> Option<StatusCode> {
 async fn execute(
     state: &AppState,
     media: &'static str,
-    sender: (&HeaderMap, Option<Identified>),
+    caller: Caller,
     request: async_graphql::Request,
 ) -> Response {
-    match run(state, media, sender, request).await {
+    match run(state, media, caller, request).await {
         Ok(executed) => executed.into_response(),
         Err(refused) => refused,
     }
@@ -280,6 +279,12 @@ pub async fn post(
         Ok(parsed) => parsed,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", &message),
     };
+    // Who is asking comes first: with reads behind keys, a stored document's lookup told a
+    // caller without one whether the document existed.
+    let caller = match caller(&state, &headers, identified.map(|e| e.0), media).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     if let Err(refusal) = state
         .persisted
         .resolve(&mut request, document_id.as_deref())
@@ -290,7 +295,7 @@ pub async fn post(
         return refusal;
     }
     state.schema.parse(&mut request);
-    execute(&state, media, (&headers, identified.map(|e| e.0)), request).await
+    execute(&state, media, caller, request).await
 }
 
 /// A request that names no query (and no persisted document) is an HTTP-level refusal, not
@@ -367,6 +372,10 @@ pub async fn get(
         // GraphQL over HTTP spells it `operationName` (async-graphql reads `operation_name`).
         request.operation_name = params.operation_name;
     }
+    let caller = match caller(&state, &headers, identified.map(|e| e.0), media).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     let persisted = match state
         .persisted
         .resolve(&mut request, params.document_id.as_deref())
@@ -390,7 +399,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let executed = match run(&state, media, (&headers, identified.map(|e| e.0)), request).await {
+    let executed = match run(&state, media, caller, request).await {
         Ok(executed) => executed,
         Err(refused) => return refused,
     };

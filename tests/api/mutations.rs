@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use studygraph::auth::{self, Scope};
 use tower::ServiceExt;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, send_to};
 use crate::on_both_backends;
 
 on_both_backends!(mutations_need_a_write_key, reads_can_require_a_key);
@@ -201,4 +201,52 @@ async fn reads_can_require_a_key(app: &TestApp) {
         body.get("errors").is_none(),
         "the default app keeps reads open"
     );
+
+    // A stored document's id is looked up only for a caller with a key: without one, a known
+    // and an unknown id both answer 401 (a known one answered 401 and an unknown one 200
+    // PERSISTED_QUERY_NOT_FOUND, which told anyone which documents keyed clients ran).
+    let document = "{ publications(first: 1) { totalCount } }";
+    let hash = {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(document.as_bytes()))
+    };
+    let register = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {reader}"))
+        .body(Body::from(
+            json!({ "query": document, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } })
+                .to_string(),
+        ))
+        .unwrap();
+    assert_eq!(send_to(&router, register).await.status, StatusCode::OK);
+    let unknown = "0".repeat(64);
+    for id in [hash.as_str(), unknown.as_str()] {
+        for uri in [
+            format!("/graphql?documentId=sha256:{id}"),
+            format!("/export?documentId=sha256:{id}"),
+        ] {
+            let request = Request::get(&uri)
+                .header("accept", "application/json")
+                .body(Body::empty())
+                .unwrap();
+            let answer = send_to(&router, request).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNAUTHORIZED,
+                "{uri}: {}",
+                answer.body
+            );
+        }
+        let by_hash = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": id } } })
+                    .to_string(),
+            ))
+            .unwrap();
+        assert_eq!(
+            send_to(&router, by_hash).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
 }
