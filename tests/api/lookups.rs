@@ -376,6 +376,21 @@ async fn node_round_trips(app: &TestApp) {
     assert_eq!(nodes[1], json!(null), "Publication:999999 does not exist");
     assert_eq!(nodes[2]["id"], publication.as_str());
     assert_eq!(nodes[3]["__typename"], "Dataset");
+    // As many ids as a page holds (38,000 answered 44 MB under the cost limit).
+    let query = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+    let hundred = app
+        .data_with(query, json!({ "ids": vec![publication.clone(); 100] }))
+        .await;
+    assert_eq!(hundred["nodes"].as_array().unwrap().len(), 100);
+    let answer = app
+        .post(query, json!({ "ids": vec![publication.clone(); 101] }))
+        .await
+        .json();
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(
+        answer["errors"][0]["message"],
+        "`nodes` takes at most 100 ids (got 101); ask in pages"
+    );
 }
 
 async fn not_found_is_null(app: &TestApp) {
