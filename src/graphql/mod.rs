@@ -140,6 +140,7 @@ fn refuse_nul(request: &async_graphql::Request) -> Option<async_graphql::ServerE
 /// always have a code.
 fn with_request_codes(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
+        error.message = shortened(std::mem::take(&mut error.message));
         if error
             .extensions
             .as_ref()
@@ -158,6 +159,25 @@ fn with_request_codes(mut response: async_graphql::Response) -> async_graphql::R
             .set("code", code);
     }
     response
+}
+
+/// Longest error message sent, in characters.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// `message` with its middle left out past [`MAX_MESSAGE_CHARS`]: messages quote the input they
+/// refuse, and a 900 KB cursor or id came back whole (a parse error quotes its whole line).
+fn shortened(message: String) -> String {
+    let chars = message.chars().count();
+    if chars <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let (head, tail) = (600, 300);
+    let start: String = message.chars().take(head).collect();
+    let end: String = message.chars().skip(chars - tail).collect();
+    format!(
+        "{start} … ({} characters left out) … {end}",
+        chars - head - tail
+    )
 }
 
 fn coded(message: String, code: &str) -> async_graphql::ServerError {
@@ -188,6 +208,22 @@ fn with_limit_codes(
 #[cfg(test)]
 mod request_id_tests {
     use super::*;
+
+    #[test]
+    fn long_messages_keep_their_start_and_end() {
+        let short = "\"abc\" is not a valid cursor".to_owned();
+        assert_eq!(shortened(short.clone()), short);
+        let long = format!("\"{}\" is not a valid cursor", "x".repeat(900_000));
+        let cut = shortened(long);
+        assert!(
+            cut.chars().count() < MAX_MESSAGE_CHARS + 100,
+            "{}",
+            cut.len()
+        );
+        assert!(cut.starts_with("\"xxx"));
+        assert!(cut.ends_with("xxx\" is not a valid cursor"));
+        assert!(cut.contains("(899124 characters left out)"), "{cut}");
+    }
 
     fn response_with(code: &str) -> async_graphql::Response {
         async_graphql::Response::from_errors(vec![coded("secret cause".into(), code)])
