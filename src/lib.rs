@@ -256,10 +256,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if options.require_key_for_reads {
         tracing::info!("every request needs an API key (--require-key-for-reads)");
     }
-    let service =
-        app_with(db, options).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
+    let limits = http::server::ServeLimits::default();
+    http::server::serve(listener, app_with(db, options), limits, shutdown_signal())
         .await
         .context("server error")?;
     tracing::info!("stopped");

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod persisted;
 pub mod playground;
 pub mod rate_limit;
+pub mod server;
 pub mod trusted_documents;
 
 use axum::Router;

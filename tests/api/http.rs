@@ -22,7 +22,8 @@ on_both_backends!(
     answers_are_compressed_when_accepted,
     a_read_can_hold_writes_back,
     a_key_that_cannot_be_checked_is_answered_like_other_errors,
-    a_timeout_is_no_bad_request
+    a_timeout_is_no_bad_request,
+    connections_that_stall_are_closed
 );
 
 fn encode(query: &str) -> String {
@@ -966,4 +967,67 @@ async fn a_timeout_is_no_bad_request(app: &TestApp) {
         .unwrap();
     let answer = crate::helpers::send_to(&router, request).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+
+/// The server closes a connection whose request headers or body do not arrive in time, and
+/// takes at most its cap of connections at once: half-sent requests stayed open for good, and
+/// 300 of them used up the process's files.
+async fn connections_that_stall_are_closed(app: &TestApp) {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let limits = studygraph::http::server::ServeLimits {
+        max_connections: 2,
+        header_read_timeout: Duration::from_millis(500),
+        body_read_timeout: Duration::from_millis(500),
+    };
+    let router = studygraph::app(app.db.clone());
+    tokio::spawn(studygraph::http::server::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
+    /// What the server sends before it closes the connection (within 5 s).
+    async fn until_closed(stream: &mut TcpStream) -> String {
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("the server closes the connection")
+            .ok();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+    let body = json!({ "query": "{ __typename }" }).to_string();
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // Half of the headers, then nothing.
+    let mut headers = TcpStream::connect(address).await.unwrap();
+    headers
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: x")
+        .await
+        .unwrap();
+    // All the headers, then part of the body.
+    let mut part = TcpStream::connect(address).await.unwrap();
+    part.write_all(&request.as_bytes()[..request.len() - 5])
+        .await
+        .unwrap();
+    // Both places are taken: a third client waits until the stalled ones are closed.
+    let started = Instant::now();
+    let mut whole = TcpStream::connect(address).await.unwrap();
+    whole.write_all(request.as_bytes()).await.unwrap();
+    let answer = until_closed(&mut whole).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""__typename":"Query""#), "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    until_closed(&mut headers).await;
+    let stalled_body = until_closed(&mut part).await;
+    assert!(!stalled_body.starts_with("HTTP/1.1 200"), "{stalled_body}");
 }
