@@ -555,7 +555,8 @@ async fn cost_preview() {
     };
     let small = estimate("{ publications(first: 3) { nodes { title abstract } } }").await;
     let large = estimate("{ publications(first: 30) { nodes { title abstract } } }").await;
-    assert_eq!((small, large), (1 + 3 * 3, 1 + 30 * 3));
+    // `abstract` counts 10, `nodes` and `title` 1 each.
+    assert_eq!((small, large), (1 + 3 * 12, 1 + 30 * 12));
     let nested = "{ publications(first: 100) { nodes { relatedPublications(first: 100) { nodes { title relatedPublications(first: 100) { nodes { title } } } } } } }";
     let refused = app.post(nested, json!({})).await.json();
     assert_eq!(

@@ -16,6 +16,7 @@ on_both_backends!(
     ten_thousand_aliases_are_refused_at_once,
     fragments_that_double_are_refused_before_validation,
     a_refusal_for_cost_reports_the_estimate,
+    long_texts_cost_ten,
     configured_limits_say_by_how_much,
     lists_of_ids_cost_their_length,
     switches_turn_off_introspection_and_playground,
@@ -153,6 +154,25 @@ async fn a_refusal_for_cost_reports_the_estimate(app: &TestApp) {
     );
 }
 
+/// An abstract or a summary counts 10 towards the cost (every other field 1): a 200-byte query
+/// of nested pages of them answered 47 MB in 3 s within the limit.
+async fn long_texts_cost_ten(app: &TestApp) {
+    let estimate = |query: &'static str| async move {
+        let body = json!({ "query": query, "extensions": { "costOnly": true } });
+        let answer = app.post_body(body).await.json();
+        answer["extensions"]["cost"]["estimated"].as_u64().unwrap()
+    };
+    let titles = estimate(
+        "{ publications(first: 10) { nodes { title } } datasets(first: 10) { nodes { title } } }",
+    )
+    .await;
+    let texts = estimate("{ publications(first: 10) { nodes { abstract } } datasets(first: 10) { nodes { summary } } }").await;
+    assert_eq!(texts - titles, 2 * 10 * 9);
+    let wide = "{ datasets(first: 100) { nodes { summary relatedPublications(first: 100) { nodes { abstract relatedDatasets(first: 8) { nodes { summary } } } } } } }";
+    let answer = app.post_body(json!({ "query": wide })).await.json();
+    assert_eq!(first_error(&answer).0, "QUERY_TOO_COMPLEX");
+}
+
 async fn configured_limits_say_by_how_much(app: &TestApp) {
     let router = router_with(
         app,
@@ -183,7 +203,7 @@ async fn configured_limits_say_by_how_much(app: &TestApp) {
         ),
         (
             "{ publications { nodes { id title subtitle doi ncjNumber abstract language url authors subjects } } }",
-            "the query's estimated cost is 221 (every field, aliases and fragments included, once per item of the pages it asks for), the limit is 10",
+            "the query's estimated cost is 401 (every field, aliases and fragments included, once per item of the pages it asks for), the limit is 10",
         ),
     ];
     for (text, expected) in cases {

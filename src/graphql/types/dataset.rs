@@ -42,6 +42,8 @@ impl Dataset {
         &self.0.title
     }
 
+    /// The summary (it counts 10 towards a query's cost, where other fields count 1).
+    #[graphql(complexity = "super::LONG_TEXT_COST")]
     async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         deferred_text(ctx, &self.0.summary, Table::Dataset, "summary", self.0.id).await
     }

@@ -20,6 +20,11 @@ use crate::db::carried::CarriedCredits;
 use crate::db::entities::{CreditTable, Record, ValueList};
 use crate::db::pages::Table;
 
+/// What a record's longest text (a publication's abstract, a dataset's summary) adds to a
+/// query's cost, where every other field adds 1: a kilobyte or more each, they made answers of
+/// 40–70 MB within the limit.
+pub(crate) const LONG_TEXT_COST: usize = 10;
+
 /// Anything with a global id.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]

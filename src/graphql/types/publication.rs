@@ -59,7 +59,8 @@ impl Publication {
         )
     }
 
-    #[graphql(name = "abstract")]
+    /// The abstract (it counts 10 towards a query's cost, where other fields count 1).
+    #[graphql(name = "abstract", complexity = "super::LONG_TEXT_COST")]
     async fn abstract_text(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         deferred_text(
             ctx,
