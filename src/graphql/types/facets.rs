@@ -30,6 +30,11 @@ pub(crate) const MAX_BUCKETS: i32 = 1000;
 /// Buckets a facet with `first` returns when it is left out or null.
 const DEFAULT_BUCKETS: i32 = 20;
 
+/// The bucket limit of a facet with `first` ([`DEFAULT_BUCKETS`] when it is left out or null).
+fn top(first: Option<i32>) -> Option<i32> {
+    Some(first.unwrap_or(DEFAULT_BUCKETS))
+}
+
 /// Counts of one parent's list by one dimension.
 async fn buckets(
     ctx: &Context<'_>,
@@ -150,7 +155,7 @@ impl PublicationFacets {
             ctx,
             &self.0,
             Dimension::List(ValueList::PublicationSubjects),
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+            top(first),
         )
         .await
     }
@@ -170,13 +175,7 @@ impl PublicationFacets {
             credits: CreditTable::Publication,
             level: self::level(level)?,
         };
-        buckets(
-            ctx,
-            &self.0,
-            dimension,
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
-        )
-        .await
+        buckets(ctx, &self.0, dimension, top(first)).await
     }
 
     /// By relation type: of the edges in a publication↔dataset list, else of the publications'
@@ -203,13 +202,7 @@ impl DatasetFacets {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(DEFAULT_BUCKETS)")] first: Option<i32>,
     ) -> ApiResult<Vec<FacetBucket>> {
-        buckets(
-            ctx,
-            &self.0,
-            Dimension::Column("series"),
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
-        )
-        .await
+        buckets(ctx, &self.0, Dimension::Column("series"), top(first)).await
     }
 
     async fn subjects(
@@ -221,7 +214,7 @@ impl DatasetFacets {
             ctx,
             &self.0,
             Dimension::List(ValueList::DatasetSubjects),
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+            top(first),
         )
         .await
     }
@@ -235,7 +228,7 @@ impl DatasetFacets {
             ctx,
             &self.0,
             Dimension::List(ValueList::DatasetDataTypes),
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+            top(first),
         )
         .await
     }
@@ -249,7 +242,7 @@ impl DatasetFacets {
             ctx,
             &self.0,
             Dimension::List(ValueList::DatasetCoverage),
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
+            top(first),
         )
         .await
     }
@@ -265,13 +258,7 @@ impl DatasetFacets {
             credits: CreditTable::Dataset,
             level: self::level(level)?,
         };
-        buckets(
-            ctx,
-            &self.0,
-            dimension,
-            Some(first.unwrap_or(DEFAULT_BUCKETS)),
-        )
-        .await
+        buckets(ctx, &self.0, dimension, top(first)).await
     }
 
     async fn relation_types(&self, ctx: &Context<'_>) -> ApiResult<Vec<FacetBucket>> {
