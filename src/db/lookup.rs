@@ -272,11 +272,25 @@ async fn named_or_written_out(
     conn: &impl ConnectionTrait,
     text: &str,
 ) -> Result<producer::Model, ProducerLookupError> {
-    match one_named_anywhere(conn, text).await {
-        Err(ProducerLookupError::NotFound(_)) => {}
-        found => return found,
-    }
+    let named = match one_named_anywhere(conn, text).await {
+        Err(ProducerLookupError::NotFound(_)) => None,
+        Err(other) => return Err(other),
+        Ok(named) => Some(named),
+    };
     let mut full_named = by_full_name(conn, text).await?;
+    // A producer named "A, B" and another whose full name is "A, B" (B under A): the text
+    // names both. The first was returned silently, and the other could not be found by its
+    // own full name.
+    if let Some(named) = named {
+        full_named.retain(|other| other.id != named.id);
+        if full_named.is_empty() {
+            return Ok(named);
+        }
+        return Err(ProducerLookupError::Ambiguous {
+            name: text.trim().to_owned(),
+            candidates: full_named.len() + 1,
+        });
+    }
     match full_named.len() {
         0 => {}
         1 => return Ok(full_named.remove(0)),

@@ -207,7 +207,7 @@ impl QueryRoot {
             Err(ProducerLookupError::NotFound(_)) => Ok(None),
             Err(ProducerLookupError::Ambiguous { name, candidates }) => {
                 Err(ApiError::bad_input(format!(
-                    "\"{name}\" names {candidates} producers; give the path from the root, e.g. \"Parent > {name}\", or the id"
+                    "\"{name}\" names {candidates} producers; give the path from the root (\"A > B > C\", each level's own name), or the id"
                 )))
             }
             Err(ProducerLookupError::Db(err)) => Err(err.into()),

@@ -324,6 +324,26 @@ async fn every_full_name_finds_its_producer(app: &TestApp) {
             .await;
         assert_eq!(found["producer"], expected, "{name}");
     }
+    // A producer named "University of California, Berkeley" and another whose full name is
+    // that (Berkeley under University of California): the text names both. The first was
+    // returned silently, and the second could not be found by its own full name.
+    let berkeley = r#"{"type":"producer","name":"Berkeley","parent":"University of California"}"#;
+    import_str(&app.db, "berkeley.jsonl", berkeley)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let answer = app
+        .post(
+            r#"{ producer(name: "University of California, Berkeley") { id } }"#,
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let message = answer["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("\"University of California, Berkeley\" names 2 producers;"),
+        "{message}"
+    );
     // An import's credit by a full name lands on the same producer.
     let record = r#"{"type":"publication","ncjNumber":"T-2","title":"Fixture report","producers":[{"producer":"Department of Justice, Bureau of Prisons, FPI-UNICOR","role":"PRODUCER"}]}"#;
     import_str(&app.db, "full-name-credit.jsonl", record)
