@@ -125,6 +125,11 @@ fn record_cases() -> Vec<(Verdict, String)> {
         (Refuse, titled(r#""publishedOn":"2006-1""#)),
         (Accept, titled(r#""publishedOn":" 2006-10 ""#)),
         (Accept, titled(r#""publishedOn":"""#)),
+        // There is no year 0 (the schema took it after the importer refused it).
+        (Refuse, titled(r#""publishedOn":"0000""#)),
+        (Refuse, titled(r#""publishedOn":"0000-05-02""#)),
+        (Accept, titled(r#""publishedOn":"0001""#)),
+        (Refuse, study(r#""releasedOn":"0000""#)),
         (Refuse, titled(r#""publishDate":"2006""#)),
         (Refuse, study(r#""subjects":"one""#)),
         (
@@ -259,6 +264,7 @@ fn producer_cases() -> Vec<(Verdict, String)> {
         (Refuse, study_key(r#"{"ncjNumber":"99001"}"#)),
         (Refuse, link(r#"{"ncjNumber":"99001"}"#, r#"{"studyNumber":"99002"}"#, r#","linkedOn":"2020-02""#)),
         (Accept, link(r#"{"ncjNumber":"99001"}"#, r#"{"studyNumber":"99002"}"#, r#","linkedOn":"""#)),
+        (Refuse, link(r#"{"ncjNumber":"99001"}"#, r#"{"studyNumber":"99002"}"#, r#","linkedOn":"0000-01-01""#)),
         (Refuse, r#"{"type":"link","publication":{"ncjNumber":"99001"},"dataset":{"studyNumber":"99002"},"relationType":"CITES"}"#.into()),
         (Refuse, r#"{"type":"link","publication":{"ncjNumber":"99001"},"dataset":{"studyNumber":"99002"}}"#.into()),
         (Refuse, r#"{"name":"No type"}"#.into()),
