@@ -15,6 +15,7 @@ on_both_backends!(
     scholix_reimport_changes_nothing,
     a_bad_scholix_record_leaves_the_database_unchanged,
     a_url_shared_by_works_without_keys_names_none,
+    a_doi_and_a_number_that_disagree_link_nothing,
     a_csv_sheet_links_existing_records,
     a_csv_sheet_keeps_what_its_columns_do_not_give,
     csv_sheets_with_cr_line_ends_keep_their_separator,
@@ -358,6 +359,30 @@ async fn a_url_shared_by_works_without_keys_names_none(app: &TestApp) {
         linked["publication"]["relatedDatasets"]["nodes"],
         json!([{ "title": "Other" }])
     );
+}
+
+/// A side whose DOI names a work with another number than the side gives is refused, as a
+/// native record is: the link was made to the DOI's work, silently.
+async fn a_doi_and_a_number_that_disagree_link_nothing(app: &TestApp) {
+    let before = snapshot(app).await;
+    let conflicting = DATASET_TO_ARTICLE.replace(
+        r#"{"ID":"10.3886/icpsr20423.v1","IDScheme":"doi","IDURL":"https://doi.org/10.3886/ICPSR20423.v1"}"#,
+        r#"{"ID":"10.3886/icpsr20423.v1","IDScheme":"doi"},{"ID":"ICPSR 779","IDScheme":"icpsr"}"#,
+    );
+    assert_ne!(conflicting, DATASET_TO_ARTICLE);
+    let err = scholix::import_str(&app.db, "t.jsonl", &conflicting)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "t.jsonl:1: Source.Identifier: \"779\" differs from ICPSR 20423, the number of the work its doi names; one work keeps one number (change it through the API if it is wrong)"
+    );
+    assert_eq!(snapshot(app).await, before);
+    // The same number agrees.
+    let agreeing = conflicting.replace("ICPSR 779", "ICPSR 20423");
+    scholix::import_str(&app.db, "t.jsonl", &agreeing)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
 }
 
 const RELATED: &str = r#"{ p: publication(ncjNumber: "216547") {

@@ -232,7 +232,7 @@ fn on_side(err: UpsertError, side: &str) -> UpsertError {
         UpsertError::Invalid { field, reason } => {
             let field = match field.as_str() {
                 "title" => "Title".to_owned(),
-                "url" => "Identifier".to_owned(),
+                "url" | "ncjNumber" | "studyNumber" => "Identifier".to_owned(),
                 other => other.to_owned(),
             };
             upsert::invalid(format!("{side}.{field}"), reason)

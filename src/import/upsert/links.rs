@@ -136,6 +136,21 @@ async fn first_match<R: crate::db::entities::Record>(
     for (column, value) in keys {
         let Some(value) = value else { continue };
         if let Some(row) = lookup::by_key::<R>(txn, column, value).await? {
+            // A DOI naming a work with another number than the side gives is an error, as
+            // in a native record: the link was made to the DOI's work silently.
+            if *column == "doi" {
+                let number = keys
+                    .iter()
+                    .find(|(column, _)| *column != "doi")
+                    .and_then(|(_, number)| *number);
+                super::records::refuse_another_number(
+                    txn,
+                    R::TABLE,
+                    Some((row.id(), "doi")),
+                    number,
+                )
+                .await?;
+            }
             return Ok(Some(row.id()));
         }
     }

@@ -126,7 +126,7 @@ fn keeps_omitted_keys(target: Target, existing: Option<i64>) -> bool {
 /// found by the number another source had given it, and that source's links failed. (A DOI
 /// may change: a work found by its number takes the record's DOI, a new version's.) An API
 /// update changes a number on purpose.
-async fn refuse_another_number(
+pub(super) async fn refuse_another_number(
     txn: &DatabaseTransaction,
     table: Table,
     existing: Option<(i64, &'static str)>,
