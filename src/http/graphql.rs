@@ -86,10 +86,20 @@ pub(super) fn unreadable_body(
     limit: usize,
 ) -> Response {
     let status = rejection.status();
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!("the request body is larger than the limit of {limit} bytes")
+    let text = rejection.body_text();
+    let (status, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            status,
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+    } else if text.contains("timeout") {
+        // The server's body read timeout (`server::ServeLimits`): 408, not tower-http's text.
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time".to_owned(),
+        )
     } else {
-        rejection.body_text()
+        (status, text)
     };
     refuse(status, media, "BAD_REQUEST", &message)
 }

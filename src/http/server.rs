@@ -95,6 +95,9 @@ pub async fn serve(
             drop(place);
         });
     }
+    // New connections are refused at once while the open ones finish (they waited in the
+    // backlog for the whole drain, then were reset).
+    drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(10)) => {

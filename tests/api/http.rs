@@ -1030,5 +1030,45 @@ async fn connections_that_stall_are_closed(app: &TestApp) {
     );
     until_closed(&mut headers).await;
     let stalled_body = until_closed(&mut part).await;
-    assert!(!stalled_body.starts_with("HTTP/1.1 200"), "{stalled_body}");
+    assert!(stalled_body.starts_with("HTTP/1.1 408"), "{stalled_body}");
+    assert!(
+        stalled_body.contains("the request body did not arrive in time"),
+        "{stalled_body}"
+    );
+
+    // Once it is told to stop, the server refuses new connections at once while an open
+    // request finishes (they waited in the backlog for the whole drain, then were reset).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = studygraph::http::server::ServeLimits {
+        body_read_timeout: Duration::from_secs(3),
+        ..limits
+    };
+    let server = tokio::spawn(studygraph::http::server::serve(
+        listener,
+        studygraph::app(app.db.clone()),
+        limits,
+        async {
+            stopped.await.ok();
+        },
+    ));
+    let mut open = TcpStream::connect(address).await.unwrap();
+    open.write_all(&request.as_bytes()[..request.len() - 5])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        TcpStream::connect(address).await.is_err(),
+        "a new connection during the drain is refused"
+    );
+    assert!(!server.is_finished(), "the open request is still draining");
+    until_closed(&mut open).await;
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops once the open request ends")
+        .unwrap()
+        .unwrap();
 }
