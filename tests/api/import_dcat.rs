@@ -514,7 +514,10 @@ async fn numeric_identifiers_name_collections(app: &TestApp) {
         { "identifier": "601", "title": "Member by string", "isPartOf": "600" },
         { "identifier": "602", "title": "Member by number", "isPartOf": 600 },
         { "identifier": "603", "title": "String collection" },
-        { "identifier": "604", "title": "Member of a string identifier", "isPartOf": 603 }
+        { "identifier": "604", "title": "Member of a string identifier", "isPartOf": 603 },
+        { "identifier": 605.0, "title": "Whole float collection" },
+        { "identifier": "606", "title": "Member of a whole float", "isPartOf": 605 },
+        { "identifier": "607", "title": "Member by a whole float", "isPartOf": 603.0 }
     ] })
     .to_string();
     let report = dcat::import_report(&app.db, "numeric.json", &catalog)
@@ -532,11 +535,14 @@ async fn numeric_identifiers_name_collections(app: &TestApp) {
     assert_eq!(
         data["datasets"]["nodes"],
         json!([
+            { "title": "Member by a whole float", "series": "String collection" },
             { "title": "Member by number", "series": "Numeric collection" },
             { "title": "Member by string", "series": "Numeric collection" },
             { "title": "Member of a string identifier", "series": "String collection" },
+            { "title": "Member of a whole float", "series": "Whole float collection" },
             { "title": "Numeric collection", "series": null },
-            { "title": "String collection", "series": null }
+            { "title": "String collection", "series": null },
+            { "title": "Whole float collection", "series": null }
         ])
     );
 }

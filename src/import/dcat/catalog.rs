@@ -350,11 +350,17 @@ fn text_field(
 }
 
 /// An `identifier` (or the `isPartOf` naming one) as text: a string trimmed, a number as its
-/// decimal string, so that `600` and `"600"` are the same identifier; `None` for other types.
+/// decimal string, so that `600`, `600.0` and `"600"` are the same identifier; `None` for
+/// other types.
 fn identifier_text(value: &Value) -> Option<String> {
     match value {
         Value::String(text) => Some(text.trim().to_owned()),
-        Value::Number(number) => Some(number.to_string()),
+        Value::Number(number) => match number.as_f64() {
+            Some(whole) if number.is_f64() && whole.fract() == 0.0 && whole.abs() < 1e15 => {
+                Some(format!("{}", whole as i64))
+            }
+            _ => Some(number.to_string()),
+        },
         _ => None,
     }
 }
