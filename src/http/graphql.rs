@@ -56,9 +56,12 @@ pub(super) fn asks_for_the_page(
     headers: &HeaderMap,
     query: &str,
 ) -> bool {
-    method == axum::http::Method::GET
-        && wants_html(headers)
-        && !GetParams::of(query).names_a_request
+    method == axum::http::Method::GET && is_page_view(headers, &GetParams::of(query))
+}
+
+/// [`asks_for_the_page`] for a GET whose query string is read already.
+fn is_page_view(headers: &HeaderMap, params: &GetParams) -> bool {
+    wants_html(headers) && !params.names_a_request
 }
 
 /// A request-level failure (before execution) as a GraphQL error body.
@@ -351,7 +354,7 @@ pub async fn get(
 ) -> Response {
     let query = query.unwrap_or_default();
     let params = GetParams::of(&query);
-    if asks_for_the_page(&axum::http::Method::GET, &headers, &query) {
+    if is_page_view(&headers, &params) {
         if state.options.no_playground {
             return (
                 StatusCode::NOT_FOUND,

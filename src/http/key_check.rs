@@ -55,14 +55,16 @@ pub async fn identify(
 }
 
 fn failed(error: &ApiError) -> KeyCheckFailed {
-    let id = crate::graphql::request_id();
     match error {
-        ApiError::Unavailable(_) => KeyCheckFailed {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "DATABASE_UNAVAILABLE",
-            message: format!("{} (request {id})", error.message()),
-            request_id: Some(id),
-        },
+        ApiError::Unavailable(_) => {
+            let id = crate::graphql::request_id();
+            KeyCheckFailed {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "DATABASE_UNAVAILABLE",
+                message: format!("{} (request {id})", error.message()),
+                request_id: Some(id),
+            }
+        }
         ApiError::TimedOut(_) => KeyCheckFailed {
             status: StatusCode::GATEWAY_TIMEOUT,
             code: "TIMEOUT",
@@ -71,6 +73,7 @@ fn failed(error: &ApiError) -> KeyCheckFailed {
             request_id: None,
         },
         other => {
+            let id = crate::graphql::request_id();
             tracing::error!(request_id = %id, cause = ?other, "cannot check an API key");
             KeyCheckFailed {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
