@@ -16,6 +16,7 @@ mod m20261206_000008_list_owner_value;
 mod m20261206_000009_graph_revision;
 mod m20261206_000010_doi_ascii_case;
 mod m20261207_000011_producer_name_key_unique;
+mod m20261207_000012_search_lexemes;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_graph_revision::Migration),
             Box::new(m20261206_000010_doi_ascii_case::Migration),
             Box::new(m20261207_000011_producer_name_key_unique::Migration),
+            Box::new(m20261207_000012_search_lexemes::Migration),
         ]
     }
 }

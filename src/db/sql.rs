@@ -45,6 +45,12 @@ impl Sql {
         self
     }
 
+    /// Appends one placeholder bound to the PostgreSQL `text[]` of `values` (as its literal,
+    /// [`text_array_literal`]), cast to `text[]`.
+    pub fn bind_text_array<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) -> &mut Self {
+        self.bind(text_array_literal(values)).push("::text[]")
+    }
+
     /// Appends `(p1, p2, ...)` bound to `values`; an empty list becomes `(NULL)`, which matches
     /// nothing.
     pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
@@ -109,6 +115,26 @@ pub fn insert_rows<R: IntoIterator<Item = Value>>(
         statements.push(done.build());
     }
     statements
+}
+
+/// The PostgreSQL array literal of `values` (`{"a","b \"c\""}`), every element quoted.
+pub fn text_array_literal<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::from("{");
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in value.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
 }
 
 #[cfg(test)]

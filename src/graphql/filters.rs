@@ -2,9 +2,11 @@
 //! turned into a [`ListSpec`]. Unknown ids are a `BAD_USER_INPUT` error naming the id.
 
 use async_graphql::{Context, Enum, ID, InputObject};
+use sea_orm::DatabaseBackend;
 
 use super::errors::{ApiError, ApiResult};
 use super::ids::decode_id_of;
+use super::loaders::{Loaders, PrefixOf};
 use super::types::common::RelationType;
 use crate::dates::PartialDateValue;
 use crate::db::Db;
@@ -361,14 +363,32 @@ fn trimmed(field: &str, values: &Option<Vec<String>>) -> ApiResult<Option<Vec<St
         .transpose()
 }
 
-/// The search, parsed; blank means no search.
-fn parse_search(search: Option<&str>) -> ApiResult<Option<SearchQuery>> {
+/// The search, parsed, with the lexemes of its prefix words ([`with_prefix_lexemes`]); blank
+/// means no search.
+async fn parse_search(ctx: &Context<'_>, search: Option<&str>) -> ApiResult<Option<SearchQuery>> {
     match search.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(text) => SearchQuery::parse(text)
-            .map(Some)
-            .map_err(|reason| ApiError::bad_input(format!("`search`: {reason}"))),
+        Some(text) => {
+            let query = SearchQuery::parse(text)
+                .map_err(|reason| ApiError::bad_input(format!("`search`: {reason}")))?;
+            Ok(Some(with_prefix_lexemes(ctx, query).await?))
+        }
     }
+}
+
+/// `query` with the lexemes its prefix words stand for on PostgreSQL (looked up once for every
+/// search of a query's level, by the request's loader), so that its statements match them
+/// exactly: see [`SearchQuery::tsquery_literal`].
+pub async fn with_prefix_lexemes(ctx: &Context<'_>, query: SearchQuery) -> ApiResult<SearchQuery> {
+    let words = query.prefix_words();
+    let Some(loaders) = ctx.data_opt::<Loaders>() else {
+        return Ok(query);
+    };
+    if words.is_empty() || loaders.inner().backend() != DatabaseBackend::Postgres {
+        return Ok(query);
+    }
+    let found = loaders.load_many(words.into_iter().map(PrefixOf)).await?;
+    Ok(query.with_expansions(found.into_iter().map(|(word, l)| (word.0, l)).collect()))
 }
 
 /// Sort keys; relevance needs a search, and a search without an order sorts by relevance.
@@ -410,7 +430,7 @@ pub async fn publication_list(
     search: Option<&str>,
     order_by: Option<&[PublicationOrder]>,
 ) -> ApiResult<ListSpec> {
-    let search = parse_search(search)?;
+    let search = parse_search(ctx, search).await?;
     let order = order(order_by, search.is_some(), |o| {
         let key = match o.field {
             PublicationOrderField::PublishedOn => SortKey::PublishedOn,
@@ -484,7 +504,7 @@ pub async fn dataset_list(
     search: Option<&str>,
     order_by: Option<&[DatasetOrder]>,
 ) -> ApiResult<ListSpec> {
-    let search = parse_search(search)?;
+    let search = parse_search(ctx, search).await?;
     let order = order(order_by, search.is_some(), |o| {
         let key = match o.field {
             DatasetOrderField::ReleasedOn => SortKey::ReleasedOn,
@@ -578,7 +598,7 @@ pub async fn producer_list(
     search: Option<&str>,
     order_by: Option<&[ProducerOrder]>,
 ) -> ApiResult<ListSpec> {
-    let search = parse_search(search)?;
+    let search = parse_search(ctx, search).await?;
     let order = order(order_by, search.is_some(), |o| {
         let key = match o.field {
             ProducerOrderField::Name => SortKey::Name,

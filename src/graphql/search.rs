@@ -74,6 +74,7 @@ pub async fn run(
 ) -> ApiResult<SearchConnection> {
     let parsed = SearchQuery::parse(query)
         .map_err(|reason| ApiError::bad_input(format!("`query`: {reason}")))?;
+    let parsed = super::filters::with_prefix_lexemes(ctx, parsed).await?;
     let mut tables: Vec<Table> = match types {
         Some(types) if !types.is_empty() => types
             .into_iter()

@@ -17,7 +17,7 @@
 //! vector as before. A probe text checks the whole scheme against `to_tsvector` before the
 //! first use.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
@@ -69,6 +69,10 @@ pub struct Lexicon {
     /// tenth of the importer's own time.
     chunks: HashMap<String, Option<Chunk>, foldhash::fast::RandomState>,
     state: State,
+    /// The lexemes of the chunks looked up, each once (cleared with the chunks).
+    lexemes: HashSet<String, foldhash::fast::RandomState>,
+    /// Those of them not yet taken by [`Lexicon::take_fresh`].
+    fresh: Vec<String>,
 }
 
 impl Default for Lexicon {
@@ -76,6 +80,8 @@ impl Default for Lexicon {
         Self {
             chunks: HashMap::default(),
             state: State::Unchecked,
+            lexemes: HashSet::default(),
+            fresh: Vec::new(),
         }
     }
 }
@@ -104,6 +110,7 @@ impl Lexicon {
         }
         if self.chunks.len() > MOST_CHUNKS {
             self.chunks.clear();
+            self.lexemes.clear();
         }
         let mut unknown: Vec<String> = Vec::new();
         for text in texts {
@@ -159,6 +166,10 @@ impl Lexicon {
                 0 => {}
                 1 => {
                     let lexeme: String = row.try_get("", "lexeme")?;
+                    if !self.lexemes.contains(&lexeme) {
+                        self.lexemes.insert(lexeme.clone());
+                        self.fresh.push(lexeme.clone());
+                    }
                     chunk.lexemes.push((chunk.width, lexeme));
                 }
                 // Several lexemes at one position: not assembled.
@@ -207,6 +218,13 @@ impl Lexicon {
                 State::Unusable
             },
         )
+    }
+
+    /// The lexemes of the chunks looked up since the last call, each once: what the vectors
+    /// assembled since then may hold that the database's list of lexemes may not
+    /// ([`crate::db::search::note_lexemes`]).
+    pub fn take_fresh(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.fresh)
     }
 
     /// `to_tsvector('english', text)` as `tsvector` text, when every chunk of `text` is known

@@ -36,7 +36,8 @@ on_both_backends!(
     overlong_searches_are_bad_input,
     arguments_with_defaults_take_them_when_null,
     an_order_names_each_field_once,
-    search_vectors_stay_in_their_rows
+    search_vectors_stay_in_their_rows,
+    prefixes_find_the_words_writes_add
 );
 
 fn ids(list: &Value) -> Vec<String> {
@@ -1663,4 +1664,79 @@ async fn an_order_names_each_field_once(app: &TestApp) {
         .await
         .json();
     assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+/// Every word matches as a prefix, also a word that a write has just added or rewritten. On
+/// PostgreSQL a search writes its words out as the lexemes that start with them, from the list
+/// every write of a search vector adds its lexemes to: a write that left its lexemes out would
+/// leave its records unfound by their words' prefixes. Prefixes that many lexemes start with
+/// stay prefixes, and find the same records.
+async fn prefixes_find_the_words_writes_add(app: &TestApp) {
+    use studygraph::auth::Scope;
+    let key = crate::mutations::key(app, "curator", Scope::Write).await;
+    let count = |kind: &'static str, search: &'static str| async move {
+        let data = app
+            .data(&format!(
+                r#"{{ {kind}(search: "{search}") {{ totalCount }} }}"#
+            ))
+            .await;
+        data[kind]["totalCount"].as_i64().unwrap()
+    };
+    assert_eq!(count("publications", "quokkazz").await, 0);
+    let created = crate::mutations::mutate(
+        app,
+        &key,
+        "createPublication",
+        json!({ "title": "Quokkazzian field notes", "abstract": "On numbatzzery." }),
+        "publication { id }",
+    )
+    .await;
+    let id = created["publication"]["id"].clone();
+    for search in [
+        "quokkazz",
+        "quokkazzian",
+        "numbatzz",
+        "quokkazz numbatzzery",
+    ] {
+        assert_eq!(count("publications", search).await, 1, "{search}");
+    }
+    crate::mutations::mutate(
+        app,
+        &key,
+        "updatePublication",
+        json!({ "id": id, "title": "Wombatzzish field notes" }),
+        "publication { id }",
+    )
+    .await;
+    assert_eq!(count("publications", "wombatzz").await, 1);
+    assert_eq!(count("publications", "quokkazz").await, 0);
+    crate::mutations::mutate(
+        app,
+        &key,
+        "createDataset",
+        json!({ "title": "Bilbyzzic survey", "summary": "Dunnartzz counts." }),
+        "dataset { id }",
+    )
+    .await;
+    crate::mutations::mutate(
+        app,
+        &key,
+        "createProducer",
+        json!({ "name": "Potoroozz Institute", "aliases": ["Bettongzz Office"] }),
+        "producer { id }",
+    )
+    .await;
+    assert_eq!(count("datasets", "bilbyzz dunnartzz").await, 1);
+    assert_eq!(count("producers", "potoroozz").await, 1);
+    assert_eq!(count("producers", "bettongzz").await, 1);
+    assert_eq!(app.unlisted_lexemes().await, Vec::<String>::new());
+    // A short prefix that many words start with stays a prefix: every record is found by
+    // any word that starts with it, alike on both backends.
+    let short = count("publications", "c").await;
+    let by_words = app
+        .data(r#"{ publications(search: "crime OR court OR courts OR criminal OR community OR corrections OR cases") { totalCount } }"#)
+        .await["publications"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    assert!(short >= by_words && by_words > 0, "{short} {by_words}");
 }

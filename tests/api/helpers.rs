@@ -278,6 +278,32 @@ impl TestApp {
         self.db.statement_count() - before
     }
 
+    /// PostgreSQL: the lexemes some stored search vector holds that the list of lexemes
+    /// (`search_lexeme`, from which searches write their prefix words out) lacks (the first 50); a search
+    /// for a prefix of one of them would miss its rows. Always empty on SQLite.
+    pub async fn unlisted_lexemes(&self) -> Vec<String> {
+        if self.db.conn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return Vec::new();
+        }
+        let sql = "SELECT DISTINCT l FROM (\
+              SELECT search_vector AS v FROM publication UNION ALL \
+              SELECT search_vector FROM dataset UNION ALL SELECT search_vector FROM producer\
+            ) r CROSS JOIN LATERAL unnest(tsvector_to_array(r.v)) AS l \
+            WHERE NOT EXISTS (SELECT 1 FROM search_lexeme s WHERE s.lexeme = l) ORDER BY l LIMIT 50";
+        let rows = self
+            .db
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                sql,
+            ))
+            .await
+            .expect("read the lexemes");
+        rows.iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect()
+    }
+
     /// The global id of a record found by a lookup query returning `{ id }`.
     pub async fn id_of(&self, lookup: &str) -> String {
         let data = self.data(&format!("{{ x: {lookup} {{ id }} }}")).await;

@@ -153,7 +153,15 @@ async fn bulk_matches_the_per_record_path(app: &TestApp) {
     let (bulk_out, per_record_out) = (export(app).await, export(&other).await);
     let (bulk_found, per_record_found) = (searches(app).await, searches(&other).await);
     let (bulk_vectors, per_record_vectors) = (vectors(app).await, vectors(&other).await);
+    let (bulk_unlisted, per_record_unlisted) =
+        (app.unlisted_lexemes().await, other.unlisted_lexemes().await);
     other.finish().await;
+    assert_eq!(
+        (bulk_unlisted, per_record_unlisted),
+        (vec![], vec![]),
+        "every lexeme of a stored vector is listed for searches' prefix words, however the \
+         vector was made"
+    );
     assert!(
         bulk_vectors == per_record_vectors,
         "the stored search vectors differ (a bulk batch's are assembled, computed on another \

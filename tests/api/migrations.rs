@@ -5,16 +5,23 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::ConnectionTrait;
 
 use crate::helpers::TestApp;
-use crate::on_both_backends_empty;
+use crate::{on_both_backends, on_both_backends_empty};
 
 on_both_backends_empty!(names_that_clash_by_case_stop_the_upgrade_by_name);
+on_both_backends!(an_upgrade_lists_the_lexemes_stored_vectors_hold);
 
 /// Migration 000011 makes producer names unique under their parent ignoring case. A database
 /// from before it can hold "Race Unit" and "race unit" side by side (the race it closes): the
 /// upgrade then stops naming them, and goes through once one is renamed.
 async fn names_that_clash_by_case_stop_the_upgrade_by_name(app: &TestApp) {
     let conn = &app.db.conn;
-    Migrator::down(conn, Some(1)).await.unwrap();
+    // Back to just before migration 000011 (and the ones after it).
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let since = names.len() - names.iter().position(|n| n.contains("_000011_")).unwrap();
+    Migrator::down(conn, Some(since as u32)).await.unwrap();
     for name in ["Race Unit", "race unit"] {
         conn.execute_unprepared(&format!(
             "INSERT INTO producer (parent_key, name, name_key) VALUES (0, '{name}', 'race unit')"
@@ -33,4 +40,27 @@ async fn names_that_clash_by_case_stop_the_upgrade_by_name(app: &TestApp) {
     .await
     .unwrap();
     app.db.migrate().await.unwrap();
+}
+
+/// Migration 000012 lists, on PostgreSQL, every lexeme the stored search vectors hold (from
+/// which searches write their prefix words out): a database upgraded from before it finds
+/// its records by the prefixes of their words as it did.
+async fn an_upgrade_lists_the_lexemes_stored_vectors_hold(app: &TestApp) {
+    let count = |search: &'static str| async move {
+        let query = format!(r#"{{ publications(search: "{search}") {{ totalCount }} }}"#);
+        app.data(&query).await["publications"]["totalCount"].clone()
+    };
+    let before = (count("traffic").await, count("victim").await);
+    assert!(before.0.as_i64().unwrap() > 0, "{before:?}");
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let since = names.len() - names.iter().position(|n| n.contains("_000012_")).unwrap();
+    Migrator::down(&app.db.conn, Some(since as u32))
+        .await
+        .unwrap();
+    app.db.migrate().await.unwrap();
+    assert_eq!((count("traffic").await, count("victim").await), before);
+    assert_eq!(app.unlisted_lexemes().await, Vec::<String>::new());
 }

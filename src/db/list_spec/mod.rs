@@ -294,12 +294,19 @@ impl ListSpec {
         .then_some(PUBLICATION_ID_COVER)
     }
 
-    /// SQLite: the columns a page reads its order from when it can pick its rows through the
-    /// narrow covering index (see `narrow_index`): sorted by publication date and/or
-    /// relevance, with conditions that index covers. Such a page takes the ids and sort keys
-    /// of its rows from the index and reads only those wide rows, where ordering the joined
-    /// rows would read every match's wide row.
+    /// The columns a page reads its order from when it picks its rows' ids and sort keys
+    /// first and then reads only those wide rows, where ordering the joined rows would carry
+    /// every match's wide row through the sort. SQLite: through the narrow covering index (see
+    /// `narrow_index`), sorted by publication date and/or relevance, with conditions that
+    /// index covers. PostgreSQL: a whole table's search ranked by relevance alone, whose
+    /// matches are all ranked (38,467 for "human trafficking" at 200,000 publications: 81 ms
+    /// sorting the wide rows, 72 ms sorting ids and ranks).
     pub fn narrow_page_columns(&self, backend: DatabaseBackend) -> Option<Vec<&'static str>> {
+        if backend == DatabaseBackend::Postgres {
+            let by_relevance = self.order.iter().all(|(key, _)| *key == SortKey::Relevance);
+            return (matches!(self.link, Link::All(_)) && self.search.is_some() && by_relevance)
+                .then(Vec::new);
+        }
         let mut columns = Vec::new();
         for (key, _) in &self.order {
             match key {

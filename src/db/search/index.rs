@@ -91,11 +91,16 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
     let body = body_sql(table, backend);
     if backend == DatabaseBackend::Postgres {
         let mut sql = Sql::new(backend);
+        // The vector's lexemes are noted in the same statement (see [`note_lexemes`]).
         sql.push(&format!(
-            "UPDATE {name} r SET search_vector = {} WHERE r.id = ",
+            "WITH sg_row AS (UPDATE {name} r SET search_vector = {} WHERE r.id = ",
             vector_of(title, &body)
         ))
-        .bind(id);
+        .bind(id)
+        .push(&format!(
+            " RETURNING r.search_vector) {NOTE_LEXEMES} \
+             SELECT unnest(tsvector_to_array(search_vector)) FROM sg_row {KEEP_NOTED}"
+        ));
         conn.execute_raw(sql.build()).await?;
     } else {
         let mut delete = Sql::new(backend);
@@ -109,6 +114,53 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
             .bind(id);
         conn.execute_raw(insert.build()).await?;
     }
+    Ok(())
+}
+
+/// The start of the statement that adds lexemes to PostgreSQL's list of every lexeme the search
+/// vectors hold (table `search_lexeme`, migration 000012), from which a search's prefix words
+/// are written as the lexemes they stand for. Whatever writes a vector notes its lexemes in the
+/// same transaction, or commits them before that transaction commits: a lexeme missing from
+/// the list is a row its prefix cannot find. A lexeme no vector holds any more may stay.
+const NOTE_LEXEMES: &str = "INSERT INTO search_lexeme (lexeme)";
+
+/// The end of a [`NOTE_LEXEMES`] statement: lexemes already noted are left as they are.
+const KEEP_NOTED: &str = "ON CONFLICT (lexeme) DO NOTHING";
+
+/// PostgreSQL: notes `lexemes` (those of vectors assembled from them) in the list of every
+/// lexeme the search vectors hold (see [`NOTE_LEXEMES`]).
+pub async fn note_lexemes(conn: &impl ConnectionTrait, lexemes: &[String]) -> Result<(), DbErr> {
+    if lexemes.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(DatabaseBackend::Postgres);
+    sql.push(&format!("{NOTE_LEXEMES} SELECT DISTINCT l FROM unnest("))
+        .bind_text_array(lexemes.iter().map(String::as_str))
+        .push(&format!(") AS l {KEEP_NOTED}"));
+    conn.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// PostgreSQL: notes the lexemes of the vectors of rows with these `(title, body)` texts (see
+/// [`NOTE_LEXEMES`]), for vectors computed from their text rather than assembled.
+pub async fn note_lexemes_of_texts(
+    conn: &impl ConnectionTrait,
+    texts: &[(String, String)],
+) -> Result<(), DbErr> {
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(DatabaseBackend::Postgres);
+    sql.push(&format!("{NOTE_LEXEMES} SELECT DISTINCT l FROM unnest("))
+        .bind_text_array(texts.iter().map(|t| t.0.as_str()))
+        .push(", ")
+        .bind_text_array(texts.iter().map(|t| t.1.as_str()))
+        .push(&format!(
+            ") AS u(sg_title, sg_body) CROSS JOIN LATERAL \
+         unnest(tsvector_to_array({})) AS l {KEEP_NOTED}",
+            vector_of("sg_title", "sg_body")
+        ));
+    conn.execute_raw(sql.build()).await?;
     Ok(())
 }
 

@@ -7,8 +7,13 @@
 mod across;
 pub mod anchor;
 mod index;
+mod prefixes;
 mod query;
 
 pub use across::{Hit, HitPosition, count_all, counts_with_page, search_all};
-pub use index::{Text, forget, indexed_strings, insert_many, refresh, vector_of, vector_of_parts};
+pub use index::{
+    Text, forget, indexed_strings, insert_many, note_lexemes, note_lexemes_of_texts, refresh,
+    vector_of, vector_of_parts,
+};
+pub use prefixes::lexemes_of_prefixes;
 pub use query::{SearchQuery, Term, is_stop_word};

@@ -4,14 +4,17 @@
 //! - `records`: rows by id or natural key, their value lists, credits, parents and ancestors,
 //!   and text columns a page leaves out;
 //! - `lists`: pages of lists and their counts;
-//! - `counts`: facets and column counts, from value indexes where they are current.
+//! - `counts`: facets and column counts, from value indexes where they are current;
+//! - `prefixes`: the lexemes searches' prefix words stand for (PostgreSQL).
 
 mod counts;
 mod lists;
+mod prefixes;
 mod records;
 
 pub use counts::{FacetOf, JointOf};
 pub use lists::{CountOf, PageOf};
+pub use prefixes::PrefixOf;
 pub use records::{AncestorsOf, ById, ByKey, CreditsOf, DeferredText, ListOf, ParentOf};
 
 use std::collections::HashMap;
@@ -67,6 +70,13 @@ pub struct Store {
     carried: std::sync::Mutex<HashMap<(CreditTable, i64), Carried>>,
     /// The matching ids of whole-table lists this request counts from value indexes.
     matches: Matches,
+}
+
+impl Store {
+    /// The backend the request reads.
+    pub fn backend(&self) -> sea_orm::DatabaseBackend {
+        self.db.backend()
+    }
 }
 
 /// One record's credits: role and producer, by role, then name.

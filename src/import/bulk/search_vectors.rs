@@ -67,13 +67,40 @@ impl SearchVectors {
         };
         let first = insert_pg(shape, &rows[..split], &earlier_vectors, earlier, returning);
         let Some(pool) = side else {
-            return Ok(vec![txn.query_all_raw(first).await?]);
+            let results = vec![txn.query_all_raw(first).await?];
+            self.note_lexemes(txn, &earlier_vectors, earlier).await?;
+            return Ok(results);
         };
         let (first, later_vectors) =
             tokio::join!(txn.query_all_raw(first), self.prepare(&pool, later, true));
-        let first = first?;
-        let second = insert_pg(shape, &rows[split..], &later_vectors?, later, returning);
-        Ok(vec![first, txn.query_all_raw(second).await?])
+        let (first, later_vectors) = (first?, later_vectors?);
+        let second = insert_pg(shape, &rows[split..], &later_vectors, later, returning);
+        let results = vec![first, txn.query_all_raw(second).await?];
+        let vectors: Vec<RowVector> = earlier_vectors.into_iter().chain(later_vectors).collect();
+        self.note_lexemes(txn, &vectors, texts).await?;
+        Ok(results)
+    }
+
+    /// Notes, in the import's transaction, the lexemes of the vectors just inserted (see
+    /// [`search::note_lexemes`]): those of the chunks looked up since the last note, and of
+    /// the vectors not assembled from chunks (from their text). In the transaction, never on
+    /// the connection beside it: a lexeme the transaction noted itself (a record rewritten by
+    /// [`search::refresh`]) holds that connection's insert of the same lexeme until the
+    /// import commits, and the import would wait for it.
+    async fn note_lexemes(
+        &mut self,
+        txn: &DatabaseTransaction,
+        vectors: &[RowVector],
+        texts: &[(String, String)],
+    ) -> Result<(), sea_orm::DbErr> {
+        search::note_lexemes(txn, &self.lexicon.take_fresh()).await?;
+        let unassembled: Vec<(String, String)> = vectors
+            .iter()
+            .zip(texts)
+            .filter(|(vector, _)| !matches!(vector, RowVector::Parts(..)))
+            .map(|(_, text)| text.clone())
+            .collect();
+        search::note_lexemes_of_texts(txn, &unassembled).await
     }
 
     /// The vectors of rows with these `(title, body)` texts: assembled where the lexicon can

@@ -130,7 +130,7 @@ impl Element for Option<&str> {
 
 /// The PostgreSQL `text[]` literal of `values`.
 pub(in crate::import) fn text_array<'a>(values: impl Iterator<Item = &'a str>) -> String {
-    array_literal(values)
+    crate::db::sql::text_array_literal(values)
 }
 
 /// The PostgreSQL array literal (`{"a","b",NULL}`) of `values`, bound as one text parameter
