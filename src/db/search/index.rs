@@ -91,7 +91,7 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
     let body = body_sql(table, backend);
     if backend == DatabaseBackend::Postgres {
         let mut sql = Sql::new(backend);
-        // The vector's lexemes are noted in the same statement (see [`note_lexemes`]).
+        // The vector's lexemes are noted in the same statement (see `note_lexemes`).
         sql.push(&format!(
             "WITH sg_row AS (UPDATE {name} r SET search_vector = {} WHERE r.id = ",
             vector_of(title, &body)
@@ -117,18 +117,18 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
     Ok(())
 }
 
-/// The start of the statement that adds lexemes to PostgreSQL's list of every lexeme the search
-/// vectors hold (table `search_lexeme`, migration 000012), from which a search's prefix words
-/// are written as the lexemes they stand for. Whatever writes a vector notes its lexemes in the
-/// same transaction, or commits them before that transaction commits: a lexeme missing from
-/// the list is a row its prefix cannot find. A lexeme no vector holds any more may stay.
+/// The start of a statement that notes lexemes (see [`note_lexemes`]).
 const NOTE_LEXEMES: &str = "INSERT INTO search_lexeme (lexeme)";
 
 /// The end of a [`NOTE_LEXEMES`] statement: lexemes already noted are left as they are.
 const KEEP_NOTED: &str = "ON CONFLICT (lexeme) DO NOTHING";
 
 /// PostgreSQL: notes `lexemes` (those of vectors assembled from them) in the list of every
-/// lexeme the search vectors hold (see [`NOTE_LEXEMES`]).
+/// lexeme the search vectors hold (table `search_lexeme`, migration 000012), from which a
+/// search's prefix words are written as the lexemes they stand for. Whatever writes a vector
+/// notes its lexemes in the same transaction, or commits them before that transaction
+/// commits: a lexeme missing from the list is a row its prefix cannot find ([`refresh`] notes
+/// its own). A lexeme no vector holds any more may stay.
 pub async fn note_lexemes(conn: &impl ConnectionTrait, lexemes: &[String]) -> Result<(), DbErr> {
     if lexemes.is_empty() {
         return Ok(());
@@ -142,7 +142,7 @@ pub async fn note_lexemes(conn: &impl ConnectionTrait, lexemes: &[String]) -> Re
 }
 
 /// PostgreSQL: notes the lexemes of the vectors of rows with these `(title, body)` texts (see
-/// [`NOTE_LEXEMES`]), for vectors computed from their text rather than assembled.
+/// [`note_lexemes`]), for vectors computed from their text rather than assembled.
 pub async fn note_lexemes_of_texts(
     conn: &impl ConnectionTrait,
     texts: &[(String, String)],

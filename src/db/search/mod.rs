@@ -16,4 +16,4 @@ pub use index::{
     vector_of, vector_of_parts,
 };
 pub use prefixes::lexemes_of_prefixes;
-pub use query::{SearchQuery, Term, is_stop_word};
+pub use query::{Expansions, SearchQuery, Term, is_stop_word};
