@@ -124,17 +124,22 @@ pub fn text_array_literal<'a>(values: impl IntoIterator<Item = &'a str>) -> Stri
         if i > 0 {
             out.push(',');
         }
-        out.push('"');
-        for c in value.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
+        push_array_text(&mut out, value);
     }
     out.push('}');
     out
+}
+
+/// Appends `text` to an array literal as one quoted element (`"b \"c\""`).
+pub fn push_array_text(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
 }
 
 #[cfg(test)]

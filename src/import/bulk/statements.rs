@@ -144,16 +144,7 @@ pub(super) fn array_literal<E: Element>(values: impl Iterator<Item = E>) -> Stri
         match value.element() {
             None => out.push_str("NULL"),
             Some((text, false)) => out.push_str(&text),
-            Some((text, true)) => {
-                out.push('"');
-                for c in text.chars() {
-                    if c == '"' || c == '\\' {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out.push('"');
-            }
+            Some((text, true)) => crate::db::sql::push_array_text(&mut out, &text),
         }
     }
     out.push('}');
