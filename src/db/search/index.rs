@@ -99,7 +99,8 @@ pub async fn refresh(conn: &impl ConnectionTrait, table: Table, id: i64) -> Resu
         .bind(id)
         .push(&format!(
             " RETURNING r.search_vector) {NOTE_LEXEMES} \
-             SELECT unnest(tsvector_to_array(search_vector)) FROM sg_row {KEEP_NOTED}"
+             SELECT l FROM sg_row, unnest(tsvector_to_array(search_vector)) AS l \
+             ORDER BY l {KEEP_NOTED}"
         ));
         conn.execute_raw(sql.build()).await?;
     } else {
@@ -128,7 +129,10 @@ const KEEP_NOTED: &str = "ON CONFLICT (lexeme) DO NOTHING";
 /// search's prefix words are written as the lexemes they stand for. Whatever writes a vector
 /// notes its lexemes in the same transaction, or commits them before that transaction
 /// commits: a lexeme missing from the list is a row its prefix cannot find ([`refresh`] notes
-/// its own). A lexeme no vector holds any more may stay.
+/// its own). A lexeme no vector holds any more may stay. Each statement adds its lexemes in
+/// byte order, so two writes adding the same new lexemes wait for each other rather than
+/// deadlock within one statement (across statements PostgreSQL may still break a lock cycle:
+/// a mutation then runs again, an import stops with nothing written).
 pub async fn note_lexemes(conn: &impl ConnectionTrait, lexemes: &[String]) -> Result<(), DbErr> {
     if lexemes.is_empty() {
         return Ok(());
@@ -136,7 +140,7 @@ pub async fn note_lexemes(conn: &impl ConnectionTrait, lexemes: &[String]) -> Re
     let mut sql = Sql::new(DatabaseBackend::Postgres);
     sql.push(&format!("{NOTE_LEXEMES} SELECT DISTINCT l FROM unnest("))
         .bind_text_array(lexemes.iter().map(String::as_str))
-        .push(&format!(") AS l {KEEP_NOTED}"));
+        .push(&format!(") AS l ORDER BY l {KEEP_NOTED}"));
     conn.execute_raw(sql.build()).await?;
     Ok(())
 }
@@ -157,7 +161,7 @@ pub async fn note_lexemes_of_texts(
         .bind_text_array(texts.iter().map(|t| t.1.as_str()))
         .push(&format!(
             ") AS u(sg_title, sg_body) CROSS JOIN LATERAL \
-         unnest(tsvector_to_array({})) AS l {KEEP_NOTED}",
+         unnest(tsvector_to_array({})) AS l ORDER BY l {KEEP_NOTED}",
             vector_of("sg_title", "sg_body")
         ));
     conn.execute_raw(sql.build()).await?;
