@@ -384,7 +384,7 @@ pub async fn with_prefix_lexemes(ctx: &Context<'_>, query: SearchQuery) -> ApiRe
     let Some(loaders) = ctx.data_opt::<Loaders>() else {
         return Ok(query);
     };
-    if words.is_empty() || loaders.inner().backend() != DatabaseBackend::Postgres {
+    if words.is_empty() || ctx.data_unchecked::<Db>().backend() != DatabaseBackend::Postgres {
         return Ok(query);
     }
     let found = loaders.load_many(words.into_iter().map(PrefixOf)).await?;

@@ -72,13 +72,6 @@ pub struct Store {
     matches: Matches,
 }
 
-impl Store {
-    /// The backend the request reads.
-    pub fn backend(&self) -> sea_orm::DatabaseBackend {
-        self.db.backend()
-    }
-}
-
 /// One record's credits: role and producer, by role, then name.
 pub type Credits = Vec<(String, producer::Model)>;
 
