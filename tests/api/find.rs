@@ -1187,9 +1187,10 @@ async fn root_search_across_kinds(app: &TestApp) {
     );
     // Markup in a record is text in its snippet: escaped (SQLite passed it through, so a
     // title holding `<mark>` looked like a match and `<img onerror>` ran in a client that
-    // renders the snippet) or left out (PostgreSQL drops tag-shaped text).
+    // renders the snippet) or left out (PostgreSQL drops tag-shaped text). Nor can the text
+    // forge a mark: one private-use character each had marked matches before.
     let record = json!({ "type": "publication", "ncjNumber": "T-MARKUP",
-        "title": "Wombatqq survey of <mark>fake</mark> <img src=x onerror=alert(1)> & \"quotes\"" });
+        "title": "Wombatqq survey of <mark>fake</mark> <img src=x onerror=alert(1)> & \"quotes\" \u{E000}forged\u{E001}" });
     import_str(&app.db, "markup.jsonl", &record.to_string())
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
 use super::SearchQuery;
+use super::marks::{marked_html, marks};
 use crate::db::pages::Table;
 use crate::db::sql::Sql;
 
@@ -63,31 +64,6 @@ fn snippet_source(table: Table) -> &'static str {
     }
 }
 
-/// Where the databases mark a snippet's matched words: characters of Unicode's private use
-/// area, which no catalog text holds, so that the snippet can be escaped as HTML before the
-/// marks become `<mark>` tags (a title holding `<mark>` or `<img …>` came back as markup on
-/// SQLite, unescaped; PostgreSQL's `ts_headline` drops tag-shaped text itself).
-const MARK_START: char = '\u{E000}';
-const MARK_STOP: char = '\u{E001}';
-
-/// A snippet as HTML: its text escaped, its marked words in `<mark>…</mark>`.
-fn marked_html(snippet: &str) -> String {
-    let mut html = String::with_capacity(snippet.len() + 16);
-    for c in snippet.chars() {
-        match c {
-            MARK_START => html.push_str("<mark>"),
-            MARK_STOP => html.push_str("</mark>"),
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#39;"),
-            c => html.push(c),
-        }
-    }
-    html
-}
-
 /// Whether [`search_all`] can count the matches in its own statement: on PostgreSQL, which
 /// ranks every match anyway (SQLite computes snippets in the same select, which must not be
 /// kept for every match; its FTS count is cheap on its own).
@@ -124,15 +100,18 @@ pub async fn search_all(
     if count {
         sql.push(", (SELECT COUNT(*) FROM hits) AS sg_total");
     }
+    let marks = marks();
     if postgres {
         sql.push(", CASE page.kind");
         for table in tables {
             sql.push(&format!(
                 " WHEN {} THEN (SELECT ts_headline('english', {}, {}, \
-                 'StartSel={MARK_START}, StopSel={MARK_STOP}, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
+                 'StartSel={}, StopSel={}, MaxWords=24, MinWords=8') FROM {} r WHERE r.id = page.id)",
                 kind_of(*table),
                 snippet_source(*table),
                 query.rank_tsquery_literal(),
+                marks.start,
+                marks.stop,
                 table.name()
             ));
         }
@@ -174,7 +153,7 @@ pub async fn search_all(
             score: row.try_get("", "score")?,
             snippet: row
                 .try_get::<Option<String>>("", "snippet")?
-                .map(|snippet| marked_html(&snippet)),
+                .map(|snippet| marked_html(&snippet, marks)),
         });
         if count {
             total = Some(row.try_get("", "sg_total")?);
@@ -201,7 +180,9 @@ fn write_hits(sql: &mut Sql, query: &SearchQuery, text: &str, tables: &[Table], 
         } else {
             sql.push(&format!(
                 "SELECT CAST({kind} AS BIGINT) AS kind, rowid AS id, -bm25({name}_fts, 10.0, 1.0) AS score, \
-                 snippet({name}_fts, -1, '{MARK_START}', '{MARK_STOP}', '…', 16) AS snippet FROM {name}_fts WHERE {name}_fts MATCH "
+                 snippet({name}_fts, -1, '{start}', '{stop}', '…', 16) AS snippet FROM {name}_fts WHERE {name}_fts MATCH ",
+                start = marks().start,
+                stop = marks().stop,
             ))
             .bind(text.to_owned());
         }
@@ -251,19 +232,5 @@ impl Hit {
             kind: kind_of(self.table),
             id: self.id,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snippets_are_escaped_before_their_marks_become_tags() {
-        let snippet = format!("{MARK_START}Wombat{MARK_STOP} of <mark>fake</mark> & \"x\" < y");
-        assert_eq!(
-            marked_html(&snippet),
-            "<mark>Wombat</mark> of &lt;mark&gt;fake&lt;/mark&gt; &amp; &quot;x&quot; &lt; y"
-        );
     }
 }

@@ -7,6 +7,7 @@
 mod across;
 pub mod anchor;
 mod index;
+mod marks;
 mod prefixes;
 mod query;
 
