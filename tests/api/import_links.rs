@@ -228,6 +228,11 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
         r#""Title":"A title"#,
         r#""Title":"Another title","Title":"A title"#,
     );
+    // Scholix fields are read ignoring case: a key in other case is the same field again.
+    let other_case = DATASET_TO_ARTICLE.replace(
+        r#""Title":"A title"#,
+        r#""title":"Another title","Title":"A title"#,
+    );
     for (file, expected) in [
         (
             format!(
@@ -273,6 +278,14 @@ async fn a_bad_scholix_record_leaves_the_database_unchanged(app: &TestApp) {
         (
             format!("[\n{DATASET_TO_ARTICLE},\n{given_twice}\n]"),
             "t.jsonl:3: [1].Source.Title: field given twice",
+        ),
+        (
+            other_case.clone(),
+            "t.jsonl:1: Source.title: field given twice",
+        ),
+        (
+            format!("[\n{DATASET_TO_ARTICLE},\n{other_case}\n]"),
+            "t.jsonl:3: [1].Source.title: field given twice",
         ),
         (
             format!("{{\"result\": [],\n\"result\": [{DATASET_TO_ARTICLE}]}}"),

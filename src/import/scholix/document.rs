@@ -68,7 +68,10 @@ pub(super) fn parse_document(
             + text[before..]
                 .find(|c: char| !c.is_whitespace())
                 .unwrap_or(text.len() - before);
-        let Checked { value, repeated } = match stream.next() {
+        let Checked {
+            value,
+            mut repeated,
+        } = match stream.next() {
             None => break,
             Some(Ok(checked)) => checked,
             Some(Err(err)) => {
@@ -106,6 +109,7 @@ pub(super) fn parse_document(
                 return Err(error(line, "record", without_position(&err)));
             }
         };
+        keys_repeated_in_other_case(&value, &mut Vec::new(), &mut repeated);
         let end = base + stream.byte_offset();
         let line = lines.line_at(start);
         let segment = &text[start..end];
@@ -180,6 +184,35 @@ pub(super) fn parse_document(
         }
     }
     Ok(links)
+}
+
+/// Notes in `repeated` each key of `value`'s objects that another key of its object spells in
+/// other case ("source" beside "Source"): Scholix fields are read ignoring case, so one of the
+/// two would be dropped silently, as with a key given twice.
+fn keys_repeated_in_other_case(value: &Value, path: &mut Vec<Step>, repeated: &mut Vec<Vec<Step>>) {
+    match value {
+        Value::Object(map) => {
+            let mut seen = std::collections::HashSet::new();
+            for (key, item) in map {
+                if !seen.insert(key.to_ascii_lowercase()) {
+                    let mut at = path.clone();
+                    at.push(Step::Key(key.clone()));
+                    repeated.push(at);
+                }
+                path.push(Step::Key(key.clone()));
+                keys_repeated_in_other_case(item, path, repeated);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(Step::Index(index));
+                keys_repeated_in_other_case(item, path, repeated);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The first key each element of a list of links repeats (its path in the element), by the
