@@ -22,7 +22,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use tokio::sync::OnceCell;
 
 use super::facets::{Dimension, Group, UNKNOWN};
-use super::list_spec::{Link, ListSpec, Table};
+use super::list_spec::{Condition, Link, ListSpec, Table};
 use super::revision;
 use super::sql::Sql;
 
@@ -70,6 +70,11 @@ pub struct ValueIndex {
 }
 
 impl ValueIndex {
+    /// Whether row `id` has a value (is in the index).
+    pub fn holds(&self, id: i64) -> bool {
+        self.ids.binary_search(&id).is_ok()
+    }
+
     /// Counts the distinct rows `rows` by their values (unordered groups); rows without a value
     /// fall in the unknown bucket, as in [`super::facets::group_counts`].
     pub fn count(&self, rows: &[i64]) -> Vec<Group> {
@@ -170,7 +175,7 @@ impl ValueIndexes {
         if built.is_empty() {
             return Ok(HashMap::new());
         }
-        let (revision, rows) = matches.of(conn, spec).await?;
+        let (revision, rows) = self.matching_rows(conn, matches, table, spec).await?;
         let mut out = HashMap::new();
         for (indexed, index) in built {
             if index.revision == revision {
@@ -180,6 +185,56 @@ impl ValueIndexes {
             }
         }
         Ok(out)
+    }
+
+    /// The revision and the ids of the rows of the whole-table list `spec` of `table`. Whether
+    /// a row has links (`hasRelatedDatasets`, `hasRelatedPublications`) is read from the index
+    /// of the table's relation types, whose rows are those with a link, when it is of the
+    /// revision the list's other conditions are read at: the statement then reads those
+    /// others alone (at 200,000 publications, a date range's 32,610 rows from a covering
+    /// index) instead of probing the links of every row in it, and lists that differ only by
+    /// it share one read. Otherwise the condition is read in SQL with the rest, as before.
+    async fn matching_rows(
+        self: &Arc<Self>,
+        conn: &DatabaseConnection,
+        matches: &Matches,
+        table: Table,
+        spec: &ListSpec,
+    ) -> Result<Matched, DbErr> {
+        let wanted: Vec<bool> = spec
+            .conditions
+            .iter()
+            .filter_map(|c| match c {
+                Condition::HasLinks(present) => Some(*present),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() || !matches!(table, Table::Publication | Table::Dataset) {
+            return matches.of(conn, spec).await;
+        }
+        let linked = Indexed::Values(Dimension::RelationType);
+        let Some(links) = self.index_of(table, &linked) else {
+            self.rebuild(conn, table, &linked);
+            return matches.of(conn, spec).await;
+        };
+        let mut others = spec.clone();
+        others
+            .conditions
+            .retain(|c| !matches!(c, Condition::HasLinks(_)));
+        let (revision, rows) = matches.of(conn, &others).await?;
+        if links.revision != revision {
+            self.rebuild(conn, table, &linked);
+            return matches.of(conn, spec).await;
+        }
+        let kept = rows
+            .iter()
+            .copied()
+            .filter(|id| {
+                let linked = links.holds(*id);
+                wanted.iter().all(|present| *present == linked)
+            })
+            .collect();
+        Ok((revision, Arc::new(kept)))
     }
 
     /// The last index built of `indexed` over `table`, of whatever revision.
