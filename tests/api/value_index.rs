@@ -4,6 +4,7 @@
 //! list, and a write through the API or an import shows in the next facet, never an index of
 //! the graph before it.
 
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use studygraph::auth::Scope;
 use studygraph::db::entities::{CreditTable, ValueList};
@@ -275,39 +276,56 @@ async fn facets_follow_writes(app: &TestApp) {
     assert_eq!(count_of(&facet(app, "years").await, "2041"), 0);
 }
 
-/// `hasRelatedDatasets` in a list whose facets come from value indexes is read from the index of
-/// relation types (the rows with a link), not by probing every row's links in SQL: lists that
-/// differ only by it share one read of their matches, and their counts stay SQL's, also right
-/// after a write.
+/// `hasRelatedDatasets` in a list whose facets or stats come from value indexes is read from
+/// the index of relation types (the rows with a link), not by probing every row's links in SQL:
+/// lists and stats that differ only by it share one read of their matches, and their counts
+/// stay SQL's, also right after a write.
 async fn whether_rows_have_links_is_read_from_an_index(app: &TestApp) {
     load_generated_graph(app).await;
+    let filter = |present: bool| {
+        format!("filter: {{ publishedFrom: \"1990\", hasRelatedDatasets: {present} }}")
+    };
     let list = |alias: &str, present: bool| {
         format!(
-            "{alias}: publications(filter: {{ publishedFrom: \"1990\", hasRelatedDatasets: {present} }}) {{
-               totalCount facets {{ years {{ key count }} subjects(first: 3) {{ key count }} }} }}"
+            "{alias}: publications({}) {{ totalCount facets {{ years {{ key count }} subjects(first: 3) {{ key count }} }} }}",
+            filter(present)
+        )
+    };
+    let stats = |alias: &str, present: bool| {
+        format!(
+            "{alias}: publicationStats(groupBy: [YEAR, PUBLICATION_TYPE], limit: 10000, {}) {{ keys {{ key }} count }}",
+            filter(present)
         )
     };
     let one = format!("{{ {} }}", list("linked", true));
-    let both = format!("{{ {} {} }}", list("linked", true), list("unlinked", false));
-    // Facets start the builds of their indexes, then the relation types' (rounds, as builds
-    // that read the graph before another started are of the same revision here).
+    let all = format!(
+        "{{ {} {} {} {} }}",
+        list("linked", true),
+        list("unlinked", false),
+        stats("linkedStats", true),
+        stats("unlinkedStats", false)
+    );
+    // Facets start the builds of their indexes, then the relation types' (hence the rounds).
     for _ in 0..3 {
-        app.data(&both).await;
+        app.data(&all).await;
         app.db.value_indexes().settled().await;
     }
     assert_eq!(
-        app.statements_for(&both).await,
+        app.statements_for(&all).await,
         app.statements_for(&one).await,
-        "the second list reads no matches of its own"
+        "the other list and the stats read no matches of their own"
     );
-    let years_in_sql = |present: bool| {
-        format!(
-            "{{ publicationStats(groupBy: [YEAR], filter: {{ publishedFrom: \"1990\", hasRelatedDatasets: {present} }}) {{ keys {{ key }} count }} }}"
-        )
-    };
-    let check = |data: Value, stats: [Value; 2], all: i64| {
+    let since = app
+        .data(r#"{ publications(filter: { publishedFrom: "1990" }) { totalCount } }"#)
+        .await["publications"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    let check = |data: &Value, in_sql: [Vec<(String, i64)>; 2]| {
         let mut sum = 0;
-        for (alias, stats) in ["linked", "unlinked"].into_iter().zip(stats) {
+        for ((alias, stats), in_sql) in [("linked", "linkedStats"), ("unlinked", "unlinkedStats")]
+            .into_iter()
+            .zip(in_sql)
+        {
             let list = &data[alias];
             let mut years: Vec<(String, i64)> = list["facets"]["years"]
                 .as_array()
@@ -320,42 +338,34 @@ async fn whether_rows_have_links_is_read_from_an_index(app: &TestApp) {
                     )
                 })
                 .collect();
-            let mut rows: Vec<(String, i64)> = stats["publicationStats"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    (
-                        r["keys"][0]["key"].as_str().unwrap().to_owned(),
-                        r["count"].as_i64().unwrap(),
-                    )
-                })
-                .collect();
             years.sort();
-            rows.sort();
-            assert_eq!(years, rows, "{alias}: years as SQL counts them");
+            assert_eq!(years, in_sql, "{alias}: years as SQL counts them");
+            let mut by_year = std::collections::BTreeMap::<String, i64>::new();
+            for row in data[stats].as_array().unwrap() {
+                *by_year
+                    .entry(row["keys"][0]["key"].as_str().unwrap().to_owned())
+                    .or_default() += row["count"].as_i64().unwrap();
+            }
+            assert_eq!(by_year.into_iter().collect::<Vec<_>>(), in_sql, "{stats}");
             let total = list["totalCount"].as_i64().unwrap();
-            assert_eq!(total, rows.iter().map(|(_, n)| n).sum::<i64>(), "{alias}");
+            assert_eq!(total, in_sql.iter().map(|(_, n)| n).sum::<i64>(), "{alias}");
             assert!(total > 0, "{alias}");
             sum += total;
         }
         assert_eq!(
-            sum, all,
+            sum, since,
             "every publication since 1990 is in one of the two lists"
         );
     };
-    let since = app
-        .data(r#"{ publications(filter: { publishedFrom: "1990" }) { totalCount } }"#)
-        .await["publications"]["totalCount"]
-        .as_i64()
-        .unwrap();
-    let stats = [
-        app.data(&years_in_sql(true)).await,
-        app.data(&years_in_sql(false)).await,
-    ];
-    let data = app.data(&both).await;
+    let data = app.data(&all).await;
     let linked_before = data["linked"]["totalCount"].as_i64().unwrap();
-    check(data, stats, since);
+    check(
+        &data,
+        [
+            years_with_links(app, true).await,
+            years_with_links(app, false).await,
+        ],
+    );
 
     // A link through the API moves a publication between the two lists at once.
     let unlinked = app
@@ -370,11 +380,32 @@ async fn whether_rows_have_links_is_read_from_an_index(app: &TestApp) {
         json!({ "publicationId": unlinked, "datasetId": dataset, "relationType": "REFERENCES" });
     let linked = mutate(app, &writer, "linkDataset", link, "dataset { id }").await;
     assert_eq!(errors(&linked), Vec::<String>::new());
-    let stats = [
-        app.data(&years_in_sql(true)).await,
-        app.data(&years_in_sql(false)).await,
-    ];
-    let data = app.data(&both).await;
+    let data = app.data(&all).await;
     assert_eq!(data["linked"]["totalCount"], linked_before + 1);
-    check(data, stats, since);
+    check(
+        &data,
+        [
+            years_with_links(app, true).await,
+            years_with_links(app, false).await,
+        ],
+    );
+}
+
+/// Publications since 1990 by year, with (`present`) or without links, counted in plain SQL.
+async fn years_with_links(app: &TestApp, present: bool) -> Vec<(String, i64)> {
+    let sql = format!(
+        "SELECT CAST(published_year AS TEXT) AS y, COUNT(*) AS n FROM publication t \
+         WHERE published_year >= 1990 AND {}EXISTS \
+         (SELECT 1 FROM publication_dataset x WHERE x.publication_id = t.id) \
+         GROUP BY published_year ORDER BY 1",
+        if present { "" } else { "NOT " }
+    );
+    app.db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.try_get("", "y").unwrap(), row.try_get("", "n").unwrap()))
+        .collect()
 }
