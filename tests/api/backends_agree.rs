@@ -4,7 +4,6 @@
 //! nested traversals and errors. Searches are compared as sets: SQLite ranks with bm25 and
 //! PostgreSQL with `ts_rank`, so only their orders may differ. Their exports are the same bytes.
 
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use studygraph::export::{write_native, write_scholix};
 use studygraph::import::native::import_str;
@@ -224,16 +223,12 @@ async fn the_words_postgres_ignores_are_ignored_on_both() {
         return;
     };
     let rows = postgres
-        .db
-        .conn
-        .query_all_raw(Statement::from_string(
-            postgres.db.backend(),
+        .sql_rows(
             "SELECT DISTINCT w FROM (SELECT regexp_split_to_table(lower(title || ' ' || \
              coalesce(abstract, '')), '[^[:alnum:]]+') AS w FROM publication) words \
              WHERE w <> '' AND numnode(plainto_tsquery('english', w)) = 0",
-        ))
-        .await
-        .unwrap();
+        )
+        .await;
     let ignored: Vec<String> = rows
         .iter()
         .map(|row| row.try_get("", "w").unwrap())

@@ -1023,12 +1023,7 @@ async fn stats_match_direct_sql(app: &TestApp) {
     let sql = "SELECT pr.name AS producer, CAST(p.published_year AS TEXT) AS year, COUNT(DISTINCT p.id) AS n \
                FROM publication p LEFT JOIN publication_producer c ON c.publication_id = p.id \
                LEFT JOIN producer pr ON pr.id = c.producer_id GROUP BY pr.name, p.published_year";
-    let direct = app
-        .db
-        .conn
-        .query_all_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
-        .await
-        .unwrap();
+    let direct = app.sql_rows(sql).await;
     let mut expected: HashMap<(String, String), i64> = HashMap::new();
     for row in direct {
         let producer: Option<String> = row.try_get("", "producer").unwrap();

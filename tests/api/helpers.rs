@@ -278,6 +278,20 @@ impl TestApp {
         self.db.statement_count() - before
     }
 
+    /// The rows a plain SQL statement reads from the app's database (a test's direct count to
+    /// compare an answer with).
+    pub async fn sql_rows(&self, sql: impl Into<String>) -> Vec<sea_orm::QueryResult> {
+        let sql = sql.into();
+        self.db
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.db.backend(),
+                sql.clone(),
+            ))
+            .await
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
     /// PostgreSQL: the lexemes some stored search vector holds that the list of lexemes
     /// (`search_lexeme`, from which searches write their prefix words out) lacks (the first 50); a search
     /// for a prefix of one of them would miss its rows. Always empty on SQLite.
@@ -290,16 +304,9 @@ impl TestApp {
               SELECT search_vector FROM dataset UNION ALL SELECT search_vector FROM producer\
             ) r CROSS JOIN LATERAL unnest(tsvector_to_array(r.v)) AS l \
             WHERE NOT EXISTS (SELECT 1 FROM search_lexeme s WHERE s.lexeme = l) ORDER BY l LIMIT 50";
-        let rows = self
-            .db
-            .conn
-            .query_all_raw(sea_orm::Statement::from_string(
-                sea_orm::DatabaseBackend::Postgres,
-                sql,
-            ))
+        self.sql_rows(sql)
             .await
-            .expect("read the lexemes");
-        rows.iter()
+            .iter()
             .map(|row| row.try_get_by_index::<String>(0).unwrap())
             .collect()
     }

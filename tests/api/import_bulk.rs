@@ -81,16 +81,7 @@ async fn vectors(app: &TestApp) -> Vec<String> {
         let sql = format!(
             "SELECT {key} AS k, CAST(search_vector AS TEXT) AS v FROM {table} ORDER BY {key}"
         );
-        let rows = app
-            .db
-            .conn
-            .query_all_raw(sea_orm::Statement::from_string(
-                sea_orm::DatabaseBackend::Postgres,
-                sql,
-            ))
-            .await
-            .expect("read the vectors");
-        for row in rows {
+        for row in app.sql_rows(sql).await {
             let key: Option<String> = row.try_get("", "k").unwrap();
             let vector: Option<String> = row.try_get("", "v").unwrap();
             out.push(format!("{key:?} {vector:?}"));

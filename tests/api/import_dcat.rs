@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use studygraph::import::dcat::{self, import_str, parse_temporal, split_producer_name};
 use studygraph::import::native::{self, ImportError};
@@ -28,15 +27,8 @@ on_both_backends!(
 );
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    let backend = app.db.conn.get_database_backend();
-    let row = app
-        .db
-        .conn
-        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
+    let rows = app.sql_rows(sql).await;
+    rows[0].try_get::<i64>("", "n").expect("n")
 }
 
 /// `(datasets, datasets with a DOI, root producers, roots named or aliased Department of Justice)`.

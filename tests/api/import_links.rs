@@ -2,7 +2,6 @@
 //! the missing side, relation types read from the publication) and CSV link sheets; both all or
 //! nothing with line errors, and idempotent.
 
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use studygraph::import::native::ImportError;
 use studygraph::import::{csv_links, scholix};
@@ -31,15 +30,8 @@ const ARTICLE_TO_DATASETS: &str = r#"{"LinkProvider":[{"Name":"Crossref"}],"Rela
 {"RelationshipType":{"Name":"IsSupplementTo"},"Source":{"Identifier":{"ID":"10.3886/ICPSR35308.v3","IDScheme":"doi"},"Type":"dataset"},"Target":{"Identifier":[{"ID":"10.5555/trafficking.2020.7","IDScheme":"doi"}],"Type":"publication"}}"#;
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    let backend = app.db.conn.get_database_backend();
-    let row = app
-        .db
-        .conn
-        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
-        .await
-        .expect("count query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
+    let rows = app.sql_rows(sql).await;
+    rows[0].try_get::<i64>("", "n").expect("n")
 }
 
 /// Record and link counts, and every link as `(publication id, dataset id, type, source, date)`.
@@ -48,18 +40,12 @@ async fn snapshot(app: &TestApp) -> Value {
         .data("{ publications { totalCount } datasets { totalCount } producers { totalCount } }")
         .await;
     let links = count(app, "SELECT COUNT(*) AS n FROM publication_dataset").await;
-    let backend = app.db.conn.get_database_backend();
     let rows = app
-        .db
-        .conn
-        .query_all_raw(Statement::from_string(
-            backend,
+        .sql_rows(
             "SELECT publication_id, dataset_id, relation_type, source, linked_on FROM publication_dataset \
-             ORDER BY publication_id, dataset_id"
-                .to_owned(),
-        ))
-        .await
-        .expect("links");
+             ORDER BY publication_id, dataset_id",
+        )
+        .await;
     let rows: Vec<Value> = rows
         .iter()
         .map(|row| {

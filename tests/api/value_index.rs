@@ -4,7 +4,6 @@
 //! list, and a write through the API or an import shows in the next facet, never an index of
 //! the graph before it.
 
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use studygraph::auth::Scope;
 use studygraph::db::entities::{CreditTable, ValueList};
@@ -400,11 +399,8 @@ async fn years_with_links(app: &TestApp, present: bool) -> Vec<(String, i64)> {
          GROUP BY published_year ORDER BY 1",
         if present { "" } else { "NOT " }
     );
-    app.db
-        .conn
-        .query_all_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
+    app.sql_rows(sql)
         .await
-        .unwrap()
         .iter()
         .map(|row| (row.try_get("", "y").unwrap(), row.try_get("", "n").unwrap()))
         .collect()

@@ -180,15 +180,7 @@ async fn behind_a_write(
 
 /// A record's row id, by a raw query.
 async fn row_id(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::ConnectionTrait;
-    let row = app
-        .db
-        .conn
-        .query_one_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get("", "id").unwrap()
+    app.sql_rows(sql).await[0].try_get("", "id").unwrap()
 }
 
 /// A mutation sent while another transaction writes the same record runs after it and sees
