@@ -35,6 +35,9 @@ pub struct Summary {
     pub publications: usize,
     pub datasets: usize,
     pub links: usize,
+    /// The records without natural keys it wrote, so that a later line is never found again
+    /// as one of them.
+    pub keyless: upsert::KeylessSeen,
 }
 
 impl fmt::Display for Summary {
@@ -53,6 +56,7 @@ impl std::ops::AddAssign for Summary {
         self.publications += other.publications;
         self.datasets += other.datasets;
         self.links += other.links;
+        self.keyless.extend(other.keyless);
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use studygraph::export::{
     ExportOptions, write_native, write_native_with, write_scholix, write_scholix_with,
 };
-use studygraph::import::native::import_str;
+use studygraph::import::native::{ImportOptions, import_files, import_str};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 use crate::{on_both_backends, on_both_backends_empty};
@@ -20,6 +20,7 @@ on_both_backends_empty!(
     records_without_keys_are_exported_and_their_links_skipped,
     records_without_keys_round_trip_by_title_and_url,
     keyless_records_are_found_by_their_credits_not_their_order,
+    keyless_lines_of_one_file_are_records_of_their_own,
     unreachable_and_ambiguous_producers_are_reported,
     a_scholix_export_imports_again_onto_the_same_works
 );
@@ -690,6 +691,107 @@ async fn keyless_records_are_found_by_their_credits_not_their_order(app: &TestAp
         "the same graph in an empty database"
     );
     copy.finish().await;
+}
+
+/// Two lines of one file without natural keys are two records, even when their title, URL
+/// and credits are alike: a yearly report of 2005 and of 2006 (no key, no URL), and three
+/// datasets, two of them identical. The later line was found again as the earlier record and
+/// overwrote it (one report, dated 2006; one "Survey"), and an export of identical records
+/// came back as one. The n-th such line of a run is the n-th oldest such record: re-imports
+/// change nothing, a later run's single line updates the oldest, and the bulk path and a run
+/// that skips bad lines write the same graph.
+async fn keyless_lines_of_one_file_are_records_of_their_own(app: &TestApp) {
+    let credit = r#""producers":[{"producer":"Bureau of Justice Statistics","role":"PRODUCER"}]"#;
+    let lines = [
+        r#"{"type":"producer","name":"Bureau of Justice Statistics"}"#.to_owned(),
+        format!(
+            r#"{{"type":"publication","title":"Annual Report","publishedOn":"2005",{credit}}}"#
+        ),
+        format!(
+            r#"{{"type":"publication","title":"Annual Report","publishedOn":"2006",{credit}}}"#
+        ),
+        r#"{"type":"dataset","title":"Survey"}"#.to_owned(),
+        r#"{"type":"dataset","title":"Survey"}"#.to_owned(),
+        r#"{"type":"dataset","title":"Survey","summary":"The third"}"#.to_owned(),
+    ];
+    let file = lines.join("\n");
+    let first = import_str(&app.db, "keyless.jsonl", &file).await.unwrap();
+    assert_eq!((first.publications, first.datasets), (2, 3));
+    let (exported, _) = native(app).await;
+    for dated in [r#""publishedOn":"2005""#, r#""publishedOn":"2006""#] {
+        assert_eq!(exported.matches(dated).count(), 1, "{dated}: {exported}");
+    }
+    assert_eq!(
+        exported
+            .matches(r#"{"type":"dataset","title":"Survey"}"#)
+            .count(),
+        2,
+        "{exported}"
+    );
+    assert!(exported.contains("The third"), "{exported}");
+
+    let again = import_str(&app.db, "keyless.jsonl", &file).await.unwrap();
+    assert_eq!((again.publications, again.datasets), (0, 0));
+    assert_eq!(
+        native(app).await.0,
+        exported,
+        "re-importing changes nothing"
+    );
+
+    let copy = empty_like(app).await;
+    import_str(&copy.db, "export.jsonl", &exported)
+        .await
+        .unwrap();
+    assert_eq!(
+        native(&copy).await.0,
+        exported,
+        "export → import round-trips"
+    );
+    copy.finish().await;
+
+    // The bulk path, and a run that skips bad lines (a bad one between the reports).
+    let dir = std::env::temp_dir().join(format!(
+        "studygraph-keyless-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut with_bad = lines.to_vec();
+    with_bad.insert(
+        2,
+        r#"{"type":"publication","title":"Annual Report","publishedOn":"Oct 2005"}"#.to_owned(),
+    );
+    for (skip_invalid, text) in [(false, file.clone()), (true, with_bad.join("\n"))] {
+        let path = dir.join(format!("keyless-{skip_invalid}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        let copy = empty_like(app).await;
+        let outcome = import_files(
+            &copy.db,
+            std::slice::from_ref(&path),
+            ImportOptions { skip_invalid },
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.rejected.len(), usize::from(skip_invalid));
+        assert_eq!(
+            native(&copy).await.0,
+            exported,
+            "skip_invalid: {skip_invalid}"
+        );
+        copy.finish().await;
+    }
+    std::fs::remove_dir_all(&dir).ok();
+
+    // A later run's one line is the oldest record of its kind.
+    let later = format!(
+        r#"{{"type":"publication","title":"Annual Report","publishedOn":"2007",{credit}}}"#
+    );
+    let updated = import_str(&app.db, "later.jsonl", &later).await.unwrap();
+    assert_eq!(updated.publications, 0);
+    let (now, _) = native(app).await;
+    for (dated, count) in [("2005", 0), ("2006", 1), ("2007", 1)] {
+        let field = format!(r#""publishedOn":"{dated}""#);
+        assert_eq!(now.matches(&field).count(), count, "{dated}: {now}");
+    }
 }
 
 /// A Scholix export names a work without keys by its URL; importing it again linked the

@@ -272,6 +272,7 @@ async fn write_record(
     let fallback = if keyless {
         let keyless = upsert::Keyless {
             title: &input.title,
+            newer_than: 0,
             url: None,
             credits: publisher.as_ref().map_or(upsert::KeylessCredits::Any, |p| {
                 upsert::KeylessCredits::To(p.id)

@@ -256,13 +256,19 @@ impl Run {
             Ok(record) => record,
             Err((field, reason)) => return self.records.refuse(at(field, reason), text()),
         };
-        let mut summary = Summary::default();
+        // The line's own counts, added when it loads; the run's records without keys are
+        // lent to it (a record notes itself there only once it is written).
+        let mut summary = Summary {
+            keyless: std::mem::take(&mut self.summary.keyless),
+            ..Summary::default()
+        };
         let written = self
             .records
             .write(txn, at, text, async |txn| {
                 apply(txn, record, &mut summary).await
             })
             .await?;
+        self.summary.keyless = std::mem::take(&mut summary.keyless);
         if written.is_some() {
             self.summary += summary;
         }
@@ -351,12 +357,15 @@ pub(super) async fn apply_input(
             }
         }
         Input::Publication(input) => {
-            if upsert::publication(txn, input).await?.1 {
+            if upsert::publication(txn, input, &mut summary.keyless)
+                .await?
+                .1
+            {
                 summary.publications += 1;
             }
         }
         Input::Dataset(input) => {
-            if upsert::dataset(txn, input).await?.1 {
+            if upsert::dataset(txn, input, &mut summary.keyless).await?.1 {
                 summary.datasets += 1;
             }
         }

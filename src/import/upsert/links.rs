@@ -5,8 +5,8 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr};
 
 use super::{
-    DatasetInput, KeyInput, LinkInput, LinkValue, PublicationInput, Result, dataset, invalid,
-    publication,
+    DatasetInput, KeyInput, KeylessSeen, LinkInput, LinkValue, PublicationInput, Result, dataset,
+    invalid, publication,
 };
 use crate::db::entities::{dataset, publication, publication_dataset};
 use crate::db::lookup;
@@ -98,7 +98,8 @@ pub async fn find_or_create_publication(
     .await?;
     match found {
         Some(id) => Ok((id, false)),
-        None => publication(txn, input).await,
+        // A reference, not a record of its own: found again as any other reference is.
+        None => publication(txn, input, &mut KeylessSeen::default()).await,
     }
 }
 
@@ -118,7 +119,7 @@ pub async fn find_or_create_dataset(
     .await?;
     match found {
         Some(id) => Ok((id, false)),
-        None => dataset(txn, input).await,
+        None => dataset(txn, input, &mut KeylessSeen::default()).await,
     }
 }
 

@@ -17,8 +17,8 @@ pub use self::producers::{
     forget_paths, producer, producer_under, resolve_producer, with_path_cache,
 };
 pub use self::records::{
-    Keyless, KeylessCredits, dataset, dataset_or, dataset_to, keyless_match, publication,
-    publication_to,
+    Keyless, KeylessCredits, KeylessSeen, dataset, dataset_or, dataset_to, keyless_match,
+    publication, publication_to,
 };
 
 #[derive(Debug)]

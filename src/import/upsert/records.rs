@@ -13,16 +13,27 @@ use crate::db::search;
 use crate::db::sql::Sql;
 
 /// Inserts or updates a publication found by NCJ number, else by DOI; one with neither key is
-/// found as [`keyless_match`] says.
+/// found as [`keyless_match`] says, past the records `seen` says its run already wrote.
 pub async fn publication(
     txn: &DatabaseTransaction,
     input: PublicationInput,
+    seen: &mut KeylessSeen,
 ) -> Result<(i64, bool)> {
     let keyed = input.ncj_number.is_some() || input.doi.is_some();
     let (title, url) = (&input.title, input.url.as_deref());
-    let fallback =
-        found_again(txn, Table::Publication, keyed, title, url, &input.producers).await?;
-    publication_to(txn, input, Target::ByKey(fallback)).await
+    let again = found_again(
+        txn,
+        Table::Publication,
+        keyed,
+        title,
+        url,
+        &input.producers,
+        seen,
+    )
+    .await?;
+    let (id, created) = publication_to(txn, input, Target::ByKey(again.found)).await?;
+    seen.wrote(again.identity, id);
+    Ok((id, created))
 }
 
 /// [`publication()`] written to `target`.
@@ -104,12 +115,27 @@ pub async fn publication_to(
 }
 
 /// Inserts or updates a dataset found by study number, else by DOI; one with neither key is
-/// found as [`keyless_match`] says.
-pub async fn dataset(txn: &DatabaseTransaction, input: DatasetInput) -> Result<(i64, bool)> {
+/// found as [`keyless_match`] says, past the records `seen` says its run already wrote.
+pub async fn dataset(
+    txn: &DatabaseTransaction,
+    input: DatasetInput,
+    seen: &mut KeylessSeen,
+) -> Result<(i64, bool)> {
     let keyed = input.study_number.is_some() || input.doi.is_some();
     let (title, url) = (&input.title, input.url.as_deref());
-    let fallback = found_again(txn, Table::Dataset, keyed, title, url, &input.producers).await?;
-    dataset_or(txn, input, fallback).await
+    let again = found_again(
+        txn,
+        Table::Dataset,
+        keyed,
+        title,
+        url,
+        &input.producers,
+        seen,
+    )
+    .await?;
+    let (id, created) = dataset_or(txn, input, again.found).await?;
+    seen.wrote(again.identity, id);
+    Ok((id, created))
 }
 
 /// Whether an import's record updating a stored one keeps the natural keys it leaves out.
@@ -172,6 +198,8 @@ fn key_value(value: Option<String>, keep: bool) -> sea_orm::ActiveValue<Option<S
 /// What identifies a record that has no natural key.
 pub struct Keyless<'a> {
     pub title: &'a str,
+    /// Only records newer than this id (0: any).
+    pub newer_than: i64,
     /// `Some(url)`: the record's URL, compared too (`Some(None)`: it has none); `None`: not
     /// compared.
     pub url: Option<Option<&'a str>>,
@@ -191,8 +219,48 @@ pub enum KeylessCredits<'a> {
     Exactly(&'a [(i64, String)]),
 }
 
+/// What finds a record without natural keys again: its table, title, URL and credits
+/// (`(producer, role)`, sorted).
+type KeylessIdentity = (Table, String, Option<String>, Vec<(i64, String)>);
+
+/// The records without natural keys an import run has written, by what finds them again: the
+/// newest id each identity was given. Every line of a run is a record of its own, so a later
+/// line is found again only as a record newer than those the run wrote under its identity:
+/// the n-th such line of a file is the n-th oldest such record. Two reports "Annual Report" of
+/// 2005 and 2006, credited alike, without keys or URLs, were one record (the later line
+/// overwrote the earlier); an export of two identical records came back as one. Re-importing
+/// the file finds each line's record again, in the same order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeylessSeen(std::collections::HashMap<KeylessIdentity, i64>);
+
+impl KeylessSeen {
+    /// Notes that the record `identity` finds again (a record without keys) is `id`.
+    fn wrote(&mut self, identity: Option<KeylessIdentity>, id: i64) {
+        if let Some(identity) = identity {
+            let newest = self.0.entry(identity).or_default();
+            *newest = (*newest).max(id);
+        }
+    }
+
+    /// What `other` (a later part of the same run) wrote, added.
+    pub fn extend(&mut self, other: KeylessSeen) {
+        for (identity, id) in other.0 {
+            self.wrote(Some(identity), id);
+        }
+    }
+}
+
+/// A record found again by [`found_again`].
+struct FoundAgain {
+    /// The record to update, when one is found.
+    found: Option<i64>,
+    /// What found it (a record without keys): noted in [`KeylessSeen`] once it is written.
+    identity: Option<KeylessIdentity>,
+}
+
 /// A native record without keys (`keyed` false) found again by [`keyless_match`]: its title,
-/// URL and credits. A record with a key is found by it instead: `None`.
+/// URL and credits, newer than any record of that identity its run wrote already (`seen`). A
+/// record with a key is found by it instead: nothing.
 async fn found_again(
     txn: &DatabaseTransaction,
     table: Table,
@@ -200,24 +268,35 @@ async fn found_again(
     title: &str,
     url: Option<&str>,
     credits: &[CreditInput],
-) -> Result<Option<i64>> {
+    seen: &KeylessSeen,
+) -> Result<FoundAgain> {
     if keyed {
-        return Ok(None);
+        return Ok(FoundAgain {
+            found: None,
+            identity: None,
+        });
     }
     let mut resolved = resolve_credits(txn, credits).await?;
     resolved.sort();
     resolved.dedup();
+    let identity = (table, title.to_owned(), url.map(str::to_owned), resolved);
     let keyless = Keyless {
         title,
+        newer_than: seen.0.get(&identity).copied().unwrap_or(0),
         url: Some(url),
-        credits: KeylessCredits::Exactly(&resolved),
+        credits: KeylessCredits::Exactly(&identity.3),
     };
-    keyless_match(txn, table, keyless).await
+    let found = keyless_match(txn, table, keyless).await?;
+    Ok(FoundAgain {
+        found,
+        identity: Some(identity),
+    })
 }
 
 /// The oldest record of `table` without any natural key that has `keyless`'s title (and URL,
-/// and credits): how a record without keys is found again, so that importing it twice (a
-/// file, or an export of records a catalog gave no key) changes nothing.
+/// and credits), newer than `keyless.newer_than`: how a record without keys is found again, so
+/// that importing it twice (a file, or an export of records a catalog gave no key) changes
+/// nothing.
 pub async fn keyless_match(
     txn: &DatabaseTransaction,
     table: Table,
@@ -244,6 +323,9 @@ pub async fn keyless_match(
         .bind(keyless.title.to_lowercase())
         .push(" AND r.title = ")
         .bind(keyless.title.to_owned());
+    if keyless.newer_than > 0 {
+        sql.push(" AND r.id > ").bind(keyless.newer_than);
+    }
     match keyless.url {
         Some(Some(url)) => {
             sql.push(" AND r.url = ").bind(url.to_owned());
