@@ -52,6 +52,15 @@ async fn empty_like(app: &TestApp) -> TestApp {
         .expect("the backend of the running test is configured")
 }
 
+/// The native export of an empty database of `app`'s backend into which `text` was imported.
+async fn export_of_an_empty_database_given(app: &TestApp, text: &str) -> String {
+    let copy = empty_like(app).await;
+    import_str(&copy.db, "export.jsonl", text).await.unwrap();
+    let exported = native(&copy).await.0;
+    copy.finish().await;
+    exported
+}
+
 const CREDITS: &str = "producers { role producer { fullName } }";
 
 /// Every page of a root list, `fields` selected on each node.
@@ -496,14 +505,11 @@ async fn records_without_keys_round_trip_by_title_and_url(app: &TestApp) {
         text,
         "re-importing the export changes nothing"
     );
-    let copy = empty_like(app).await;
-    import_str(&copy.db, "export.jsonl", &text).await.unwrap();
     assert_eq!(
-        native(&copy).await.0,
+        export_of_an_empty_database_given(app, &text).await,
         text,
         "the export rebuilds the same graph"
     );
-    copy.finish().await;
     // Scholix names them by URL too.
     let (packages, summary) = scholix(app).await;
     assert_eq!((summary.links, summary.skipped_links), (2, 0));
@@ -681,16 +687,11 @@ async fn keyless_records_are_found_by_their_credits_not_their_order(app: &TestAp
     assert_eq!(reimported.publications, 0);
     assert_eq!(native(app).await.0, exported, "re-imports change nothing");
 
-    let copy = empty_like(app).await;
-    import_str(&copy.db, "export.jsonl", &exported)
-        .await
-        .unwrap();
     assert_eq!(
-        native(&copy).await.0,
+        export_of_an_empty_database_given(app, &exported).await,
         exported,
         "the same graph in an empty database"
     );
-    copy.finish().await;
 }
 
 /// Two lines of one file without natural keys are two records, even when their title, URL
@@ -738,16 +739,11 @@ async fn keyless_lines_of_one_file_are_records_of_their_own(app: &TestApp) {
         "re-importing changes nothing"
     );
 
-    let copy = empty_like(app).await;
-    import_str(&copy.db, "export.jsonl", &exported)
-        .await
-        .unwrap();
     assert_eq!(
-        native(&copy).await.0,
+        export_of_an_empty_database_given(app, &exported).await,
         exported,
         "export → import round-trips"
     );
-    copy.finish().await;
 
     // The bulk path, and a run that skips bad lines (a bad one between the reports).
     let dir = std::env::temp_dir().join(format!(

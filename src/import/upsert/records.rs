@@ -20,17 +20,8 @@ pub async fn publication(
     seen: &mut KeylessSeen,
 ) -> Result<(i64, bool)> {
     let keyed = input.ncj_number.is_some() || input.doi.is_some();
-    let (title, url) = (&input.title, input.url.as_deref());
-    let again = found_again(
-        txn,
-        Table::Publication,
-        keyed,
-        title,
-        url,
-        &input.producers,
-        seen,
-    )
-    .await?;
+    let (title, url, credits) = (&input.title, input.url.as_deref(), &input.producers);
+    let again = found_again(txn, Table::Publication, keyed, title, url, credits, seen).await?;
     let (id, created) = publication_to(txn, input, Target::ByKey(again.found)).await?;
     seen.wrote(again.identity, id);
     Ok((id, created))
@@ -122,17 +113,8 @@ pub async fn dataset(
     seen: &mut KeylessSeen,
 ) -> Result<(i64, bool)> {
     let keyed = input.study_number.is_some() || input.doi.is_some();
-    let (title, url) = (&input.title, input.url.as_deref());
-    let again = found_again(
-        txn,
-        Table::Dataset,
-        keyed,
-        title,
-        url,
-        &input.producers,
-        seen,
-    )
-    .await?;
+    let (title, url, credits) = (&input.title, input.url.as_deref(), &input.producers);
+    let again = found_again(txn, Table::Dataset, keyed, title, url, credits, seen).await?;
     let (id, created) = dataset_or(txn, input, again.found).await?;
     seen.wrote(again.identity, id);
     Ok((id, created))
