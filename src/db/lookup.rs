@@ -106,7 +106,7 @@ pub async fn producers_named(
     name: &str,
     parent: Option<Option<i64>>,
 ) -> Result<Vec<producer::Model>, DbErr> {
-    let mut sql = named_sql(conn, name);
+    let mut sql = named_sql(conn, name).await?;
     if let Some(parent) = parent {
         sql.push(" AND parent_key = ").bind(parent.unwrap_or(0));
     }
@@ -122,7 +122,7 @@ async fn producers_named_below(
     name: &str,
     ancestor: i64,
 ) -> Result<Vec<producer::Model>, DbErr> {
-    let mut sql = named_sql(conn, name);
+    let mut sql = named_sql(conn, name).await?;
     sql.push(" AND id IN (WITH RECURSIVE below(id) AS (SELECT id FROM producer WHERE parent_id = ")
         .bind(ancestor)
         .push(
@@ -179,13 +179,15 @@ fn forms_lowered_by(name: &str, lower: fn(&str) -> String) -> Vec<String> {
 /// A name is compared by its `name_key` (lowered in Rust, every letter). Abbreviations and
 /// aliases are lowered by the database, and SQLite's `lower()` lowers ASCII letters only:
 /// "Ärzte Verband" is "Ärzte verband" to it, so the forms lowered the same way are asked for
-/// too (on PostgreSQL they can match nothing more).
-fn named_sql(conn: &impl ConnectionTrait, name: &str) -> Sql {
+/// too (on PostgreSQL they can match nothing more), and on SQLite a name with letters beyond
+/// ASCII also finds what [`unicode_case_matches`] finds.
+async fn named_sql(conn: &impl ConnectionTrait, name: &str) -> Result<Sql, DbErr> {
     let forms = name_forms(name);
     let mut lowered = forms_lowered_by(name, str::to_ascii_lowercase);
     lowered.extend(forms.iter().cloned());
     lowered.sort();
     lowered.dedup();
+    let beyond_ascii = unicode_case_matches(conn, &forms).await?;
     let mut sql = Sql::new(conn.get_database_backend());
     sql.push("SELECT ")
         .push(&producer::Model::select_list("producer"))
@@ -195,8 +197,75 @@ fn named_sql(conn: &impl ConnectionTrait, name: &str) -> Sql {
         .bind_list(lowered.iter().cloned())
         .push(" OR id IN (SELECT producer_id FROM producer_alias WHERE lower(value) IN ")
         .bind_list(lowered)
-        .push("))");
-    sql
+        .push(")");
+    if !beyond_ascii.is_empty() {
+        sql.push(" OR id IN ").bind_list(beyond_ascii);
+    }
+    sql.push(")");
+    Ok(sql)
+}
+
+/// SQLite: the producers whose abbreviation or an alias is one of `forms` (lowercase) with
+/// every letter lowered, as PostgreSQL's `lower()` and the `name_key` do. SQLite's `lower()`
+/// leaves letters beyond ASCII as they are, so an alias "ÖSTERREICHISCHE ÄRZTEKAMMER" was not
+/// found by "Österreichische Ärztekammer" there (only by names whose letters beyond ASCII were
+/// written in the same case). The candidates are read with `LIKE`, which ignores the case of
+/// ASCII letters, with `_` (any one character) for every other character, and each is kept
+/// when its value lowered here is one of the forms. Nothing to do for a name of ASCII letters
+/// only, or on PostgreSQL.
+async fn unicode_case_matches(
+    conn: &impl ConnectionTrait,
+    forms: &[String],
+) -> Result<Vec<i64>, DbErr> {
+    let patterns: Vec<String> = forms
+        .iter()
+        .filter(|form| !form.is_ascii())
+        .map(|form| like_pattern(form))
+        .collect();
+    if patterns.is_empty() || conn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(conn.get_database_backend());
+    let like_any = |sql: &mut Sql, column: &str| {
+        for (i, pattern) in patterns.iter().enumerate() {
+            sql.push(if i == 0 { " WHERE " } else { " OR " })
+                .push(column)
+                .push(" LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+        }
+    };
+    sql.push("SELECT producer_id AS id, value FROM producer_alias");
+    like_any(&mut sql, "value");
+    sql.push(" UNION ALL SELECT id, abbreviation AS value FROM producer");
+    like_any(&mut sql, "abbreviation");
+    let mut ids = Vec::new();
+    for row in conn.query_all_raw(sql.build()).await? {
+        let value: String = row.try_get("", "value")?;
+        if forms.contains(&value.to_lowercase()) {
+            ids.push(row.try_get::<i64>("", "id")?);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// A `LIKE` pattern (escaped with a backslash) for `text`: its ASCII characters as they are,
+/// `_` for each other character.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' | '_' | '\\' => {
+                pattern.push('\\');
+                pattern.push(c);
+            }
+            c if c.is_ascii() => pattern.push(c),
+            _ => pattern.push('_'),
+        }
+    }
+    pattern
 }
 
 async fn read_producers(
@@ -438,6 +507,12 @@ async fn one_per_level(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_keep_ascii_and_stand_in_for_other_characters() {
+        assert_eq!(like_pattern("öäk"), "___");
+        assert_eq!(like_pattern("ärzte 50%_a\\b"), "_rzte 50\\%\\_a\\\\b");
+    }
 
     #[test]
     fn a_federal_body_is_named_with_or_without_its_country() {
