@@ -309,8 +309,13 @@ fn drop_least_used(slots: &mut HashMap<(Table, Indexed), Slot>) {
 /// statement (so the ids are those of that revision).
 async fn matching_ids(conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matched, DbErr> {
     let backend = conn.get_database_backend();
+    // SQLite: a whole table searched with no other condition has its matches' ids in the FTS5
+    // index alone (every entry is a row), never joined to the rows (at 200,000 publications,
+    // the 38,467 of "human trafficking": ~5 ms against ~21 ms).
+    let fts_alone = backend != sea_orm::DatabaseBackend::Postgres && spec.search_alone().is_some();
     let ids = match backend {
         sea_orm::DatabaseBackend::Postgres => "string_agg(CAST(t.id AS TEXT), ',')",
+        _ if fts_alone => "group_concat(rowid, ',')",
         _ => "group_concat(t.id, ',')",
     };
     let mut sql = Sql::new(backend);
@@ -318,7 +323,11 @@ async fn matching_ids(conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matc
         "SELECT {} AS sg_revision, {ids} AS sg_ids FROM ",
         revision::CURRENT
     ));
-    spec.write_narrow_from_joins_where(&mut sql, &[0], &[], &|_| {});
+    if fts_alone {
+        spec.write_count_from_where(&mut sql, &[0]);
+    } else {
+        spec.write_narrow_from_joins_where(&mut sql, &[0], &[], &|_| {});
+    }
     let row = conn
         .query_one_raw(sql.build())
         .await?

@@ -33,6 +33,7 @@ on_both_backends!(
     root_search_across_kinds,
     root_search_pages_hold_every_hit_once,
     relevance_cursors_hold_across_writes,
+    relevance_first_pages_rank_every_match,
     overlong_searches_are_bad_input,
     arguments_with_defaults_take_them_when_null,
     an_order_names_each_field_once,
@@ -1502,6 +1503,61 @@ async fn relevance_cursors_hold_across_writes(app: &TestApp) {
                 .await;
             assert_eq!(ids_of(&next), expected, "round {round}: {query}");
         }
+    }
+}
+
+/// A first page ranked by relevance holds the best matches of the whole table, ties broken
+/// by id, wherever they sit in it (SQLite scores each half of the ids on its own and merges
+/// them): matches among the first and the last records, with fillers between.
+async fn relevance_first_pages_rank_every_match(app: &TestApp) {
+    let record = |key: &str, title: &str| {
+        format!(
+            r#"{{"type":"publication","ncjNumber":"{key}","title":"{title}","abstract":"Nesting birds along the coast."}}"#
+        )
+    };
+    let early = [
+        record("T-TIED-1", "Kestrel survey"),
+        record("T-BEST-1", "Kestrel kestrel survey"),
+        record("T-TIED-2", "Kestrel survey"),
+    ];
+    let fillers: Vec<String> = (0..200)
+        .map(|n| record(&format!("T-FILLER-{n}"), "Harbour seal count"))
+        .collect();
+    let late = [
+        record("T-TIED-3", "Kestrel survey"),
+        record("T-BEST-2", "Kestrel kestrel survey"),
+        record("T-TIED-4", "Kestrel survey"),
+    ];
+    for (name, lines) in [
+        ("early", &early[..]),
+        ("fillers", &fillers),
+        ("late", &late),
+    ] {
+        import_str(&app.db, &format!("{name}.jsonl"), &lines.join("\n"))
+            .await
+            .unwrap();
+    }
+    let query = "query($first: Int) { publications(search: \"kestrel\", first: $first) {
+        totalCount pageInfo { hasNextPage } nodes { ncjNumber } } }";
+    let best_first = [
+        "T-BEST-1", "T-BEST-2", "T-TIED-1", "T-TIED-2", "T-TIED-3", "T-TIED-4",
+    ];
+    for first in 1..=7 {
+        let list = &app.data_with(query, json!({ "first": first })).await["publications"];
+        let found: Vec<&str> = list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["ncjNumber"].as_str().unwrap())
+            .collect();
+        let shown = first.min(best_first.len());
+        assert_eq!(found, best_first[..shown], "first: {first}");
+        assert_eq!(
+            list["pageInfo"]["hasNextPage"],
+            json!(first < best_first.len()),
+            "first: {first}"
+        );
+        assert_eq!(total(list), 6);
     }
 }
 
