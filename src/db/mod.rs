@@ -11,7 +11,6 @@ pub mod list_spec;
 pub mod lookup;
 pub mod pages;
 pub mod producer_names;
-pub mod ranked;
 pub mod revision;
 pub mod rows;
 pub mod search;

@@ -199,7 +199,16 @@ async fn ranked_in_halves(
     window: &Window,
     statement: impl Fn(Option<RowidHalf>) -> sea_orm::Statement,
 ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-    let Some(middle) = middle_id(conn, table).await? else {
+    let name = table.name();
+    let middle = format!(
+        "SELECT ((SELECT MIN(id) FROM {name}) + (SELECT MAX(id) FROM {name})) / 2 AS middle"
+    );
+    let middle = sea_orm::Statement::from_string(conn.get_database_backend(), middle);
+    let middle: Option<i64> = match conn.query_one_raw(middle).await? {
+        Some(row) => row.try_get("", "middle")?,
+        None => None,
+    };
+    let Some(middle) = middle else {
         return Ok(Vec::new()); // an empty table
     };
     let half = |upper| statement(Some(RowidHalf { middle, upper }));
@@ -217,20 +226,6 @@ async fn ranked_in_halves(
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.truncate((window.limit + 1) as usize);
     Ok(scored.into_iter().map(|(_, _, row)| row).collect())
-}
-
-/// The middle of `table`'s ids, `None` when it is empty (SQLite's FTS5 applies a rowid range
-/// it is given as a value, not as a subquery).
-async fn middle_id(conn: &impl ConnectionTrait, table: Table) -> Result<Option<i64>, DbErr> {
-    let name = table.name();
-    let sql = format!(
-        "SELECT ((SELECT MIN(id) FROM {name}) + (SELECT MAX(id) FROM {name})) / 2 AS middle"
-    );
-    let statement = sea_orm::Statement::from_string(conn.get_database_backend(), sql);
-    Ok(match conn.query_one_raw(statement).await? {
-        Some(row) => row.try_get("", "middle")?,
-        None => None,
-    })
 }
 
 /// Whether a page statement may count its whole list too (see [`PageReads::total`]): one
