@@ -1507,8 +1507,8 @@ async fn relevance_cursors_hold_across_writes(app: &TestApp) {
 }
 
 /// A first page ranked by relevance holds the best matches of the whole table, ties broken
-/// by id, wherever they sit in it (SQLite scores each half of the ids on its own and merges
-/// them): matches among the first and the last records, with fillers between.
+/// by id, wherever they sit in it (matches among the first and the last records, with
+/// fillers between), and says whether more follow.
 async fn relevance_first_pages_rank_every_match(app: &TestApp) {
     let record = |key: &str, title: &str| {
         format!(

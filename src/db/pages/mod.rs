@@ -13,7 +13,7 @@ use super::carried::{CarriedCredits, Credit};
 use super::entities::Record;
 pub use super::list_spec::{Direction, KeyType, Link, ListSpec, SortKey, Table};
 use super::sql::{MAX_IN_LIST, Sql};
-use statement::{RowidHalf, edge_data, page_statement, position, ranked_in_fts};
+use statement::{edge_data, page_statement, position};
 
 /// A sort key value as read from a row (floats by their bits, so positions can be hashed).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -141,24 +141,9 @@ pub async fn load_pages<M: Record>(
     let mut pages: HashMap<i64, PageRows<M>> = HashMap::new();
     let mut carried = Vec::new();
     for chunk in parents.chunks(MAX_IN_LIST) {
-        let statement = |half| {
-            page_statement(
-                conn,
-                spec,
-                window,
-                chunk,
-                &columns,
-                credits.as_ref(),
-                total,
-                half,
-            )
-        };
-        let backend = conn.get_database_backend();
-        let rows = match ranked_in_fts(spec, window, chunk, backend) {
-            Some(_) => ranked_in_halves(conn, spec.child_table(), window, statement).await?,
-            None => conn.query_all_raw(statement(None)).await?,
-        };
-        for row in rows {
+        let statement =
+            page_statement(conn, spec, window, chunk, &columns, credits.as_ref(), total);
+        for row in conn.query_all_raw(statement).await? {
             let parent: i64 = row.try_get("", "sg_parent")?;
             let page = pages.entry(parent).or_default();
             if total && page.total.is_none() {
@@ -186,46 +171,6 @@ pub async fn load_pages<M: Record>(
         }
     }
     Ok((pages, carried))
-}
-
-/// The rows of a page [`ranked_in_fts`] (SQLite): each half of the table's ids scored by its
-/// own statement, side by side on two pooled connections, and the best `limit + 1` of both
-/// in the list's order (score, then id). FTS5 scores every match of a search to rank them (at
-/// 200,000 publications, the 38,467 of "human trafficking": ~48 ms alone, ~26 ms a half).
-/// Scores are the same in either half: bm25 weighs a match by the whole table's statistics.
-async fn ranked_in_halves(
-    conn: &impl ConnectionTrait,
-    table: Table,
-    window: &Window,
-    statement: impl Fn(Option<RowidHalf>) -> sea_orm::Statement,
-) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-    let name = table.name();
-    let middle = format!(
-        "SELECT ((SELECT MIN(id) FROM {name}) + (SELECT MAX(id) FROM {name})) / 2 AS middle"
-    );
-    let middle = sea_orm::Statement::from_string(conn.get_database_backend(), middle);
-    let middle: Option<i64> = match conn.query_one_raw(middle).await? {
-        Some(row) => row.try_get("", "middle")?,
-        None => None,
-    };
-    let Some(middle) = middle else {
-        return Ok(Vec::new()); // an empty table
-    };
-    let half = |upper| statement(Some(RowidHalf { middle, upper }));
-    let (lower, upper) = futures::future::try_join(
-        conn.query_all_raw(half(false)),
-        conn.query_all_raw(half(true)),
-    )
-    .await?;
-    let mut scored = Vec::with_capacity(lower.len() + upper.len());
-    for row in lower.into_iter().chain(upper) {
-        let score: f64 = row.try_get("", "sg_k0")?;
-        let id: i64 = row.try_get("", "id")?;
-        scored.push((score, id, row));
-    }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.truncate((window.limit + 1) as usize);
-    Ok(scored.into_iter().map(|(_, _, row)| row).collect())
 }
 
 /// Whether a page statement may count its whole list too (see [`PageReads::total`]): one

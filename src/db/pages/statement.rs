@@ -148,38 +148,6 @@ fn write_parent_values(sql: &mut Sql, parents: &[i64], outer: &str) {
     sql.push(") sg_p(id) CROSS JOIN LATERAL (");
 }
 
-/// Half of the matches a page ranked in SQLite's FTS5 index reads: ids up to `middle`
-/// (`upper: false`) or above it. The two halves are scored side by side and merged (see
-/// [`super::load_pages`]); a rowid range is a constraint FTS5 itself applies, so each scores
-/// only its half.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct RowidHalf {
-    pub middle: i64,
-    pub upper: bool,
-}
-
-/// The search of a page that SQLite ranks in its FTS5 index alone: the first page of a
-/// whole-table search ordered by relevance alone (see [`page_statement`]).
-pub(super) fn ranked_in_fts<'s>(
-    spec: &'s ListSpec,
-    window: &Window,
-    parents: &[i64],
-    backend: DatabaseBackend,
-) -> Option<&'s crate::db::search::SearchQuery> {
-    let first_by_relevance = spec.order == [(SortKey::Relevance, Direction::Desc)]
-        && window.after.is_none()
-        && window.before.is_none()
-        && !window.backward;
-    if backend != DatabaseBackend::Postgres && parents.len() <= 1 && first_by_relevance {
-        spec.search_alone()
-    } else {
-        None
-    }
-}
-
-/// The statement of one page (of every parent in `parents`); with `half`, of that half of a
-/// page [`ranked_in_fts`].
-#[allow(clippy::too_many_arguments)]
 pub(super) fn page_statement(
     conn: &impl ConnectionTrait,
     spec: &ListSpec,
@@ -188,7 +156,6 @@ pub(super) fn page_statement(
     columns: &str,
     credits: Option<&CarriedCredits>,
     total: bool,
-    half: Option<RowidHalf>,
 ) -> sea_orm::Statement {
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
@@ -262,7 +229,15 @@ pub(super) fn page_statement(
             write_keyset(sql, &sort, before, true);
         }
     };
-    if let Some(search) = ranked_in_fts(spec, window, parents, backend) {
+    let first_by_relevance = spec.order == [(SortKey::Relevance, Direction::Desc)]
+        && window.after.is_none()
+        && window.before.is_none()
+        && !window.backward;
+    if let (true, true, Some(search)) = (
+        backend != DatabaseBackend::Postgres && parents.len() <= 1,
+        first_by_relevance,
+        spec.search_alone(),
+    ) {
         // SQLite, the first page of a whole-table search ranked by relevance alone: the best
         // matches from the FTS5 index (bm25 read there), then only their rows, where ranking
         // the joined rows would read every match's wide row. Same order: score, then id.
@@ -283,20 +258,12 @@ pub(super) fn page_statement(
         .push(" WHERE ")
         .push(&fts)
         .push(" MATCH ")
-        .bind(search.render(backend));
-        if let Some(half) = half {
-            sql.push(if half.upper {
-                " AND rowid > "
-            } else {
-                " AND rowid <= "
-            })
-            .bind(half.middle);
-        }
-        sql.push(" ORDER BY sg_score DESC, rowid ASC LIMIT ")
-            .push(&fetch)
-            .push(") sg_top JOIN ")
-            .push(table.name())
-            .push(" t ON t.id = sg_top.sg_id ORDER BY sg_top.sg_score DESC, t.id ASC");
+        .bind(search.render(backend))
+        .push(" ORDER BY sg_score DESC, rowid ASC LIMIT ")
+        .push(&fetch)
+        .push(") sg_top JOIN ")
+        .push(table.name())
+        .push(" t ON t.id = sg_top.sg_id ORDER BY sg_top.sg_score DESC, t.id ASC");
         return sql.build();
     }
     if parents.len() <= 1 {
