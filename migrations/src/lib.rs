@@ -17,6 +17,7 @@ mod m20261206_000009_graph_revision;
 mod m20261206_000010_doi_ascii_case;
 mod m20261207_000011_producer_name_key_unique;
 mod m20261207_000012_search_lexemes;
+mod m20261207_000013_search_write_buffer;
 
 /// Runs every migration of the project in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_doi_ascii_case::Migration),
             Box::new(m20261207_000011_producer_name_key_unique::Migration),
             Box::new(m20261207_000012_search_lexemes::Migration),
+            Box::new(m20261207_000013_search_write_buffer::Migration),
         ]
     }
 }

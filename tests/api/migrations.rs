@@ -64,3 +64,54 @@ async fn an_upgrade_lists_the_lexemes_stored_vectors_hold(app: &TestApp) {
     assert_eq!((count("traffic").await, count("victim").await), before);
     assert_eq!(app.unlisted_lexemes().await, Vec::<String>::new());
 }
+
+/// SQLite's settings for large writes: statement journals stay in memory on every pooled
+/// connection (an import's large inserts spilled gigabytes of them to temporary files), and
+/// migration 000013 lets each FTS5 index gather 64 MiB of new entries before writing a
+/// segment (1 MiB before it, and again after it is undone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_large_writes_in_memory() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, false)
+        .await
+        .expect("SQLite always runs");
+    let conn = &app.db.conn;
+    let one_number = |sql: String| async move {
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    // 2 is MEMORY; every connection of the pool is asked at once, so several answer.
+    let answers =
+        futures::future::join_all((0..4).map(|_| one_number("PRAGMA temp_store".into()))).await;
+    assert_eq!(answers, [2, 2, 2, 2]);
+    let buffers = || async {
+        let mut bytes = Vec::new();
+        for index in ["publication_fts", "dataset_fts", "producer_fts"] {
+            bytes.push(
+                // 0: not set, FTS5's default.
+                one_number(format!(
+                    "SELECT coalesce((SELECT v FROM {index}_config WHERE k = 'hashsize'), 0)"
+                ))
+                .await,
+            );
+        }
+        bytes
+    };
+    assert_eq!(buffers().await, [64 << 20; 3]);
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let since = names.len() - names.iter().position(|n| n.contains("_000013_")).unwrap();
+    Migrator::down(conn, Some(since as u32)).await.unwrap();
+    assert_eq!(buffers().await, [1 << 20; 3]);
+    app.db.migrate().await.unwrap();
+    assert_eq!(buffers().await, [64 << 20; 3]);
+    app.finish().await;
+}
