@@ -10,18 +10,23 @@ use crate::{on_both_backends, on_both_backends_empty};
 on_both_backends_empty!(names_that_clash_by_case_stop_the_upgrade_by_name);
 on_both_backends!(an_upgrade_lists_the_lexemes_stored_vectors_hold);
 
+/// Undoes the migration whose name holds `number` (`"_000011_"`) and every later one.
+async fn undo_from(conn: &sea_orm::DatabaseConnection, number: &str) {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let since = names.len() - names.iter().position(|n| n.contains(number)).unwrap();
+    Migrator::down(conn, Some(since as u32)).await.unwrap();
+}
+
 /// Migration 000011 makes producer names unique under their parent ignoring case. A database
 /// from before it can hold "Race Unit" and "race unit" side by side (the race it closes): the
 /// upgrade then stops naming them, and goes through once one is renamed.
 async fn names_that_clash_by_case_stop_the_upgrade_by_name(app: &TestApp) {
     let conn = &app.db.conn;
     // Back to just before migration 000011 (and the ones after it).
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let since = names.len() - names.iter().position(|n| n.contains("_000011_")).unwrap();
-    Migrator::down(conn, Some(since as u32)).await.unwrap();
+    undo_from(conn, "_000011_").await;
     for name in ["Race Unit", "race unit"] {
         conn.execute_unprepared(&format!(
             "INSERT INTO producer (parent_key, name, name_key) VALUES (0, '{name}', 'race unit')"
@@ -52,14 +57,7 @@ async fn an_upgrade_lists_the_lexemes_stored_vectors_hold(app: &TestApp) {
     };
     let before = (count("traffic").await, count("victim").await);
     assert!(before.0.as_i64().unwrap() > 0, "{before:?}");
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let since = names.len() - names.iter().position(|n| n.contains("_000012_")).unwrap();
-    Migrator::down(&app.db.conn, Some(since as u32))
-        .await
-        .unwrap();
+    undo_from(&app.db.conn, "_000012_").await;
     app.db.migrate().await.unwrap();
     assert_eq!((count("traffic").await, count("victim").await), before);
     assert_eq!(app.unlisted_lexemes().await, Vec::<String>::new());
@@ -104,12 +102,7 @@ async fn sqlite_keeps_large_writes_in_memory() {
         bytes
     };
     assert_eq!(buffers().await, [64 << 20; 3]);
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let since = names.len() - names.iter().position(|n| n.contains("_000013_")).unwrap();
-    Migrator::down(conn, Some(since as u32)).await.unwrap();
+    undo_from(conn, "_000013_").await;
     assert_eq!(buffers().await, [1 << 20; 3]);
     app.db.migrate().await.unwrap();
     assert_eq!(buffers().await, [64 << 20; 3]);
