@@ -233,11 +233,11 @@ pub(super) fn page_statement(
         && window.after.is_none()
         && window.before.is_none()
         && !window.backward;
-    if let (true, true, Some(search)) = (
-        backend != DatabaseBackend::Postgres && parents.len() <= 1,
-        first_by_relevance,
-        spec.search_alone(),
-    ) {
+    if backend != DatabaseBackend::Postgres
+        && parents.len() <= 1
+        && first_by_relevance
+        && let Some(search) = spec.search_alone()
+    {
         // SQLite, the first page of a whole-table search ranked by relevance alone: the best
         // matches from the FTS5 index (bm25 read there), then only their rows, where ranking
         // the joined rows would read every match's wide row. Same order: score, then id.
