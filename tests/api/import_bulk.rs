@@ -455,3 +455,182 @@ async fn a_role_that_only_writes_imports_in_bulk() {
     let _ = std::fs::remove_file(path);
     app.finish().await;
 }
+
+/// SQLite's indexes as its schema holds them: name, SQL and root page. An index built again
+/// gets a new root page (after the pages of the rows written before it); one kept keeps its.
+async fn sqlite_indexes(app: &TestApp) -> Vec<(String, String, i64)> {
+    let rows = app
+        .db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "SELECT name, coalesce(sql, '') AS sql, rootpage FROM sqlite_master \
+             WHERE type = 'index' ORDER BY name",
+        ))
+        .await
+        .expect("the schema");
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get("", "name").unwrap(),
+                row.try_get("", "sql").unwrap(),
+                row.try_get("", "rootpage").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The names of the indexes whose root page moved between `before` and `after`, which must
+/// otherwise be the same indexes with the same SQL.
+fn rebuilt(before: &[(String, String, i64)], after: &[(String, String, i64)]) -> Vec<String> {
+    let definitions = |indexes: &[(String, String, i64)]| -> Vec<(String, String)> {
+        indexes
+            .iter()
+            .map(|(name, sql, _)| (name.clone(), sql.clone()))
+            .collect()
+    };
+    assert_eq!(
+        definitions(before),
+        definitions(after),
+        "the same indexes, as the migrations made them"
+    );
+    before
+        .iter()
+        .zip(after)
+        .filter(|(b, a)| b.2 != a.2)
+        .map(|(b, _)| b.0.clone())
+        .collect()
+}
+
+fn generated(publications: usize, links: usize) -> String {
+    let options = GenerateOptions {
+        publications,
+        datasets: 400,
+        producers: 100,
+        links,
+        seed: 7,
+    };
+    let mut out = Vec::new();
+    write_graph(&options, &mut out).expect("generate");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+async fn integrity(app: &TestApp) -> String {
+    let row = app
+        .db
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "PRAGMA integrity_check",
+        ))
+        .await
+        .expect("integrity check")
+        .expect("a row");
+    row.try_get_by_index(0).unwrap()
+}
+
+/// A large SQLite run drops the indexes its records reach at random (by date, title, subject,
+/// producer, dataset) once it has written a full batch of a kind, and builds them again, the
+/// same, before it commits; indexes its rows reach in order (by id, by owner), those it looks
+/// titles up by, unique ones, and those of a kind it wrote little of stay. A run that fails
+/// after the drop leaves every index as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_sqlite_run_builds_the_indexes_it_reaches_at_random_once() {
+    let app = spawn_app(Backend::Sqlite, false)
+        .await
+        .expect("SQLite always runs");
+    let text = generated(5_000, 5_000);
+    let before = sqlite_indexes(&app).await;
+
+    // A bad last line: the run stops after both groups dropped their indexes.
+    let broken = format!(
+        "{text}{}\n",
+        r#"{"type":"link","publication":{"ncjNumber":"SYN-P0000001"},"dataset":{"studyNumber":"none"},"relationType":"REFERENCES"}"#
+    );
+    let path = temp_file(&broken);
+    let err = import_files(
+        &app.db,
+        std::slice::from_ref(&path),
+        ImportOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no dataset \"none\""), "{err}");
+    assert_eq!(
+        sqlite_indexes(&app).await,
+        before,
+        "a failed run keeps every index"
+    );
+    assert_eq!(export(&app).await.lines().count(), 0, "nothing was written");
+    let _ = std::fs::remove_file(path);
+
+    let path = temp_file(&text);
+    let outcome = import_files(
+        &app.db,
+        std::slice::from_ref(&path),
+        ImportOptions::default(),
+    )
+    .await
+    .expect("import");
+    assert_eq!(
+        (outcome.summary.publications, outcome.summary.links),
+        (5_000, 5_000)
+    );
+    let after = sqlite_indexes(&app).await;
+    assert_eq!(
+        rebuilt(&before, &after),
+        [
+            "publication_author_value_publication_id_idx",
+            "publication_dataset_dataset_id_publication_id_idx",
+            "publication_facet_cover_idx",
+            "publication_producer_producer_id_publication_id_idx",
+            "publication_published_title_idx",
+            "publication_subject_value_publication_id_idx",
+        ]
+    );
+    assert_eq!(integrity(&app).await, "ok", "every index holds its rows");
+    let _ = std::fs::remove_file(path);
+    app.finish().await;
+}
+
+/// A run that writes fewer rows than its tables hold keeps their indexes (building them again
+/// would read every row already there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_run_smaller_than_its_tables_keeps_their_indexes() {
+    let app = spawn_app(Backend::Sqlite, false)
+        .await
+        .expect("SQLite always runs");
+    let first = temp_file(&generated(6_000, 6_000));
+    import_files(
+        &app.db,
+        std::slice::from_ref(&first),
+        ImportOptions::default(),
+    )
+    .await
+    .expect("first import");
+    let before = sqlite_indexes(&app).await;
+    // Other publications (new keys) and their links: a full batch of each, fewer than stored.
+    let second = generated(5_000, 5_000)
+        .replace("\"SYN-P", "\"SYN-Q")
+        .replace("/syn.p.", "/syn.q.");
+    let second = temp_file(&second);
+    let outcome = import_files(
+        &app.db,
+        std::slice::from_ref(&second),
+        ImportOptions::default(),
+    )
+    .await
+    .expect("second import");
+    assert_eq!(
+        (outcome.summary.publications, outcome.summary.links),
+        (5_000, 5_000)
+    );
+    assert_eq!(
+        rebuilt(&before, &sqlite_indexes(&app).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(integrity(&app).await, "ok");
+    let _ = std::fs::remove_file(first);
+    let _ = std::fs::remove_file(second);
+    app.finish().await;
+}

@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use super::super::Summary;
 use super::super::native::{ImportError, Input};
 use super::super::upsert::{self, invalid};
+use super::deferred_indexes::{DeferredIndexes, Group};
 use super::statements::{by_key_or_doi, insert_columns, push_in};
 use super::{Entry, one};
 use crate::db::lookup::{doi_key, doi_key_sql};
@@ -62,6 +63,7 @@ fn link_key(key: &upsert::KeyInput) -> (bool, String) {
 /// A batch of links.
 pub(super) async fn write(
     txn: &DatabaseTransaction,
+    indexes: &mut DeferredIndexes,
     entries: Vec<Entry>,
     summary: &mut Summary,
 ) -> Result<(), ImportError> {
@@ -175,6 +177,12 @@ pub(super) async fn write(
         ("linked_on", "date"),
     ];
     insert_columns(txn, "publication_dataset", &columns, &values).await?;
+    // Links arrive in no order: every index but the pairs' own (unique) may wait.
+    let group = Group {
+        tables: &["publication_dataset"],
+        kept: &[],
+    };
+    indexes.inserted(txn, &group, new.len()).await?;
     summary.links += new.len();
     Ok(())
 }

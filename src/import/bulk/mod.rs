@@ -9,8 +9,10 @@
 //! - `search_vectors`: their PostgreSQL search vectors, assembled or computed beside the
 //!   transaction, and the row `INSERT` that stores them;
 //! - `links`: batches of links;
-//! - `statements`: the multi-row statements all of them write with.
+//! - `statements`: the multi-row statements all of them write with;
+//! - `deferred_indexes`: on SQLite, the secondary indexes a large run builds once at its end.
 
+mod deferred_indexes;
 mod links;
 mod records;
 mod search_vectors;
@@ -21,6 +23,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTran
 use super::native::{ImportError, Input, apply_input};
 use super::upsert::UpsertError;
 use super::{RecordError, Summary};
+use deferred_indexes::DeferredIndexes;
 use search_vectors::SearchVectors;
 
 pub(super) use statements::text_array;
@@ -78,6 +81,7 @@ async fn one(
 pub(super) struct Batch {
     entries: Vec<Entry>,
     vectors: SearchVectors,
+    indexes: DeferredIndexes,
 }
 
 fn kind(input: &Input) -> u8 {
@@ -96,6 +100,7 @@ impl Batch {
         Self {
             entries: Vec::new(),
             vectors: SearchVectors::beside(pool),
+            indexes: DeferredIndexes::default(),
         }
     }
 
@@ -111,15 +116,17 @@ impl Batch {
         Ok(())
     }
 
-    /// Writes what is left and, on PostgreSQL, merges the search indexes' pending entries (a
-    /// search right after the import would otherwise read them one by one). Only the indexes'
-    /// owner may merge them: an import by a role that merely writes leaves them to autovacuum.
+    /// Writes what is left, builds the indexes SQLite deferred, and on PostgreSQL merges the
+    /// search indexes' pending entries (a search right after the import would otherwise read
+    /// them one by one). Only the indexes' owner may merge them: an import by a role that
+    /// merely writes leaves them to autovacuum.
     pub(super) async fn finish(
         &mut self,
         txn: &DatabaseTransaction,
         summary: &mut Summary,
     ) -> Result<(), ImportError> {
         self.flush(txn, summary).await?;
+        self.indexes.rebuild(txn).await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
             txn.execute_unprepared(
                 "SELECT gin_clean_pending_list(CAST(c.oid AS regclass)) FROM pg_class c \
@@ -171,9 +178,9 @@ impl Batch {
         };
         match first.input {
             Input::Publication(_) | Input::Dataset(_) => {
-                records::write(txn, &mut self.vectors, entries, summary).await
+                records::write(txn, &mut self.vectors, &mut self.indexes, entries, summary).await
             }
-            Input::Link(_) => links::write(txn, entries, summary).await,
+            Input::Link(_) => links::write(txn, &mut self.indexes, entries, summary).await,
             Input::Producer(_) => {
                 for entry in entries {
                     one(txn, entry, summary).await?;

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Value};
 use super::super::Summary;
 use super::super::native::{ImportError, Input};
 use super::super::upsert::{self, UpsertError, invalid};
+use super::deferred_indexes::{DeferredIndexes, Group};
 use super::search_vectors::SearchVectors;
 use super::statements::{by_key_or_doi, insert_triples};
 use super::{Entry, one};
@@ -143,6 +144,7 @@ async fn existing_keys(
 pub(super) async fn write(
     txn: &DatabaseTransaction,
     vectors: &mut SearchVectors,
+    indexes: &mut DeferredIndexes,
     entries: Vec<Entry>,
     summary: &mut Summary,
 ) -> Result<(), ImportError> {
@@ -174,7 +176,15 @@ pub(super) async fn write(
                 .as_ref()
                 .is_none_or(|d| seen[&(false, d.as_str())] == 1 && !known_dois.contains(d));
         if !new {
-            write_new(txn, vectors, shape, std::mem::take(&mut pending), summary).await?;
+            write_new(
+                txn,
+                vectors,
+                indexes,
+                shape,
+                std::mem::take(&mut pending),
+                summary,
+            )
+            .await?;
             one(txn, entry, summary).await?;
             continue;
         }
@@ -188,7 +198,7 @@ pub(super) async fn write(
             .map_err(|err| entry.error(err))?;
         pending.push(row);
     }
-    write_new(txn, vectors, shape, pending, summary).await
+    write_new(txn, vectors, indexes, shape, pending, summary).await
 }
 
 /// Checks a new record as the per-record path would, and lays out its values.
@@ -312,6 +322,7 @@ fn search_text(shape: &Shape, row: &NewRow) -> (String, String) {
 async fn write_new(
     txn: &DatabaseTransaction,
     vectors: &mut SearchVectors,
+    indexes: &mut DeferredIndexes,
     shape: &Shape,
     rows: Vec<NewRow>,
     summary: &mut Summary,
@@ -416,6 +427,16 @@ async fn write_new(
             .collect();
         search::insert_many(txn, shape.table, &entries).await?;
     }
+    // The record's table, its lists and credits: their rows arrive in the order of new ids,
+    // and a record without natural keys is found again by its title.
+    let mut tables = vec![table];
+    tables.extend(shape.lists.iter().map(|(list_table, _)| *list_table));
+    tables.push(credit_table);
+    let group = Group {
+        tables: &tables,
+        kept: &["id", owner, "title_key"],
+    };
+    indexes.inserted(txn, &group, rows.len()).await?;
     match shape.table {
         Table::Publication => summary.publications += rows.len(),
         _ => summary.datasets += rows.len(),
