@@ -2,7 +2,8 @@
 //! entry by entry. Records arrive in no order of title, date, subject or producer, so each new
 //! row put an entry on a page of every such index at random (and the page cache spilled them to
 //! the log and read them back); building an index sorts its entries once. The 642,000-record
-//! benchmark file took ~25 s with them deferred and ~4 s to build them, against ~36 s kept.
+//! benchmark file, alternated: 30.2–30.6 s with them deferred (~2.5 s of it building them)
+//! against 32.3–33.3 s with them kept.
 //!
 //! An index stays when it checks uniqueness (the run looks its keys up), when new rows arrive
 //! in its order (one led by the row id or by the owning record's id: its entries are appended),
