@@ -11,6 +11,7 @@ pub mod list_spec;
 pub mod lookup;
 pub mod pages;
 pub mod producer_names;
+pub mod ranked;
 pub mod revision;
 pub mod rows;
 pub mod search;

@@ -116,20 +116,74 @@ impl ValueIndex {
 /// The graph's revision and the ids of a whole-table list's rows, as one statement read them.
 type Matched = (i64, Arc<Vec<i64>>);
 
-/// The matching ids of the lists one request counts, each read at most once (its column facets
-/// beside the page and its other facets after share them).
+/// A read of a list's matches: [`Matched`], and each match's relevance where a page is
+/// chosen from them ([`Matches::rank`]).
+#[derive(Clone)]
+struct MatchRead {
+    matched: Matched,
+    ranks: Option<Arc<Vec<f32>>>,
+}
+
+/// The matching ids of the lists one request counts or ranks, each read at most once (its
+/// column facets beside the page, its other facets after, and a page ranked from them share
+/// them).
 #[derive(Default)]
-pub struct Matches(Mutex<HashMap<ListSpec, Arc<OnceCell<Matched>>>>);
+pub struct Matches {
+    reads: Mutex<HashMap<ListSpec, Arc<OnceCell<MatchRead>>>>,
+    /// The lists whose matches are read with their ranks: a page of the request is chosen
+    /// from them ([`Matches::rank`]).
+    ranked: Mutex<std::collections::HashSet<ListSpec>>,
+}
 
 impl Matches {
-    async fn of(&self, conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matched, DbErr> {
+    /// Notes that a page of the list `spec` is to be chosen from its matches: they are then
+    /// read with their ranks, whoever reads them first in the request (a list's facets and
+    /// count alone need no ranks).
+    pub fn rank(&self, spec: &ListSpec) {
+        let mut ranked = self.ranked.lock().unwrap_or_else(|p| p.into_inner());
+        ranked.insert(spec.clone());
+    }
+
+    async fn read(&self, conn: &DatabaseConnection, spec: &ListSpec) -> Result<MatchRead, DbErr> {
         let cell = {
-            let mut cells = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut cells = self.reads.lock().unwrap_or_else(|p| p.into_inner());
             cells.entry(spec.clone()).or_default().clone()
         };
-        cell.get_or_try_init(|| matching_ids(conn, spec))
-            .await
-            .cloned()
+        let ranks = {
+            let ranked = self.ranked.lock().unwrap_or_else(|p| p.into_inner());
+            ranked.contains(spec)
+        };
+        cell.get_or_try_init(|| async {
+            if ranks {
+                let ranked = super::ranked::ranked_matches(conn, spec).await?;
+                Ok(MatchRead {
+                    matched: (ranked.revision, ranked.ids),
+                    ranks: Some(ranked.ranks),
+                })
+            } else {
+                Ok(MatchRead {
+                    matched: matching_ids(conn, spec).await?,
+                    ranks: None,
+                })
+            }
+        })
+        .await
+        .cloned()
+    }
+
+    async fn of(&self, conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matched, DbErr> {
+        Ok(self.read(conn, spec).await?.matched)
+    }
+
+    /// The ids of the list `spec`'s matches and their relevance, in id order, where they were
+    /// read with their ranks ([`Matches::rank`]); else `None`.
+    pub async fn ranked(
+        &self,
+        conn: &DatabaseConnection,
+        spec: &ListSpec,
+    ) -> Result<Option<(Arc<Vec<i64>>, Arc<Vec<f32>>)>, DbErr> {
+        let read = self.read(conn, spec).await?;
+        Ok(read.ranks.map(|ranks| (read.matched.1, ranks)))
     }
 }
 

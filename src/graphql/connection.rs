@@ -220,6 +220,9 @@ pub async fn load<K: ListKind>(
             credits: credits_to_carry::<K::Row>(&nodes),
             total: asks_total && !total_from_joint,
         };
+        loaders
+            .inner()
+            .will_load_page(&spec, &window, parent, &reads);
         let key = PageOf::<K::Row>::new(spec.clone(), window.clone(), parent, reads);
         Ok(loaders.load_one(key).await?.unwrap_or_default())
     };

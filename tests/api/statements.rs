@@ -407,7 +407,8 @@ async fn newest_first_pages_walk_the_date_index_on_postgres() {
 
 /// A connection that shows a page and `totalCount` costs one statement when it has one parent
 /// (on PostgreSQL only without a filter or search: there two side by side plan better, and a
-/// search looks its words' lexemes up first), and
+/// search's first page by relevance looks its words' lexemes up, reads its ranked matches in
+/// two halves of the table's ids side by side, then the page's rows by id), and
 /// the count is the one a count-only read gives (searches, filters, cursors, `first: 0`, a
 /// nested list of one record); an empty page after a cursor still answers the count.
 async fn a_page_counts_its_list_in_the_same_statement(app: &TestApp) {
@@ -433,7 +434,7 @@ async fn a_page_counts_its_list_in_the_same_statement(app: &TestApp) {
         // On PostgreSQL a search also looks up the lexemes its words stand for.
         let searched = list.contains("search:");
         let statements = match (postgres, filtered, searched) {
-            (true, _, true) => 3,
+            (true, _, true) => 4,
             (true, true, false) => 2,
             _ => 1,
         };
@@ -529,9 +530,11 @@ async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &Tes
         let query = format!(
             "{{ publications({args}{sep}first: 3) {{ totalCount nodes {{ id }} facets {{ {facets} }} }} }}"
         );
-        // On PostgreSQL a search also looks up the lexemes its words stand for.
+        // On PostgreSQL a search's first page by relevance also looks up the lexemes its
+        // words stand for and reads its ranked matches in two halves side by side; its page is
+        // then read by id.
         let lookup = u64::from(args.contains("search:") && postgres);
-        assert_eq!(app.statements_for(&query).await, 2 + lookup, "{query}");
+        assert_eq!(app.statements_for(&query).await, 2 + 3 * lookup, "{query}");
         let list = app.data(&query).await["publications"].clone();
         let paren = if args.is_empty() {
             String::new()
@@ -581,9 +584,11 @@ async fn column_facets_and_the_count_are_one_statement_beside_the_page(app: &Tes
     let searched = mixed.replace("(first: 2)", r#"(search: "justice", first: 2)"#);
     app.data(&searched).await;
     app.db.value_indexes().settled().await;
+    // PostgreSQL: the lexemes, two halves of the ranked matches (the page's and the facets'),
+    // the page's rows.
     assert_eq!(
         app.statements_for(&searched).await,
-        2 + u64::from(postgres),
+        2 + 2 * u64::from(postgres),
         "{searched}"
     );
     // Datasets: release years and the count.

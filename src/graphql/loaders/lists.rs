@@ -9,6 +9,7 @@ use async_graphql::dataloader::Loader;
 use super::{LoadError, Store, group, side_by_side};
 use crate::db::entities::Record;
 use crate::db::pages::{self, ListSpec, PageReads, PageRows, Window};
+use crate::db::ranked;
 
 /// One page of a parent's children in a list.
 pub struct PageOf<R> {
@@ -64,6 +65,14 @@ impl<R: Record> Loader<PageOf<R>> for Store {
         for ((spec, window, reads), parents) in group(keys, |k| {
             ((k.spec.clone(), k.window.clone(), k.reads), k.parent)
         }) {
+            if let Some(page) = self
+                .page_from_matches(&spec, &window, &parents, &reads)
+                .await?
+            {
+                let key = PageOf::new(spec.clone(), window.clone(), parents[0], reads);
+                out.insert(key, page);
+                continue;
+            }
             let (mut found, carried) =
                 pages::load_pages::<R>(&self.db.conn, &spec, &window, &parents, &reads).await?;
             if let Some(credits) = reads.credits {
@@ -78,6 +87,39 @@ impl<R: Record> Loader<PageOf<R>> for Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// Notes, before the request's loaders run, that this page of a searched list is chosen
+    /// from its ranked matches where it can be ([`ranked::pages_from_matches`]), so that the
+    /// one read of its matches brings their ranks, whether the page or its facets read them
+    /// first.
+    pub fn will_load_page(&self, spec: &ListSpec, window: &Window, parent: i64, reads: &PageReads) {
+        let backend = self.db.conn.get_database_backend();
+        if ranked::pages_from_matches(spec, window, &[parent], reads, backend) {
+            self.matches.rank(spec);
+        }
+    }
+
+    /// The page of a searched list chosen from its ranked matches, where they were read so
+    /// ([`Store::will_load_page`]): the read of the matches its facets count serves its page
+    /// too. `None`: read the page in SQL.
+    async fn page_from_matches<R: Record>(
+        &self,
+        spec: &ListSpec,
+        window: &Window,
+        parents: &[i64],
+        reads: &PageReads,
+    ) -> Result<Option<PageRows<R>>, LoadError> {
+        let conn = &self.db.conn;
+        if !ranked::pages_from_matches(spec, window, parents, reads, conn.get_database_backend()) {
+            return Ok(None);
+        }
+        let Some((ids, ranks)) = self.matches.ranked(conn, spec).await? else {
+            return Ok(None);
+        };
+        Ok(ranked::page::<R>(conn, window, &ids, &ranks, reads).await?)
     }
 }
 
