@@ -107,19 +107,10 @@ async fn read_ranked(
             "((SELECT MIN(id) FROM {name}) + (SELECT MAX(id) FROM {name})) / 2"
         ));
     }
-    let row = conn
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the ranked matches".into()))?;
-    let revision: i64 = row.try_get("", "sg_revision")?;
-    let text: Option<String> = row.try_get("", "sg_ranked")?;
+    let (revision, items) =
+        super::value_index::revision_and_list(conn, sql.build(), "sg_ranked").await?;
     let mut pairs = Vec::new();
-    for pair in text
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-    {
+    for pair in &items {
         let parsed = pair
             .split_once(' ')
             .and_then(|(id, rank)| Some((id.parse().ok()?, rank.parse().ok()?)));

@@ -383,25 +383,39 @@ async fn matching_ids(conn: &DatabaseConnection, spec: &ListSpec) -> Result<Matc
     } else {
         spec.write_narrow_from_joins_where(&mut sql, &[0], &[], &|_| {});
     }
-    let row = conn
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the matching ids".into()))?;
-    let revision: i64 = row.try_get("", "sg_revision")?;
-    let text: Option<String> = row.try_get("", "sg_ids")?;
+    let (revision, items) = revision_and_list(conn, sql.build(), "sg_ids").await?;
     let mut rows = Vec::new();
-    for id in text
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-    {
+    for id in items {
         rows.push(
             id.parse()
                 .map_err(|_| DbErr::Type(format!("a matching row id is not a number: {id:?}")))?,
         );
     }
     Ok((revision, Arc::new(rows)))
+}
+
+/// The `sg_revision` and the comma-separated items of `column` of the one row `statement`
+/// reads (aggregates over a list, read in the same statement as the revision they belong to).
+pub(super) async fn revision_and_list(
+    conn: &impl ConnectionTrait,
+    statement: sea_orm::Statement,
+    column: &str,
+) -> Result<(i64, Vec<String>), DbErr> {
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("the row of {column}")))?;
+    let revision: i64 = row.try_get("", "sg_revision")?;
+    let text: Option<String> = row.try_get("", column)?;
+    Ok((
+        revision,
+        text.as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    ))
 }
 
 /// Reads every row's values of `indexed` in one snapshot of the database.

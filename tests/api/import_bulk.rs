@@ -502,6 +502,14 @@ fn rebuilt(before: &[(String, String, i64)], after: &[(String, String, i64)]) ->
         .collect()
 }
 
+/// Imports one file in bulk (the run stops at its first bad record).
+async fn import_one(
+    app: &TestApp,
+    path: &std::path::Path,
+) -> anyhow::Result<studygraph::import::native::Outcome> {
+    import_files(&app.db, &[path.to_owned()], ImportOptions::default()).await
+}
+
 fn generated(publications: usize, links: usize) -> String {
     let options = GenerateOptions {
         publications,
@@ -548,13 +556,7 @@ async fn a_large_sqlite_run_builds_the_indexes_it_reaches_at_random_once() {
         r#"{"type":"link","publication":{"ncjNumber":"SYN-P0000001"},"dataset":{"studyNumber":"none"},"relationType":"REFERENCES"}"#
     );
     let path = temp_file(&broken);
-    let err = import_files(
-        &app.db,
-        std::slice::from_ref(&path),
-        ImportOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = import_one(&app, &path).await.unwrap_err();
     assert!(err.to_string().contains("no dataset \"none\""), "{err}");
     assert_eq!(
         sqlite_indexes(&app).await,
@@ -565,13 +567,7 @@ async fn a_large_sqlite_run_builds_the_indexes_it_reaches_at_random_once() {
     let _ = std::fs::remove_file(path);
 
     let path = temp_file(&text);
-    let outcome = import_files(
-        &app.db,
-        std::slice::from_ref(&path),
-        ImportOptions::default(),
-    )
-    .await
-    .expect("import");
+    let outcome = import_one(&app, &path).await.expect("import");
     assert_eq!(
         (outcome.summary.publications, outcome.summary.links),
         (5_000, 5_000)
@@ -601,26 +597,14 @@ async fn a_sqlite_run_smaller_than_its_tables_keeps_their_indexes() {
         .await
         .expect("SQLite always runs");
     let first = temp_file(&generated(6_000, 6_000));
-    import_files(
-        &app.db,
-        std::slice::from_ref(&first),
-        ImportOptions::default(),
-    )
-    .await
-    .expect("first import");
+    import_one(&app, &first).await.expect("first import");
     let before = sqlite_indexes(&app).await;
     // Other publications (new keys) and their links: a full batch of each, fewer than stored.
     let second = generated(5_000, 5_000)
         .replace("\"SYN-P", "\"SYN-Q")
         .replace("/syn.p.", "/syn.q.");
     let second = temp_file(&second);
-    let outcome = import_files(
-        &app.db,
-        std::slice::from_ref(&second),
-        ImportOptions::default(),
-    )
-    .await
-    .expect("second import");
+    let outcome = import_one(&app, &second).await.expect("second import");
     assert_eq!(
         (outcome.summary.publications, outcome.summary.links),
         (5_000, 5_000)
