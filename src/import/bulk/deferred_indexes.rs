@@ -8,12 +8,12 @@
 //! An index stays when it checks uniqueness (the run looks its keys up), when new rows arrive
 //! in its order (one led by the row id or by the owning record's id: its entries are appended),
 //! or when the per-record path looks rows up by its first column (a record without natural keys
-//! is found again by its title). The others of a group of tables are dropped once the run has inserted [`DEFER_AFTER`] rows
-//! into the group's first table, and at least as many as it held before (a small run into a
-//! large table keeps them: building them again would cost more). They are dropped and built
-//! again from their own SQL inside the run's transaction: SQLite's schema changes are
-//! transactional, so readers keep the last committed graph with its indexes, and a run that
-//! fails rolls the drop back with its rows.
+//! is found again by its title). The others of a group of tables are dropped once the run has
+//! inserted [`DEFER_AFTER`] rows into the group's first table, and at least as many as it held
+//! before (a small run into a large table keeps them: building them again would cost more).
+//! They are dropped and built again from their own SQL inside the run's transaction: SQLite's
+//! schema changes are transactional, so readers keep the last committed graph with its
+//! indexes, and a run that fails rolls the drop back with its rows.
 
 use std::collections::HashMap;
 
