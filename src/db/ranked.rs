@@ -35,19 +35,18 @@ pub fn ranks_its_matches(spec: &ListSpec, backend: DatabaseBackend) -> bool {
 }
 
 /// Whether a page of `spec` is chosen from its ranked matches: a forward page (first, or after
-/// a cursor) of one such list whose rows bring no credits.
+/// a cursor) of one such list. Its rows carry no credits: producers its nodes show are read by
+/// their own loader, in one batch.
 pub fn pages_from_matches(
     spec: &ListSpec,
     window: &Window,
     parents: &[i64],
-    reads: &PageReads,
     backend: DatabaseBackend,
 ) -> bool {
     ranks_its_matches(spec, backend)
         && parents.len() == 1
         && !window.backward
         && window.before.is_none()
-        && reads.credits.is_none()
 }
 
 /// Reads the matches of `spec` (see [`ranks_its_matches`]) with their ranks: each half of the

@@ -144,15 +144,18 @@ impl Matches {
         ranked.insert(spec.clone());
     }
 
+    /// Whether the matches of `spec` are read with their ranks ([`Matches::rank`]).
+    pub fn ranks(&self, spec: &ListSpec) -> bool {
+        let ranked = self.ranked.lock().unwrap_or_else(|p| p.into_inner());
+        ranked.contains(spec)
+    }
+
     async fn read(&self, conn: &DatabaseConnection, spec: &ListSpec) -> Result<MatchRead, DbErr> {
         let cell = {
             let mut cells = self.reads.lock().unwrap_or_else(|p| p.into_inner());
             cells.entry(spec.clone()).or_default().clone()
         };
-        let ranks = {
-            let ranked = self.ranked.lock().unwrap_or_else(|p| p.into_inner());
-            ranked.contains(spec)
-        };
+        let ranks = self.ranks(spec);
         cell.get_or_try_init(|| async {
             if ranks {
                 let ranked = super::ranked::ranked_matches(conn, spec).await?;

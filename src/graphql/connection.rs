@@ -220,9 +220,10 @@ pub async fn load<K: ListKind>(
             credits: credits_to_carry::<K::Row>(&nodes),
             total: asks_total && !total_from_joint,
         };
+        let counts = asks_total || selection.field("facets").exists();
         loaders
             .inner()
-            .will_load_page(&spec, &window, parent, &reads);
+            .will_load_page(&spec, &window, parent, counts);
         let key = PageOf::<K::Row>::new(spec.clone(), window.clone(), parent, reads);
         Ok(loaders.load_one(key).await?.unwrap_or_default())
     };

@@ -38,7 +38,8 @@ on_both_backends!(
     arguments_with_defaults_take_them_when_null,
     an_order_names_each_field_once,
     search_vectors_stay_in_their_rows,
-    prefixes_find_the_words_writes_add
+    prefixes_find_the_words_writes_add,
+    ranked_pages_show_their_producers
 );
 
 fn ids(list: &Value) -> Vec<String> {
@@ -1791,4 +1792,40 @@ async fn prefixes_find_the_words_writes_add(app: &TestApp) {
         .as_i64()
         .unwrap();
     assert!(short >= by_words && by_words > 0, "{short} {by_words}");
+}
+
+/// A searched first page by relevance whose nodes show their producers (with parents) shows
+/// each record's own credits. On PostgreSQL, with its count asked, that page is chosen from the
+/// ranked matches, read in two halves side by side, and its rows and their credits are read by
+/// id: the lexemes, two halves, the rows, the credits.
+async fn ranked_pages_show_their_producers(app: &TestApp) {
+    let credits = "producers { role producer { name parent { name } } }";
+    let query = format!(
+        r#"{{ publications(search: "justice", first: 8) {{ totalCount nodes {{ id {credits} }} }} }}"#
+    );
+    let nodes = app.data(&query).await["publications"]["nodes"].clone();
+    let nodes = nodes.as_array().unwrap();
+    assert!(nodes.len() > 1, "the demo data has matches: {nodes:?}");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| !n["producers"].as_array().unwrap().is_empty()),
+        "some match is credited: {nodes:?}"
+    );
+    for node in nodes {
+        let id = node["id"].as_str().unwrap();
+        let own = app
+            .data(&format!(
+                r#"{{ node(id: "{id}") {{ ... on Publication {{ {credits} }} }} }}"#
+            ))
+            .await;
+        assert_eq!(node["producers"], own["node"]["producers"], "{id}");
+    }
+    if app.db.conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        assert_eq!(app.statements_for(&query).await, 5, "{query}");
+        // Without its count (nor facets) the page reads no other match: one statement that
+        // ranks them and carries the credits of its rows, after the lexemes.
+        let page_alone = query.replace("totalCount ", "");
+        assert_eq!(app.statements_for(&page_alone).await, 2, "{page_alone}");
+    }
 }
