@@ -158,7 +158,13 @@ pub async fn page<M: Record>(
     ranked.sort_by(best_first);
     let has_more = ranked.len() > window.limit as usize;
     ranked.truncate(window.limit as usize);
-    let mut rows = read_rows::<M>(conn, &ranked, reads.lean).await?;
+    let columns = if reads.lean {
+        M::lean_select_list("t")
+    } else {
+        M::select_list("t")
+    };
+    let page_ids: Vec<i64> = ranked.iter().map(|(_, id)| *id).collect();
+    let mut rows = super::rows::by_ids_reading::<M>(conn, &page_ids, &columns).await?;
     if rows.len() != ranked.len() {
         return Ok(None);
     }
@@ -181,32 +187,4 @@ pub async fn page<M: Record>(
         has_more,
         total: reads.total.then_some(ids.len() as i64),
     }))
-}
-
-/// The rows of `ranked` by id (without the deferred long texts when `lean`).
-async fn read_rows<M: Record>(
-    conn: &impl ConnectionTrait,
-    ranked: &[(f64, i64)],
-    lean: bool,
-) -> Result<std::collections::HashMap<i64, M>, DbErr> {
-    let mut rows = std::collections::HashMap::new();
-    if ranked.is_empty() {
-        return Ok(rows);
-    }
-    let columns = if lean {
-        M::lean_select_list("t")
-    } else {
-        M::select_list("t")
-    };
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(&format!(
-        "SELECT {columns} FROM {} t WHERE t.id IN ",
-        M::TABLE.name()
-    ))
-    .bind_list(ranked.iter().map(|(_, id)| *id));
-    for row in conn.query_all_raw(sql.build()).await? {
-        let id: i64 = row.try_get("", "id")?;
-        rows.insert(id, M::from_query_result(&row, "")?);
-    }
-    Ok(rows)
 }

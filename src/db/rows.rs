@@ -13,11 +13,21 @@ pub async fn by_ids<R: Record>(
     conn: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<HashMap<i64, R>, DbErr> {
+    by_ids_reading(conn, ids, &R::select_list("t")).await
+}
+
+/// Rows of `R`'s table by id, reading `columns` of `t` (`R::lean_select_list` leaves the long
+/// texts to be read when asked).
+pub async fn by_ids_reading<R: Record>(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    columns: &str,
+) -> Result<HashMap<i64, R>, DbErr> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_IN_LIST) {
         let mut sql = Sql::new(conn.get_database_backend());
         sql.push("SELECT ")
-            .push(&R::select_list("t"))
+            .push(columns)
             .push(" FROM ")
             .push(R::TABLE.name())
             .push(" t WHERE t.id IN ")
